@@ -1,0 +1,1 @@
+//! procctl client library

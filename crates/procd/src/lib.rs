@@ -1,0 +1,1 @@
+//! procd daemon library
