@@ -1,0 +1,1 @@
+//! Child and main log files.

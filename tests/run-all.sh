@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs procd's whole test suite on a fresh machine.
+# Installs what the tests need by itself: a Python venv (.venv) with the reference
+# supervisor==4.3.0 and superlance, used by the differential and compatibility tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+venv="$root/.venv"
+if ! "$venv/bin/python" -c 'import supervisor, superlance, sys; from importlib.metadata import version; sys.exit(version("supervisor") != "4.3.0")' 2>/dev/null; then
+  echo "==> creating $venv with supervisor==4.3.0 and superlance"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check supervisor==4.3.0 superlance
+fi
+export PROCD_TEST_PYTHON="$venv/bin/python"
+export PROCD_TEST_PYTHON_BIN_DIR="$venv/bin"
+
+echo "==> building"
+cargo build --workspace --bins --quiet
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --workspace --no-fail-fast "$@"
+else
+  cargo test --workspace --no-fail-fast "$@"
+fi
