@@ -1,1 +1,6 @@
-fn main() {}
+//! `procctl`: a drop-in for `supervisorctl`.
+
+fn main() {
+    let code = procctl::cli::main_with_args(std::env::args_os().collect());
+    std::process::exit(code);
+}

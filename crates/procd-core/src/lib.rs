@@ -1,1 +1,27 @@
-//! procd-core
+//! procd-core: the pure supervision logic of procd.
+//!
+//! Nothing here touches the operating system or an async runtime: time is passed in ([`Now`]), and every
+//! decision comes back as data ([`Effect`]) for the daemon to carry out.
+//!
+//! * [`process`]: the per-process state machine, reproducing supervisord 4.3.0's `Subprocess`.
+//! * [`rules`]: which RPC requests a state allows, and ProcessInfo `description` text.
+//! * [`order`]: who goes first (startup, start/stop all, shutdown, listings).
+//! * [`diff`]: the reload diff (added, changed, removed groups).
+//! * [`level`]: main-log levels.
+
+pub mod diff;
+pub mod level;
+pub mod order;
+pub mod process;
+pub mod rules;
+pub mod time;
+
+pub use diff::{Diff, Named, diff};
+pub use level::Level;
+pub use order::{GroupLike, Ranked};
+pub use process::{
+    AutoRestart, Change, Effect, Input, Policy, Process, SignalError, TRANSITIONS, WaitStatus,
+    transition_allowed,
+};
+pub use rules::{InfoView, LocalTime, Refusal, check_signal, check_start, check_stop, describe};
+pub use time::Now;

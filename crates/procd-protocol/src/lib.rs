@@ -3,8 +3,23 @@
 //! Sans-IO: XML-RPC values and their quick-xml codec, supervisord's fault codes, process and supervisor
 //! states, signals, and the typed structures of supervisord's API.
 
+pub mod api;
+pub mod codec;
+pub mod fault;
 pub mod signal;
 pub mod states;
+pub mod value;
 
+pub use api::{
+    ConfigInfo, FromValueError, METHODS, MethodSpec, Params, ProcessInfo, ReloadResult,
+    ResultStruct, StateInfo, StreamConfigInfo, TailChunk, check_call, find_method, make_namespec,
+    parse_params, split_namespec,
+};
+pub use codec::{
+    DecodeError, MethodCall, Response, decode_call, decode_response, encode_call, encode_fault,
+    encode_response,
+};
+pub use fault::{Fault, FaultCode};
 pub use signal::Signal;
 pub use states::{ListenerState, ProcessState, SupervisorState};
+pub use value::Value;

@@ -71,7 +71,12 @@ impl Signal {
             .iter()
             .find(|(_, name)| *name == bare)
             .map(|(n, _)| Signal(*n))
-            .or_else(|| ALIASES.iter().find(|(a, _)| *a == bare).map(|(_, n)| Signal(*n)))
+            .or_else(|| {
+                ALIASES
+                    .iter()
+                    .find(|(a, _)| *a == bare)
+                    .map(|(_, n)| Signal(*n))
+            })
             .or_else(|| realtime(bare))
     }
 

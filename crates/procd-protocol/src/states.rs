@@ -66,7 +66,10 @@ impl ProcessState {
 
     /// STOPPED, EXITED, FATAL, UNKNOWN.
     pub const fn is_stopped(self) -> bool {
-        matches!(self, Self::Stopped | Self::Exited | Self::Fatal | Self::Unknown)
+        matches!(
+            self,
+            Self::Stopped | Self::Exited | Self::Fatal | Self::Unknown
+        )
     }
 
     /// RUNNING, BACKOFF, STARTING.
@@ -96,6 +99,14 @@ pub enum SupervisorState {
 }
 
 impl SupervisorState {
+    /// Every state, from best to worst mood.
+    pub const ALL: [SupervisorState; 4] =
+        [Self::Fatal, Self::Running, Self::Restarting, Self::Shutdown];
+
+    pub fn from_code(code: i32) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     pub const fn code(self) -> i32 {
         match self {
             Self::Fatal => 2,
@@ -171,14 +182,42 @@ mod tests {
 
     #[test]
     fn state_classes() {
-        let stopped: Vec<_> = ProcessState::ALL.into_iter().filter(|s| s.is_stopped()).collect();
+        let stopped: Vec<_> = ProcessState::ALL
+            .into_iter()
+            .filter(|s| s.is_stopped())
+            .collect();
         assert_eq!(
             stopped,
-            [ProcessState::Stopped, ProcessState::Exited, ProcessState::Fatal, ProcessState::Unknown]
+            [
+                ProcessState::Stopped,
+                ProcessState::Exited,
+                ProcessState::Fatal,
+                ProcessState::Unknown
+            ]
         );
-        let running: Vec<_> = ProcessState::ALL.into_iter().filter(|s| s.is_running()).collect();
-        assert_eq!(running, [ProcessState::Starting, ProcessState::Running, ProcessState::Backoff]);
-        let sig: Vec<_> = ProcessState::ALL.into_iter().filter(|s| s.is_signallable()).collect();
-        assert_eq!(sig, [ProcessState::Starting, ProcessState::Running, ProcessState::Stopping]);
+        let running: Vec<_> = ProcessState::ALL
+            .into_iter()
+            .filter(|s| s.is_running())
+            .collect();
+        assert_eq!(
+            running,
+            [
+                ProcessState::Starting,
+                ProcessState::Running,
+                ProcessState::Backoff
+            ]
+        );
+        let sig: Vec<_> = ProcessState::ALL
+            .into_iter()
+            .filter(|s| s.is_signallable())
+            .collect();
+        assert_eq!(
+            sig,
+            [
+                ProcessState::Starting,
+                ProcessState::Running,
+                ProcessState::Stopping
+            ]
+        );
     }
 }

@@ -1,3 +1,19 @@
 //! procd daemon library: everything with side effects lives here, in modules that own one concern each.
+//!
+//! * [`daemon`]: start-up, daemonizing, reload and shutdown (what `main` calls).
+//! * [`supervisor`]: the actor that owns every process's state and runs the `supervisor.*` methods.
+//! * [`rpc`]: XML-RPC decoding, `system.*`, and the bridge from HTTP to the actor.
+//! * [`http`]: the HTTP servers (unix socket and TCP), auth, limits, log tailing.
+//! * [`logs`], [`logger`]: child log files, log reads, the main log.
+//! * [`sys`]: the OS layer, the only place with `unsafe`.
 
+pub mod cli;
+pub mod daemon;
+pub mod http;
+pub mod logger;
 pub mod logs;
+pub mod rpc;
+pub mod supervisor;
+pub mod sys;
+
+pub use daemon::run;

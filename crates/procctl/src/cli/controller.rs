@@ -1,0 +1,326 @@
+//! The command interpreter: turns one command line into calls and output, keeps the exit status, and
+//! reports failures the way supervisorctl does (fault lines, `error: <class ...>` lines, 401 handling).
+
+use std::sync::Arc;
+
+use tokio::runtime::Runtime;
+
+use crate::cli::input::Input;
+use crate::cli::output::Out;
+use crate::client::Client;
+use crate::error::ClientError;
+use crate::faults;
+
+/// LSB init-script exit statuses supervisorctl uses.
+pub mod exit {
+    pub const SUCCESS: i32 = 0;
+    pub const GENERIC: i32 = 1;
+    pub const INVALID_ARGS: i32 = 2;
+    pub const UNIMPLEMENTED_FEATURE: i32 = 3;
+    pub const INSUFFICIENT_PRIVILEGES: i32 = 4;
+    pub const NOT_INSTALLED: i32 = 5;
+    pub const NOT_RUNNING: i32 = 7;
+    /// `status` only.
+    pub const STATUS_NOT_RUNNING: i32 = 3;
+    /// `status` only.
+    pub const STATUS_UNKNOWN: i32 = 4;
+}
+
+/// The API version supervisorctl insists on.
+pub const API_VERSION: &str = "3.0";
+
+/// Effective settings: command line over `[supervisorctl]` over defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub progname: String,
+    pub serverurl: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub prompt: String,
+    pub history_file: Option<String>,
+    pub interactive: bool,
+}
+
+/// What a command can fail with beyond its own error lines (supervisorctl's uncaught exceptions).
+#[derive(Debug)]
+pub enum Raised {
+    Client(ClientError),
+    /// supervisorctl raises ValueError for result codes it does not know, and for bad server URLs.
+    Value(String),
+    /// Input ended while a question was asked.
+    Eof,
+}
+
+impl From<ClientError> for Raised {
+    fn from(e: ClientError) -> Self {
+        Raised::Client(e)
+    }
+}
+
+pub type CmdResult = Result<(), Raised>;
+
+/// Python-style `repr` of a string.
+fn py_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let mut out = String::from(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+impl Raised {
+    /// The `<class '...'>, <message>` part of supervisorctl's `error:` line.
+    pub fn describe(&self) -> String {
+        match self {
+            Raised::Client(ClientError::Fault(f)) => {
+                format!("<class 'xmlrpc.client.Fault'>, <Fault {}: {}>", f.code, py_repr(&f.string))
+            }
+            Raised::Client(ClientError::Status { status, reason }) => {
+                format!("<class 'xmlrpc.client.ProtocolError'>, <ProtocolError for 127.0.0.1/RPC2: {status} {reason}>")
+            }
+            Raised::Client(ClientError::ConnectionRefused { .. }) => {
+                "<class 'ConnectionRefusedError'>, [Errno 111] Connection refused".to_string()
+            }
+            Raised::Client(ClientError::NoSuchFile { .. }) => {
+                "<class 'FileNotFoundError'>, [Errno 2] No such file or directory".to_string()
+            }
+            Raised::Client(ClientError::Connect { source, .. }) => match source.raw_os_error() {
+                Some(n) => format!("<class 'OSError'>, [Errno {n}] {source}"),
+                None => format!("<class 'OSError'>, {source}"),
+            },
+            Raised::Client(ClientError::Http(e)) => format!("<class 'http.client.HTTPException'>, {e}"),
+            Raised::Client(ClientError::Protocol(m)) => format!("<class 'xml.parsers.expat.ExpatError'>, {m}"),
+            Raised::Value(m) => format!("<class 'ValueError'>, {m}"),
+            Raised::Eof => "<class 'EOFError'>, EOF when reading a line".to_string(),
+        }
+    }
+}
+
+/// Interprets commands against one server.
+pub struct Controller {
+    pub settings: Settings,
+    pub exitstatus: i32,
+    pub out: Out,
+    pub input: Input,
+    rt: Arc<Runtime>,
+    client: Option<Arc<Client>>,
+}
+
+impl std::fmt::Debug for Controller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Controller").field("settings", &self.settings).field("exitstatus", &self.exitstatus).finish()
+    }
+}
+
+/// Result of splitting a command line (Python `cmd.Cmd.parseline`); `?x` means `help x`.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Parsed {
+    Empty,
+    Command { name: String, arg: String, line: String },
+    Unknown(String),
+}
+
+pub fn parseline(line: &str) -> Parsed {
+    let mut line = line.trim().to_string();
+    if line.is_empty() {
+        return Parsed::Empty;
+    }
+    if let Some(rest) = line.strip_prefix('?') {
+        line = format!("help {rest}");
+    }
+    let end = line.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(line.len());
+    if end == 0 {
+        return Parsed::Unknown(line);
+    }
+    Parsed::Command { name: line[..end].to_string(), arg: line[end..].trim().to_string(), line }
+}
+
+impl Controller {
+    pub fn new(settings: Settings, out: Out, input: Input) -> std::io::Result<Self> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        Ok(Controller { settings, exitstatus: exit::SUCCESS, out, input, rt: Arc::new(rt), client: None })
+    }
+
+    pub fn runtime(&self) -> Arc<Runtime> {
+        Arc::clone(&self.rt)
+    }
+
+    pub fn output(&mut self, text: &str) {
+        self.out.line(text);
+    }
+
+    /// Runs a future on the controller's runtime.
+    pub fn block<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// The client for the current server URL and credentials, created on first use.
+    pub fn client(&mut self) -> Result<Arc<Client>, Raised> {
+        if let Some(c) = &self.client {
+            return Ok(Arc::clone(c));
+        }
+        let creds = match (&self.settings.username, &self.settings.password) {
+            (Some(u), Some(p)) => Some((u.as_str(), p.as_str())),
+            _ => None,
+        };
+        let client = Client::new(&self.settings.serverurl, creds)
+            .map_err(|_| Raised::Value(format!("Unknown protocol for serverurl {}", self.settings.serverurl)))?;
+        let client = Arc::new(client);
+        self.client = Some(Arc::clone(&client));
+        Ok(client)
+    }
+
+    /// Forgets the connection (server URL or credentials changed).
+    pub fn reset_client(&mut self) {
+        self.client = None;
+    }
+
+    /// Checks the server speaks API 3.0 (supervisorctl's `upcheck`); prints why not and sets the status.
+    pub fn upcheck(&mut self) -> Result<bool, Raised> {
+        let client = self.client()?;
+        match self.block(client.get_version()) {
+            Ok(api) if api == API_VERSION => Ok(true),
+            Ok(api) => {
+                self.output(&format!(
+                    "Sorry, this version of supervisorctl expects to talk to a server with API version {API_VERSION}, but the remote version is {api}."
+                ));
+                self.exitstatus = exit::NOT_INSTALLED;
+                Ok(false)
+            }
+            Err(ClientError::Fault(f)) if f.code == faults::UNKNOWN_METHOD => {
+                self.output(
+                    "Sorry, supervisord responded but did not recognize the supervisor namespace commands that \
+                     supervisorctl uses to control it.  Please check that the [rpcinterface:supervisor] section is \
+                     enabled in the configuration file (see sample.conf).",
+                );
+                self.exitstatus = exit::UNIMPLEMENTED_FEATURE;
+                Ok(false)
+            }
+            Err(ClientError::ConnectionRefused { url }) => {
+                self.output(&format!("{url} refused connection"));
+                self.exitstatus = exit::INSUFFICIENT_PRIVILEGES;
+                Ok(false)
+            }
+            Err(ClientError::NoSuchFile { url }) => {
+                self.output(&format!("{url} no such file"));
+                self.exitstatus = exit::NOT_RUNNING;
+                Ok(false)
+            }
+            Err(e) => {
+                self.exitstatus = exit::GENERIC;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Exit status for a per-process result code (supervisorctl's `set_exitstatus_from_xmlrpc_fault`).
+    pub fn status_from_fault(&mut self, code: i32, ignored: Option<i32>) {
+        if Some(code) == ignored || code == faults::SUCCESS {
+            return;
+        }
+        self.exitstatus = match code {
+            faults::SPAWN_ERROR | faults::ABNORMAL_TERMINATION | faults::NOT_RUNNING => exit::NOT_RUNNING,
+            _ => exit::GENERIC,
+        };
+    }
+
+    fn report(&mut self, raised: &Raised) {
+        let line = format!("error: {}: file: {} line: 0", raised.describe(), self.settings.progname);
+        self.output(&line);
+        self.exitstatus = exit::GENERIC;
+    }
+
+    /// Runs one command line. Returns true when the shell should stop (quit, exit, EOF).
+    pub fn onecmd(&mut self, line: &str) -> bool {
+        match parseline(line) {
+            Parsed::Empty => false,
+            Parsed::Unknown(line) => {
+                self.unknown(&line);
+                false
+            }
+            Parsed::Command { name, arg, line } => {
+                if crate::cli::actions::is_action(&name) {
+                    self.dispatch_with_auth(&name, &arg, &line)
+                } else {
+                    self.unknown(&line);
+                    false
+                }
+            }
+        }
+    }
+
+    fn unknown(&mut self, line: &str) {
+        self.output(&format!("*** Unknown syntax: {line}"));
+        self.exitstatus = exit::GENERIC;
+    }
+
+    fn dispatch_with_auth(&mut self, name: &str, arg: &str, line: &str) -> bool {
+        match crate::cli::actions::dispatch(self, name, arg) {
+            Ok(stop) => stop,
+            Err(Raised::Client(ClientError::Status { status: 401, .. })) => {
+                self.output("Server requires authentication");
+                if self.settings.interactive {
+                    let user = match self.input.read_line("Username:") {
+                        Some(u) => u,
+                        None => {
+                            self.report(&Raised::Eof);
+                            return false;
+                        }
+                    };
+                    let pass = self.input.read_password("Password:").unwrap_or_default();
+                    self.output("");
+                    self.settings.username = Some(user);
+                    self.settings.password = Some(pass);
+                    self.reset_client();
+                    return self.onecmd(line);
+                }
+                self.exitstatus = exit::GENERIC;
+                // supervisorctl runs the command a second time here; it fails the same way.
+                match crate::cli::actions::dispatch(self, name, arg) {
+                    Ok(stop) => stop,
+                    Err(e) => {
+                        self.report(&e);
+                        false
+                    }
+                }
+            }
+            Err(e) => {
+                self.report(&e);
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parseline_like_cmd() {
+        let cmd = |n: &str, a: &str, l: &str| Parsed::Command { name: n.into(), arg: a.into(), line: l.into() };
+        assert_eq!(parseline("  "), Parsed::Empty);
+        assert_eq!(parseline(" status a  b "), cmd("status", "a  b", "status a  b"));
+        assert_eq!(parseline("status--json"), cmd("status", "--json", "status--json"));
+        assert_eq!(parseline("!ls"), Parsed::Unknown("!ls".into()));
+        assert_eq!(parseline("?start"), cmd("help", "start", "help start"));
+    }
+
+    #[test]
+    fn repr_like_python() {
+        assert_eq!(py_repr("BAD_NAME: x"), "'BAD_NAME: x'");
+        assert_eq!(py_repr("it's"), "\"it's\"");
+    }
+}

@@ -1,0 +1,116 @@
+//! Reading from the user outside the shell prompt: yes/no questions, credentials, and the lines `fg`
+//! forwards to a process (read on a thread that can be told to stop, so it never steals later input).
+
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::os::fd::AsFd;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+use tokio::sync::mpsc;
+
+/// Standard input, shared by every question the CLI asks.
+#[derive(Debug, Default)]
+pub struct Input;
+
+impl Input {
+    /// Python `input(prompt)`: prompt on stdout, one line without its newline; None at end of input.
+    pub fn read_line(&mut self, prompt: &str) -> Option<String> {
+        let mut out = io::stdout().lock();
+        let _ = out.write_all(prompt.as_bytes());
+        let _ = out.flush();
+        drop(out);
+        read_stdin_line()
+    }
+
+    /// Like [`Input::read_line`] but writes the prompt through the command output, keeping order with it.
+    pub fn read_line_after(&mut self, out: &mut crate::cli::output::Out, prompt: &str) -> Option<String> {
+        out.prompt(prompt);
+        read_stdin_line()
+    }
+
+    /// Reads a password without echo when stdin is a terminal.
+    pub fn read_password(&mut self, prompt: &str) -> Option<String> {
+        let stdin = io::stdin();
+        if !stdin.is_terminal() {
+            let mut err = io::stderr().lock();
+            let _ = err.write_all(prompt.as_bytes());
+            let _ = err.flush();
+            return read_stdin_line();
+        }
+        let mut out = io::stdout().lock();
+        let _ = out.write_all(prompt.as_bytes());
+        let _ = out.flush();
+        drop(out);
+        let saved = tcgetattr(stdin.as_fd()).ok();
+        if let Some(saved) = &saved {
+            let mut quiet = saved.clone();
+            quiet.local_flags.remove(LocalFlags::ECHO);
+            let _ = tcsetattr(stdin.as_fd(), SetArg::TCSAFLUSH, &quiet);
+        }
+        let line = read_stdin_line();
+        if let Some(saved) = &saved {
+            let _ = tcsetattr(stdin.as_fd(), SetArg::TCSAFLUSH, saved);
+        }
+        let _ = io::stdout().write_all(b"\n");
+        line
+    }
+}
+
+fn read_stdin_line() -> Option<String> {
+    let mut line = String::new();
+    match io::stdin().lock().read_line(&mut line) {
+        Ok(0) | Err(_) => None,
+        Ok(_) => {
+            if line.ends_with('\n') {
+                line.pop();
+            }
+            Some(line)
+        }
+    }
+}
+
+/// Lines from stdin delivered on a channel until [`LineFeed::stop`]; `None` on the channel = end of input.
+#[derive(Debug)]
+pub struct LineFeed {
+    stop: Arc<AtomicBool>,
+    pub lines: mpsc::UnboundedReceiver<Option<String>>,
+}
+
+impl LineFeed {
+    pub fn start() -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::unbounded_channel();
+        let flag = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let stdin = io::stdin();
+            while !flag.load(Ordering::Relaxed) {
+                let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+                match poll(&mut fds, PollTimeout::from(100u16)) {
+                    Ok(0) => continue,
+                    Ok(_) => {
+                        let line = read_stdin_line();
+                        let end = line.is_none();
+                        if tx.send(line).is_err() || end {
+                            return;
+                        }
+                    }
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(_) => {
+                        let _ = tx.send(None);
+                        return;
+                    }
+                }
+            }
+        });
+        LineFeed { stop, lines: rx }
+    }
+
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Give the reader a moment to notice before the shell reads stdin again.
+        std::thread::sleep(Duration::from_millis(120));
+    }
+}

@@ -1,0 +1,61 @@
+//! The client's error type: transport failures kept apart from supervisord faults.
+
+use std::io;
+
+use crate::rpc::Fault;
+
+/// Everything a call to supervisord can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// TCP or unix connect got ECONNREFUSED (server not listening).
+    #[error("{url} refused connection")]
+    ConnectionRefused { url: String },
+    /// The unix socket file does not exist (ENOENT).
+    #[error("{url} no such file")]
+    NoSuchFile { url: String },
+    /// Any other failure while connecting.
+    #[error("{url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: io::Error,
+    },
+    /// The server answered with a non-200 status (401 when credentials are missing or wrong).
+    #[error("{status} {reason}")]
+    Status { status: u16, reason: String },
+    /// HTTP-level failure after connecting (connection reset, malformed response...).
+    #[error("HTTP error: {0}")]
+    Http(#[source] hyper::Error),
+    /// The server returned an XML-RPC fault.
+    #[error("{0}")]
+    Fault(Fault),
+    /// The response could not be decoded, or had an unexpected shape.
+    #[error("unexpected response: {0}")]
+    Protocol(String),
+}
+
+impl ClientError {
+    pub(crate) fn from_connect(url: &str, e: io::Error) -> Self {
+        match e.kind() {
+            io::ErrorKind::ConnectionRefused => ClientError::ConnectionRefused { url: url.to_string() },
+            io::ErrorKind::NotFound => ClientError::NoSuchFile { url: url.to_string() },
+            _ => ClientError::Connect { url: url.to_string(), source: e },
+        }
+    }
+
+    /// The fault code when this is a fault.
+    pub fn fault_code(&self) -> Option<i32> {
+        match self {
+            ClientError::Fault(f) => Some(f.code),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status when the server answered with a non-200 status.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            ClientError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}

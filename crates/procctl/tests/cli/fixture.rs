@@ -1,0 +1,282 @@
+//! Test fixture: a temp dir with a supervisord config, the real supervisord 4.3.0 running it (killed on
+//! drop), and helpers to run the real supervisorctl and procctl against it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Directory holding the reference `supervisord` / `supervisorctl`.
+pub fn python_bin_dir() -> PathBuf {
+    let dir = std::env::var_os("PROCD_TEST_PYTHON_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/main/.venv/bin"));
+    for tool in ["supervisord", "supervisorctl"] {
+        assert!(
+            dir.join(tool).is_file(),
+            "reference {tool} not found in {} (set PROCD_TEST_PYTHON_BIN_DIR to the bin dir of a Python venv \
+             with supervisor 4.3.0 installed)",
+            dir.display()
+        );
+    }
+    dir
+}
+
+pub fn procctl_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_procctl"))
+}
+
+pub const PROGRAMS: &str = r#"
+[program:good]
+command=/bin/sh -c 'echo hello; echo oops >&2; exec sleep 1000'
+startsecs=1
+
+[program:manual]
+command=/bin/sleep 1000
+autostart=false
+
+[program:quick]
+command=/bin/sh -c 'exit 3'
+startsecs=1
+startretries=0
+
+[program:ticker]
+command=/bin/sh -c 'while :; do echo tick; sleep 0.05; done'
+startsecs=0
+
+[group:grp]
+programs=a,b
+
+[program:a]
+command=/bin/sleep 1000
+startsecs=0
+
+[program:b]
+command=/bin/cat
+startsecs=0
+"#;
+
+/// A running supervisord and its files.
+pub struct Daemon {
+    _dir: tempfile::TempDir,
+    pub conf: PathBuf,
+    pub url: String,
+    child: Option<Child>,
+}
+
+impl Daemon {
+    /// Starts supervisord on a unix socket with `programs` (config sections) and waits until it answers.
+    pub fn start(programs: &str) -> Daemon {
+        Self::start_with(programs, "")
+    }
+
+    /// Like [`Daemon::start`] with extra text in the `[supervisorctl]` section and any extra sections.
+    pub fn start_with(programs: &str, extra: &str) -> Daemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sock = dir.path().join("s.sock");
+        let conf = dir.path().join("supervisord.conf");
+        let text = format!(
+            "[unix_http_server]\nfile={sock}\n\n[supervisord]\nlogfile={d}/main.log\npidfile={d}/sd.pid\n\
+             childlogdir={d}\n\n[rpcinterface:supervisor]\n\
+             supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n\n\
+             [supervisorctl]\nserverurl=unix://{sock}\n{extra}\n{programs}",
+            sock = sock.display(),
+            d = dir.path().display(),
+        );
+        std::fs::write(&conf, text).expect("write config");
+        let child = Command::new(python_bin_dir().join("supervisord"))
+            .args(["-n", "-c"])
+            .arg(&conf)
+            .current_dir(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn supervisord");
+        let url = format!("unix://{}", sock.display());
+        let daemon = Daemon { _dir: dir, conf, url, child: Some(child) };
+        daemon.wait_for("supervisord to answer", |d| d.ctl(&["pid"]).status.success());
+        daemon
+    }
+
+    /// Runs procctl with this config.
+    pub fn ctl(&self, args: &[&str]) -> Output {
+        run(&procctl_bin(), &self.conf, args, None)
+    }
+
+    /// Polls `cond` every 50 ms for up to 30 s.
+    #[track_caller]
+    pub fn wait_for(&self, what: &str, cond: impl Fn(&Daemon) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if cond(self) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("timed out waiting for {what}");
+    }
+
+    /// Waits until `procctl status` shows every `name STATE` pair.
+    #[track_caller]
+    pub fn wait_states(&self, pairs: &[(&str, &str)]) {
+        self.wait_for(&format!("states {pairs:?}"), |d| {
+            let out = String::from_utf8_lossy(&d.ctl(&["status"]).stdout).into_owned();
+            pairs.iter().all(|(name, state)| {
+                out.lines().any(|l| {
+                    let mut w = l.split_whitespace();
+                    w.next() == Some(*name) && w.next() == Some(*state)
+                })
+            })
+        });
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let Some(mut child) = self.child.take() else { return };
+        if let Ok(pid) = i32::try_from(child.id()) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// Runs a client binary with `-c conf` (if given) and optional stdin text.
+pub fn run(bin: &Path, conf: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(bin);
+    if !conf.as_os_str().is_empty() {
+        cmd.arg("-c").arg(conf);
+    }
+    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn client");
+    let mut input = child.stdin.take().expect("stdin");
+    let text = stdin.unwrap_or("").to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(text.as_bytes());
+    });
+    let out = child.wait_with_output().expect("client output");
+    let _ = writer.join();
+    out
+}
+
+/// Replaces run-dependent parts of client output: pids, uptimes, stop times, the program name in usage
+/// lines, and the source location of `error:` lines.
+pub fn mask(text: &str, bin: &Path) -> String {
+    let bin = bin.display().to_string();
+    text.lines()
+        .map(|line| {
+            let mut l = line.replace(&bin, "<prog>");
+            if let Some(pos) = l.find(": file: ") {
+                if l.starts_with("error: ") {
+                    l.truncate(pos);
+                    l.push_str(": file: <f> line: <n>");
+                }
+            }
+            mask_tokens(&l)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn mask_tokens(line: &str) -> String {
+    // "pid 123, uptime 0:00:01" -> "pid <pid>, uptime <up>"; a bare number line -> "<n>";
+    // "Nov 26 10:29 AM" -> "<time>".
+    if !line.is_empty() && line.chars().all(|c| c.is_ascii_digit()) {
+        return "<n>".to_string();
+    }
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(p) = rest.find("pid ") {
+        out.push_str(&rest[..p]);
+        let after = &rest[p + 4..];
+        let digits = after.chars().take_while(char::is_ascii_digit).count();
+        if digits == 0 {
+            out.push_str("pid ");
+            rest = after;
+            continue;
+        }
+        out.push_str("pid <pid>");
+        rest = &after[digits..];
+        if let Some(r) = rest.strip_prefix(", uptime ") {
+            let n = r.chars().take_while(|c| c.is_ascii_digit() || *c == ':' || *c == ',' || *c == ' ' || c.is_ascii_alphabetic()).count();
+            out.push_str(", uptime <up>");
+            rest = &r[n..];
+        }
+    }
+    out.push_str(rest);
+    mask_stop_time(&out)
+}
+
+fn mask_stop_time(line: &str) -> String {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    for m in MONTHS {
+        if let Some(p) = line.find(&format!("{m} ")) {
+            let tail = &line[p..];
+            if tail.len() >= 15 && (tail.ends_with("AM") || tail.ends_with("PM")) {
+                return format!("{}<time>", &line[..p]);
+            }
+        }
+    }
+    line.to_string()
+}
+
+/// One client run, masked.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: Option<i32>,
+}
+
+pub fn outcome(bin: &Path, conf: &Path, args: &[&str], stdin: Option<&str>) -> Outcome {
+    let out = run(bin, conf, args, stdin);
+    Outcome {
+        stdout: mask(&String::from_utf8_lossy(&out.stdout), bin),
+        stderr: mask(&String::from_utf8_lossy(&out.stderr), bin),
+        code: out.status.code(),
+    }
+}
+
+/// Runs the same command with supervisorctl then procctl and asserts identical masked results.
+#[track_caller]
+pub fn same(conf: &Path, args: &[&str]) -> Outcome {
+    same_with_stdin(conf, args, None)
+}
+
+#[track_caller]
+pub fn same_with_stdin(conf: &Path, args: &[&str], stdin: Option<&str>) -> Outcome {
+    let reference = outcome(&python_bin_dir().join("supervisorctl"), conf, args, stdin);
+    let ours = outcome(&procctl_bin(), conf, args, stdin);
+    assert_eq!(ours, reference, "procctl differs from supervisorctl for {args:?}");
+    ours
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_volatile_parts() {
+        let p = Path::new("/x/procctl");
+        assert_eq!(
+            mask("good                             RUNNING   pid 12, uptime 1 day, 0:00:01", p),
+            "good                             RUNNING   pid <pid>, uptime <up>"
+        );
+        assert_eq!(mask("manual     STOPPED   Nov 26 10:29 AM", p), "manual     STOPPED   <time>");
+        assert_eq!(mask("4242", p), "<n>");
+        assert_eq!(mask("For help, use /x/procctl -h", p), "For help, use <prog> -h");
+        assert_eq!(mask("error: <class 'X'>, y: file: /a.py line: 3", p), "error: <class 'X'>, y: file: <f> line: <n>");
+    }
+}

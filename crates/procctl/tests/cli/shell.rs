@@ -1,0 +1,36 @@
+//! The interactive shell fed through a pipe, compared with supervisorctl's.
+
+use crate::fixture::{Daemon, PROGRAMS, same_with_stdin};
+
+#[test]
+fn piped_shell_matches() {
+    let d = Daemon::start(PROGRAMS);
+    d.wait_states(&[("good", "RUNNING"), ("quick", "FATAL"), ("grp:a", "RUNNING")]);
+    let c = &d.conf;
+    for script in [
+        "",
+        "version\n",
+        "version\nfoo bar\n\nstatus grp:*\npid nosuch\n",
+        "help\nhelp help\n?\nquit\nversion\n",
+        "exit\n",
+        "start nosuch\nstop manual\ntail -3 good\nEOF\nversion\n",
+        "open ftp://x\nopen unix:///nonexistent/sock\nstatus\n",
+    ] {
+        let o = same_with_stdin(c, &[], Some(script));
+        assert_eq!(o.code, Some(0), "shell exit status is always 0");
+    }
+    // -i with an action runs the action only.
+    same_with_stdin(c, &["-i", "version"], Some("status\n"));
+    // Interactive questions: declined and accepted answers never reach the daemon here (declined).
+    same_with_stdin(c, &["-i", "shutdown"], Some("n\n"));
+    same_with_stdin(c, &["-i", "reload"], Some("no\n"));
+    same_with_stdin(c, &["-i", "reload"], Some(""));
+}
+
+#[test]
+fn prompt_comes_from_config() {
+    let d = Daemon::start_with(PROGRAMS, "prompt=box\n");
+    d.wait_states(&[("good", "RUNNING")]);
+    let o = same_with_stdin(&d.conf, &[], Some("version\n"));
+    assert!(o.stdout.contains("box> "), "{}", o.stdout);
+}

@@ -1,0 +1,180 @@
+//! Followed logs (`tail -f`, `maintail -f`), `fg`, broken pipes and the procctl extensions.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::fixture::{Daemon, PROGRAMS, procctl_bin, same};
+
+fn settled() -> Daemon {
+    let d = Daemon::start(PROGRAMS);
+    d.wait_states(&[("good", "RUNNING"), ("quick", "FATAL"), ("grp:b", "RUNNING"), ("ticker", "RUNNING")]);
+    d
+}
+
+/// Reads lines from `r` until one satisfies `pred`, failing after the deadline.
+#[track_caller]
+fn read_until(r: &mut impl BufRead, seen: &mut String, pred: impl Fn(&str) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let mut line = String::new();
+        match r.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => {
+                seen.push_str(&line);
+                if pred(&line) {
+                    return;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    panic!("expected line not seen; got {seen:?}");
+}
+
+fn interrupt(child: &std::process::Child) {
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("SIGINT");
+}
+
+#[test]
+fn tail_follow_streams_and_stops_on_ctrl_c() {
+    let d = settled();
+    for (args, want) in [
+        (vec!["tail", "-f", "good"], "hello"),
+        (vec!["tail", "-f", "good", "stderr"], "oops"),
+        (vec!["maintail", "-f"], "success: good"),
+    ] {
+        let mut child = Command::new(procctl_bin())
+            .arg("-c")
+            .arg(&d.conf)
+            .args(&args)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut seen = String::new();
+        read_until(&mut out, &mut seen, |l| l == "==> Press Ctrl-C to exit <==\n");
+        read_until(&mut out, &mut seen, |l| l.contains(want));
+        interrupt(&child);
+        let mut rest = String::new();
+        out.read_to_string(&mut rest).expect("rest");
+        let status = child.wait().expect("wait");
+        assert_eq!(status.code(), Some(0), "{args:?}");
+        assert!(rest.ends_with('\n'), "a newline is printed on Ctrl-C: {rest:?}");
+    }
+    // A missing process: banner on stdout, the HTTP error on stderr, status 0 (as supervisorctl).
+    same(&d.conf, &["tail", "-f", "nosuch"]);
+}
+
+#[test]
+fn broken_pipe_ends_quietly() {
+    let d = settled();
+    let script = format!(
+        "'{}' -c '{}' tail -f ticker | head -n 3 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
+        procctl_bin().display(),
+        d.conf.display()
+    );
+    let out = Command::new("bash").arg("-c").arg(&script).output().expect("bash");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "no panic or error message");
+}
+
+#[test]
+fn fg_forwards_input_and_output() {
+    let d = settled();
+    let mut child = Command::new(procctl_bin())
+        .arg("-c")
+        .arg(&d.conf)
+        .args(["fg", "grp:b"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut seen = String::new();
+    read_until(&mut out, &mut seen, |l| l.starts_with("==> Press Ctrl-C"));
+    stdin.write_all(b"ping-from-fg\n").expect("write");
+    stdin.flush().expect("flush");
+    // cat echoes the line back into its stdout log, which fg is following.
+    read_until(&mut out, &mut seen, |l| l.contains("ping-from-fg"));
+    drop(stdin);
+    read_until(&mut out, &mut seen, |l| l == "Exiting foreground\n");
+    assert_eq!(child.wait().expect("wait").code(), Some(0));
+}
+
+#[test]
+fn fg_reports_a_killed_process() {
+    let d = settled();
+    let mut child = Command::new(procctl_bin())
+        .arg("-c")
+        .arg(&d.conf)
+        .args(["fg", "grp:b"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut seen = String::new();
+    read_until(&mut out, &mut seen, |l| l.starts_with("==> Press Ctrl-C"));
+    assert!(d.ctl(&["stop", "grp:b"]).status.success());
+    stdin.write_all(b"late\n").expect("write");
+    read_until(&mut out, &mut seen, |l| l == "Process got killed\n");
+    read_until(&mut out, &mut seen, |l| l == "Exiting foreground\n");
+    drop(stdin);
+    assert_eq!(child.wait().expect("wait").code(), Some(0));
+}
+
+#[test]
+fn status_json_and_wait() {
+    let d = settled();
+    let out = d.ctl(&["status", "--json", "grp:*"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let names: Vec<&str> = v.as_array().expect("array").iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+    assert!(v[0]["pid"].as_i64().is_some_and(|p| p > 0));
+    assert_eq!(d.ctl(&["status", "--json", "manual"]).status.code(), Some(3));
+    let bad = d.ctl(&["status", "--json", "nosuch"]);
+    assert_eq!(bad.status.code(), Some(4));
+    assert_eq!(String::from_utf8_lossy(&bad.stderr), "nosuch: ERROR (no such process)\n");
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&bad.stdout).expect("json"), serde_json::json!([]));
+
+    assert_eq!(d.ctl(&["wait", "good", "grp:*"]).status.code(), Some(0));
+    let fatal = d.ctl(&["wait", "quick"]);
+    assert_eq!(fatal.status.code(), Some(7));
+    assert!(String::from_utf8_lossy(&fatal.stdout).starts_with("quick: ERROR (FATAL"));
+    let start = Instant::now();
+    let timeout = d.ctl(&["wait", "manual", "--timeout", "0.5"]);
+    assert_eq!(timeout.status.code(), Some(1));
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert_eq!(String::from_utf8_lossy(&timeout.stdout), "manual: ERROR (timed out in state STOPPED)\n");
+    assert_eq!(d.ctl(&["wait"]).status.code(), Some(2));
+    assert_eq!(d.ctl(&["wait", "nosuch"]).status.code(), Some(4));
+    // wait sees a process that becomes RUNNING meanwhile.
+    let mut waiter = Command::new(procctl_bin())
+        .arg("-c")
+        .arg(&d.conf)
+        .args(["wait", "manual", "--timeout", "20"])
+        .spawn()
+        .expect("spawn");
+    assert!(d.ctl(&["start", "manual"]).status.success());
+    assert_eq!(waiter.wait().expect("wait").code(), Some(0));
+}
+
+#[test]
+fn completions_and_manpage() {
+    let none = std::path::Path::new("");
+    for shell in ["bash", "zsh", "fish"] {
+        let out = crate::fixture::run(&procctl_bin(), none, &["completions", shell], None);
+        assert_eq!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("procctl") && text.contains("maintail"), "{shell}");
+    }
+    assert_eq!(crate::fixture::run(&procctl_bin(), none, &["completions", "tcsh"], None).status.code(), Some(1));
+    let man = crate::fixture::run(&procctl_bin(), none, &["manpage"], None);
+    assert_eq!(man.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&man.stdout).starts_with(".ie"), "roff output");
+}

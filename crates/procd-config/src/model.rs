@@ -1,0 +1,316 @@
+//! The typed, validated configuration: what the daemon and client consume.
+//! Every value here has passed supervisord 4.3.0's checks and carries its default.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use procd_protocol::Signal;
+use serde::Serialize;
+
+/// A whole `supervisord.conf` after loading.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    /// Absolute path of the main config file.
+    pub path: PathBuf,
+    pub supervisord: SupervisordOptions,
+    pub unix_servers: Vec<UnixServerConfig>,
+    pub inet_servers: Vec<InetServerConfig>,
+    pub supervisorctl: Option<CtlConfig>,
+    /// Sorted by (priority, name), stable.
+    pub groups: Vec<GroupConfig>,
+    pub rpcinterfaces: Vec<RpcInterfaceConfig>,
+}
+
+/// Main log level (`loglevel=`), ordered by numeric level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum LogLevel {
+    Blather,
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+    Critical,
+}
+
+impl LogLevel {
+    /// The four-letter tag of main log lines.
+    pub fn tag(&self) -> &'static str {
+        match self {
+            LogLevel::Critical => "CRIT",
+            LogLevel::Error => "ERRO",
+            LogLevel::Warn => "WARN",
+            LogLevel::Info => "INFO",
+            LogLevel::Debug => "DEBG",
+            LogLevel::Trace => "TRAC",
+            LogLevel::Blather => "BLAT",
+        }
+    }
+
+    /// supervisord's numeric level.
+    pub fn number(&self) -> u8 {
+        match self {
+            LogLevel::Critical => 50,
+            LogLevel::Error => 40,
+            LogLevel::Warn => 30,
+            LogLevel::Info => 20,
+            LogLevel::Debug => 10,
+            LogLevel::Trace => 5,
+            LogLevel::Blather => 3,
+        }
+    }
+
+    /// The config spelling (`critical`, `error`, `warn`, `info`, `debug`, `trace`, `blather`).
+    pub fn description(&self) -> &'static str {
+        match self {
+            LogLevel::Critical => "critical",
+            LogLevel::Error => "error",
+            LogLevel::Warn => "warn",
+            LogLevel::Info => "info",
+            LogLevel::Debug => "debug",
+            LogLevel::Trace => "trace",
+            LogLevel::Blather => "blather",
+        }
+    }
+
+    /// Parses a lower-case config spelling.
+    pub fn from_description(s: &str) -> Option<Self> {
+        [
+            LogLevel::Critical,
+            LogLevel::Error,
+            LogLevel::Warn,
+            LogLevel::Info,
+            LogLevel::Debug,
+            LogLevel::Trace,
+            LogLevel::Blather,
+        ]
+        .into_iter()
+        .find(|l| l.description() == s)
+    }
+}
+
+/// Where a log goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum LogTarget {
+    /// `NONE` / `OFF`.
+    None,
+    /// `AUTO`: a file in `childlogdir` created when the group is added.
+    Auto,
+    /// `syslog` (for the main log; for child logs it is turned into `syslog = true`).
+    Syslog,
+    Path(PathBuf),
+}
+
+/// A resolved user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserSpec {
+    /// Name from the passwd entry.
+    pub name: String,
+    pub uid: u32,
+    /// Primary group from the passwd entry.
+    pub gid: u32,
+}
+
+/// `[supervisord]`, with command-line overrides applied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SupervisordOptions {
+    /// Absolute path, or `Syslog`.
+    pub logfile: LogTarget,
+    pub logfile_maxbytes: u64,
+    pub logfile_backups: u32,
+    pub loglevel: LogLevel,
+    /// Absolute.
+    pub pidfile: PathBuf,
+    pub umask: u32,
+    pub nodaemon: bool,
+    pub silent: bool,
+    pub minfds: u64,
+    pub minprocs: u64,
+    pub nocleanup: bool,
+    pub childlogdir: PathBuf,
+    pub user: Option<UserSpec>,
+    pub directory: Option<PathBuf>,
+    pub strip_ansi: bool,
+    pub environment: Vec<(String, String)>,
+    pub identifier: String,
+    /// Only from `--profile_options` (supervisord ignores the config key).
+    pub profile_options: Option<String>,
+}
+
+/// `[unix_http_server]` (or any section whose name starts with it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnixServerConfig {
+    pub section: String,
+    /// Absolute, normalised.
+    pub file: PathBuf,
+    pub chmod: u32,
+    /// `chown=user[:group]` as (uid, gid); `None` when not set.
+    pub chown: Option<(Option<u32>, Option<u32>)>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+/// `[inet_http_server]` (or any section whose name starts with it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InetServerConfig {
+    pub section: String,
+    /// Lower-cased; `""` means all interfaces.
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+/// `[supervisorctl]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CtlConfig {
+    pub serverurl: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub prompt: String,
+    pub history_file: Option<PathBuf>,
+}
+
+impl Default for CtlConfig {
+    fn default() -> Self {
+        CtlConfig {
+            serverurl: "http://localhost:9001".into(),
+            username: None,
+            password: None,
+            prompt: "supervisor".into(),
+            history_file: None,
+        }
+    }
+}
+
+/// `[rpcinterface:x]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RpcInterfaceConfig {
+    /// Namespace name (text after `rpcinterface:`).
+    pub name: String,
+    pub factory: String,
+    /// Other keys (passed as keyword arguments by supervisord).
+    pub extras: BTreeMap<String, String>,
+}
+
+/// The supervisord factory that provides the `supervisor.*` namespace.
+pub const MAIN_RPCINTERFACE_FACTORY: &str = "supervisor.rpcinterface:make_main_rpcinterface";
+
+/// A process group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupConfig {
+    pub name: String,
+    pub priority: i32,
+    pub kind: GroupKind,
+    /// In supervisord's order: sorted by (priority, name) per program section; a
+    /// `[group:x]` concatenates its programs' lists in `programs=` order.
+    pub processes: Vec<ProcessConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum GroupKind {
+    Program,
+    Fcgi(FcgiSocketConfig),
+    EventListener(ListenerPoolConfig),
+}
+
+/// `[fcgi-program:x] socket=` and friends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FcgiSocketConfig {
+    /// `unix:///abs/path` (normalised) or `tcp://host:port`.
+    pub url: String,
+    pub kind: FcgiSocketKind,
+    pub backlog: u32,
+    /// (uid, gid) to chown a unix socket to; gid `None` = leave unchanged.
+    pub owner: Option<(u32, Option<u32>)>,
+    /// Mode of a unix socket (default 0700); `None` for TCP.
+    pub mode: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum FcgiSocketKind {
+    Tcp { host: String, port: u16 },
+    Unix { path: PathBuf },
+}
+
+/// `[eventlistener:x]` pool settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListenerPoolConfig {
+    /// Upper-case event type names, deduplicated, in first-mention order.
+    pub events: Vec<String>,
+    pub buffer_size: usize,
+    pub result_handler: String,
+}
+
+/// The only listener result handler procd implements.
+pub const DEFAULT_RESULT_HANDLER: &str = "supervisor.dispatchers:default_handler";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum AutoRestart {
+    Always,
+    Never,
+    Unexpected,
+}
+
+/// One child log channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogConfig {
+    pub file: LogTarget,
+    pub maxbytes: u64,
+    pub backups: u32,
+    pub capture_maxbytes: u64,
+    pub events_enabled: bool,
+    pub syslog: bool,
+}
+
+/// One process.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcessConfig {
+    pub name: String,
+    pub group: String,
+    /// Text after `program:` (etc.) in the section name.
+    pub program_name: String,
+    /// After expansion.
+    pub command: String,
+    /// POSIX shell-word split of `command`; empty when the command is empty or cannot
+    /// be split (see `command_error`).
+    pub argv: Vec<String>,
+    /// `can't parse command '<c>': <err>` when `command` has unbalanced quotes; supervisord
+    /// reports it at spawn time, not at load time.
+    pub command_error: Option<String>,
+    pub priority: i32,
+    pub autostart: bool,
+    pub startsecs: u64,
+    pub startretries: u32,
+    pub autorestart: AutoRestart,
+    pub exitcodes: Vec<i32>,
+    #[serde(serialize_with = "signal_number")]
+    pub stopsignal: Signal,
+    pub stopwaitsecs: u64,
+    pub stopasgroup: bool,
+    pub killasgroup: bool,
+    pub user: Option<UserSpec>,
+    pub directory: Option<PathBuf>,
+    pub umask: Option<u32>,
+    /// This program's own `environment=` (not merged with `[supervisord]`'s).
+    pub environment: Vec<(String, String)>,
+    pub redirect_stderr: bool,
+    pub stdout: LogConfig,
+    pub stderr: LogConfig,
+    /// `SUPERVISOR_SERVER_URL` for the child: explicit value, else the first unix server
+    /// (`unix://path`), else the first inet server (`http://host:port`), else `None`.
+    pub serverurl: Option<String>,
+    /// Keys supervisord does not know (tolerated and kept).
+    pub extra: BTreeMap<String, String>,
+}
+
+fn signal_number<S: serde::Serializer>(sig: &Signal, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_i32(sig.number())
+}
+
+impl ProcessConfig {
+    /// `group:name`, or the bare name when it equals the group name.
+    pub fn namespec(&self) -> String {
+        if self.group == self.name { self.name.clone() } else { format!("{}:{}", self.group, self.name) }
+    }
+}

@@ -1,0 +1,487 @@
+//! Process groups: `[group:x]`, `[program:x]`, `[eventlistener:x]`, `[fcgi-program:x]`,
+//! built in supervisord's order (heterogeneous groups first, then homogeneous program,
+//! listener and FastCGI groups) and stably sorted by (priority, name).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use procd_protocol::Signal;
+
+use crate::ctx::Ctx;
+use crate::events::is_event_type;
+use crate::expand::{self, ExpVal, Names};
+use crate::model::*;
+use crate::{paths, shlex, users, values};
+
+/// Option names supervisord reads from program-like sections.
+const KNOWN: &[&str] = &[
+    "command",
+    "process_name",
+    "numprocs",
+    "numprocs_start",
+    "priority",
+    "autostart",
+    "autorestart",
+    "startsecs",
+    "startretries",
+    "exitcodes",
+    "stopsignal",
+    "stopwaitsecs",
+    "stopasgroup",
+    "killasgroup",
+    "user",
+    "redirect_stderr",
+    "environment",
+    "directory",
+    "umask",
+    "serverurl",
+    "stdout_logfile",
+    "stdout_logfile_maxbytes",
+    "stdout_logfile_backups",
+    "stdout_capture_maxbytes",
+    "stdout_events_enabled",
+    "stdout_syslog",
+    "stderr_logfile",
+    "stderr_logfile_maxbytes",
+    "stderr_logfile_backups",
+    "stderr_capture_maxbytes",
+    "stderr_events_enabled",
+    "stderr_syslog",
+    "socket",
+    "socket_backlog",
+    "socket_owner",
+    "socket_mode",
+    "events",
+    "buffer_size",
+    "result_handler",
+];
+
+pub(crate) fn process_groups(cx: &mut Ctx<'_>) -> Vec<GroupConfig> {
+    let here = cx.here_names();
+    let sections = cx.ini.sections();
+    let mut groups = Vec::new();
+    let mut grouped: Vec<String> = Vec::new();
+
+    for section in sections.iter().filter(|s| s.starts_with("group:")) {
+        let raw_name = &section["group:".len()..];
+        let name = match values::process_or_group_name(raw_name) {
+            Ok(n) => n,
+            Err(m) => {
+                cx.error(section, None, m);
+                continue;
+            }
+        };
+        let programs = match cx.get(section, "programs", &here) {
+            Ok(Some(v)) => values::list_of_strings(&v),
+            _ => Vec::new(),
+        };
+        let priority = cx.typed(section, "priority", &here, 999, values::signed32);
+        let mut processes = Vec::new();
+        for program in programs {
+            let psect = format!("program:{program}");
+            let fsect = format!("fcgi-program:{program}");
+            let (has_p, has_f) = (cx.ini.has_section(&psect), cx.ini.has_section(&fsect));
+            let target = match (has_p, has_f) {
+                (false, false) => {
+                    cx.error(section, Some("programs"), format!("[{section}] names unknown program or fcgi-program {program}"));
+                    continue;
+                }
+                (true, true) => {
+                    cx.error(
+                        section,
+                        Some("programs"),
+                        format!("[{section}] name {program} is ambiguous (exists as program and fcgi-program)"),
+                    );
+                    continue;
+                }
+                (true, false) => psect,
+                (false, true) => fsect,
+            };
+            grouped.push(target.clone());
+            processes.extend(processes_from_section(cx, &target, &name));
+        }
+        groups.push(GroupConfig { name, priority, kind: GroupKind::Program, processes });
+    }
+
+    for section in sections.iter().filter(|s| s.starts_with("program:") && !grouped.contains(s)) {
+        let Ok(name) = values::process_or_group_name(&section["program:".len()..]) else {
+            // Reported by processes_from_section.
+            processes_from_section(cx, section, "");
+            continue;
+        };
+        let priority = cx.typed(section, "priority", &here, 999, values::signed32);
+        let processes = processes_from_section(cx, section, &name);
+        groups.push(GroupConfig { name, priority, kind: GroupKind::Program, processes });
+    }
+
+    for section in sections.iter().filter(|s| s.starts_with("eventlistener:")) {
+        if let Some(g) = listener_pool(cx, section) {
+            groups.push(g);
+        }
+    }
+
+    for section in sections.iter().filter(|s| s.starts_with("fcgi-program:") && !grouped.contains(s)) {
+        if let Some(g) = fcgi_group(cx, section) {
+            groups.push(g);
+        }
+    }
+
+    groups.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
+    groups
+}
+
+fn listener_pool(cx: &mut Ctx<'_>, section: &str) -> Option<GroupConfig> {
+    let here = cx.here_names();
+    let name = section["eventlistener:".len()..].to_string();
+    let priority = cx.typed(section, "priority", &here, -1, values::signed32);
+    let buffer_size = cx.typed(section, "buffer_size", &here, 10, values::integer);
+    if buffer_size < 1 {
+        cx.error(section, Some("buffer_size"), format!("[{section}] section sets invalid buffer_size ({buffer_size})"));
+    }
+    let result_handler =
+        cx.get(section, "result_handler", &here).ok().flatten().unwrap_or_else(|| DEFAULT_RESULT_HANDLER.into());
+    if result_handler != DEFAULT_RESULT_HANDLER {
+        cx.error(section, Some("result_handler"), format!("{result_handler} cannot be resolved within [{section}]"));
+    }
+    let mut events: Vec<String> = Vec::new();
+    let listed = match cx.get(section, "events", &here) {
+        Ok(v) => values::list_of_strings(&v.unwrap_or_default()),
+        Err(()) => return None,
+    };
+    for e in listed {
+        let up = e.to_uppercase();
+        if !events.contains(&up) {
+            events.push(up);
+        }
+    }
+    if events.is_empty() {
+        cx.error(section, None, format!("[{section}] section requires an \"events\" line"));
+    }
+    for e in &events {
+        if !is_event_type(e) {
+            cx.error(section, Some("events"), format!("Unknown event type {e} in [{section}] events"));
+        }
+    }
+    if cx.typed_str(section, "redirect_stderr", &here, "false", values::boolean) == Some(true) {
+        cx.error(
+            section,
+            Some("redirect_stderr"),
+            format!(
+                "[{section}] section sets redirect_stderr=true but this is not allowed because it will interfere with the eventlistener protocol"
+            ),
+        );
+    }
+    let processes = processes_from_section(cx, section, &name);
+    let pool = ListenerPoolConfig { events, buffer_size: usize::try_from(buffer_size).unwrap_or(1), result_handler };
+    Some(GroupConfig { name, priority, kind: GroupKind::EventListener(pool), processes })
+}
+
+fn fcgi_group(cx: &mut Ctx<'_>, section: &str) -> Option<GroupConfig> {
+    let here = cx.here_names();
+    let name = match values::process_or_group_name(&section["fcgi-program:".len()..]) {
+        Ok(n) => n,
+        Err(m) => {
+            cx.error(section, None, m);
+            return None;
+        }
+    };
+    let priority = cx.typed(section, "priority", &here, 999, values::signed32);
+    let proc_uid = match cx.get(section, "user", &here) {
+        Ok(Some(u)) => match users::name_to_uid(&u) {
+            Ok(uid) => Some(uid),
+            Err(m) => {
+                cx.error(section, Some("user"), m);
+                None
+            }
+        },
+        _ => None,
+    };
+    let backlog = match cx.get(section, "socket_backlog", &here) {
+        Ok(Some(v)) => match values::integer(&v) {
+            Ok(n) if (1..=65535).contains(&n) => n as u32,
+            Ok(n) => {
+                cx.error(section, Some("socket_backlog"), format!("Invalid socket_backlog value {n}"));
+                0
+            }
+            Err(m) => {
+                cx.error(section, Some("socket_backlog"), m);
+                0
+            }
+        },
+        _ => libc::SOMAXCONN as u32,
+    };
+    let owner = match cx.get(section, "socket_owner", &here) {
+        Ok(Some(v)) => match users::user_group(&v) {
+            Ok(o) => Some(o),
+            Err(_) => {
+                cx.error(section, Some("socket_owner"), format!("Invalid socket_owner value {v}"));
+                None
+            }
+        },
+        _ => None,
+    };
+    let mode = match cx.get(section, "socket_mode", &here) {
+        Ok(Some(v)) => match values::octal(&v) {
+            Ok(m) => Some(m),
+            Err(_) => {
+                cx.error(section, Some("socket_mode"), format!("Invalid socket_mode value {v}"));
+                None
+            }
+        },
+        _ => None,
+    };
+    let mut names = here.clone();
+    names.insert("program_name".into(), ExpVal::Str(name.clone()));
+    let socket = match cx.get(section, "socket", &names) {
+        Ok(Some(s)) if !s.is_empty() => Some(s),
+        Ok(_) => {
+            cx.error(section, None, format!("[{section}] section requires a \"socket\" line"));
+            None
+        }
+        Err(()) => None,
+    };
+    let socket = socket.and_then(|s| match parse_fcgi_socket(cx, &s, proc_uid, owner, mode, backlog) {
+        Ok(c) => Some(c),
+        Err(m) => {
+            cx.error(section, Some("socket"), format!("{m} in [{section}] socket"));
+            None
+        }
+    });
+    let processes = processes_from_section(cx, section, &name);
+    Some(GroupConfig { name, priority, kind: GroupKind::Fcgi(socket?), processes })
+}
+
+fn parse_fcgi_socket(
+    cx: &Ctx<'_>,
+    sock: &str,
+    proc_uid: Option<u32>,
+    owner: Option<(u32, Option<u32>)>,
+    mode: Option<u32>,
+    backlog: u32,
+) -> Result<FcgiSocketConfig, String> {
+    if let Some(path) = sock.strip_prefix("unix://") {
+        if !path.starts_with('/') {
+            return Err(format!("Unix socket path {path} is not an absolute path"));
+        }
+        let path = paths::normalize(path, cx.cwd(), cx.env());
+        let owner = owner.or_else(|| {
+            let uid = proc_uid.filter(|u| *u != users::current_uid())?;
+            Some((uid, users::gid_for_uid(uid)))
+        });
+        return Ok(FcgiSocketConfig {
+            url: format!("unix://{}", path.display()),
+            kind: FcgiSocketKind::Unix { path },
+            backlog,
+            owner,
+            mode: Some(mode.unwrap_or(0o700)),
+        });
+    }
+    if owner.is_some() || mode.is_some() {
+        return Err("socket_owner and socket_mode params should only be used with a Unix domain socket".into());
+    }
+    let bad = || format!("Bad socket format {sock}");
+    let rest = sock.strip_prefix("tcp://").ok_or_else(bad)?;
+    let (host, port) = rest.rsplit_once(':').ok_or_else(bad)?;
+    if host.is_empty() || host.contains(':') || crate::values::has_space(host) {
+        return Err(bad());
+    }
+    if port.is_empty() || !port.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let port: u16 = port.parse().ok().filter(|p| *p >= 1).ok_or_else(|| format!("{port} is out of range (1-65535)"))?;
+    let host = host.to_lowercase();
+    Ok(FcgiSocketConfig {
+        url: format!("tcp://{host}:{port}"),
+        kind: FcgiSocketKind::Tcp { host, port },
+        backlog,
+        owner: None,
+        mode: None,
+    })
+}
+
+/// Reads a logfile option: expanded by `get`, then once more with the per-process names
+/// (supervisord 4.3.0 expands it twice; procd keeps the once-expanded text if the second
+/// pass fails).
+fn logfile_value(cx: &mut Ctx<'_>, section: &str, key: &str, names: &Names) -> Result<LogTarget, ()> {
+    let Some(once) = cx.get(section, key, names)? else { return Ok(LogTarget::Auto) };
+    let v = expand::expand(&once, names, key).unwrap_or(once);
+    match v.to_lowercase().as_str() {
+        "none" | "off" => Ok(LogTarget::None),
+        "auto" => Ok(LogTarget::Auto),
+        "syslog" => Ok(LogTarget::Syslog),
+        _ => match paths::existing_dirpath(&v, cx.cwd(), cx.env()) {
+            Ok(p) => Ok(LogTarget::Path(PathBuf::from(p))),
+            Err(m) => {
+                cx.error(section, Some(key), m);
+                Err(())
+            }
+        },
+    }
+}
+
+/// `[program:x]`-like section → its processes (`numprocs` of them).
+fn processes_from_section(cx: &mut Ctx<'_>, section: &str, group_name: &str) -> Vec<ProcessConfig> {
+    let errors_before = cx.errors.len();
+    let tail = section.split_once(':').map_or("", |(_, t)| t);
+    let program_name = match values::process_or_group_name(tail) {
+        Ok(n) => n,
+        Err(m) => {
+            cx.error(section, None, m);
+            return Vec::new();
+        }
+    };
+    let mut common: Names = cx.here_names();
+    common.insert("program_name".into(), ExpVal::Str(program_name.clone()));
+    common.insert("host_node_name".into(), ExpVal::Str(cx.opts.host_node_name.clone()));
+    common.insert("group_name".into(), ExpVal::Str(group_name.to_string()));
+
+    let priority = cx.typed(section, "priority", &common, 999, values::signed32);
+    let autostart = cx.typed_str(section, "autostart", &common, "true", values::boolean).unwrap_or(true);
+    let autorestart =
+        cx.typed_str(section, "autorestart", &common, "unexpected", values::autorestart).unwrap_or(AutoRestart::Unexpected);
+    let startsecs = cx.typed(section, "startsecs", &common, 1, values::unsigned::<u64>);
+    let startretries = cx.typed(section, "startretries", &common, 3, values::unsigned::<u32>);
+    let stopsignal = cx.typed(section, "stopsignal", &common, Signal::TERM, |v| {
+        Signal::parse(v).ok_or_else(|| format!("value {} is not a valid signal name", crate::pyrepr::repr(v)))
+    });
+    let stopwaitsecs = cx.typed(section, "stopwaitsecs", &common, 10, values::unsigned::<u64>);
+    let stopasgroup = cx.typed_str(section, "stopasgroup", &common, "false", values::boolean).unwrap_or(false);
+    let killasgroup = cx.typed(section, "killasgroup", &common, stopasgroup, values::boolean);
+    let exitcodes = cx.typed_str(section, "exitcodes", &common, "0", values::exitcodes).unwrap_or_else(|| vec![0]);
+    let redirect_stderr = cx.typed_str(section, "redirect_stderr", &common, "false", values::boolean).unwrap_or(false);
+    let numprocs = cx.typed(section, "numprocs", &common, 1, values::integer);
+    let numprocs_start = cx.typed(section, "numprocs_start", &common, 0, values::integer);
+    let environment_raw = cx.raw(section, "environment").unwrap_or_default();
+    let size = values::byte_size;
+    let stdout_cmax = cx.typed_str(section, "stdout_capture_maxbytes", &common, "0", size).unwrap_or(0);
+    let stdout_events = cx.typed_str(section, "stdout_events_enabled", &common, "false", values::boolean).unwrap_or(false);
+    let stderr_cmax = cx.typed_str(section, "stderr_capture_maxbytes", &common, "0", size).unwrap_or(0);
+    let stderr_events = cx.typed_str(section, "stderr_events_enabled", &common, "false", values::boolean).unwrap_or(false);
+    let serverurl = cx.get(section, "serverurl", &common).ok().flatten().filter(|u| !crate::ini::py_strip(u).eq_ignore_ascii_case("auto"));
+    let user = match cx.get(section, "user", &common) {
+        Ok(Some(u)) => users::user_spec(&u).map_err(|m| cx.error(section, Some("user"), m)).ok(),
+        _ => None,
+    };
+    let umask = cx.typed(section, "umask", &common, None, |v| values::octal(v).map(Some));
+    let process_name_raw = cx.raw(section, "process_name").unwrap_or_else(|| "%(program_name)s".into());
+    let process_name = match values::process_or_group_name(&process_name_raw) {
+        Ok(n) => n,
+        Err(m) => {
+            cx.error(section, Some("process_name"), m);
+            String::new()
+        }
+    };
+    if numprocs > 1 && !process_name.contains("%(process_num)") {
+        cx.error(section, Some("process_name"), "%(process_num) must be present within process_name when numprocs > 1");
+    }
+    if stopasgroup && !killasgroup {
+        cx.error(section, Some("killasgroup"), "Cannot set stopasgroup=true and killasgroup=false");
+    }
+    let extra: BTreeMap<String, String> = cx
+        .ini
+        .options(section)
+        .into_iter()
+        .filter(|k| !KNOWN.contains(&k.as_str()))
+        .filter_map(|k| cx.raw(section, &k).map(|v| (k, v)))
+        .collect();
+
+    let mut out = Vec::new();
+    let end = numprocs_start.saturating_add(numprocs.max(0));
+    for process_num in numprocs_start..end {
+        let loop_errors = cx.errors.len();
+        common.insert("process_num".into(), ExpVal::Int(process_num));
+        common.insert("numprocs".into(), ExpVal::Int(numprocs));
+        common.extend(cx.environ.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let environment = cx
+            .expand_with(section, "environment", &environment_raw, &common, "environment")
+            .and_then(|s| shlex::key_value_pairs(&s).map_err(|m| cx.error(section, Some("environment"), m)).ok())
+            .unwrap_or_default();
+        for (k, v) in &environment {
+            common.insert(format!("ENV_{k}"), ExpVal::Str(v.clone()));
+        }
+        let directory = cx.get(section, "directory", &common).ok().flatten().map(PathBuf::from);
+        let mut logs = Vec::new();
+        for chan in ["stdout", "stderr"] {
+            let key = format!("{chan}_logfile");
+            let file = logfile_value(cx, section, &key, &common).unwrap_or(LogTarget::None);
+            let backups = cx.typed(section, &format!("{chan}_logfile_backups"), &common, 10, values::unsigned::<u32>);
+            let maxbytes =
+                cx.typed_str(section, &format!("{chan}_logfile_maxbytes"), &common, "50MB", size).unwrap_or(50 << 20);
+            let mut syslog = cx.typed_str(section, &format!("{chan}_syslog"), &common, "false", values::boolean).unwrap_or(false);
+            let mut file = file;
+            if file == LogTarget::Syslog {
+                cx.warnings.push(format!(
+                    "For [{section}], {key}=syslog but this is deprecated and will be removed.  Use {chan}_syslog=true to enable syslog instead."
+                ));
+                file = LogTarget::None;
+                syslog = true;
+            }
+            if file == LogTarget::Auto && maxbytes == 0 {
+                cx.warnings.push(format!(
+                    "For [{section}], AUTO logging used for {key} without rollover, set maxbytes > 0 to avoid filling up filesystem unintentionally"
+                ));
+            }
+            logs.push((file, maxbytes, backups, syslog));
+        }
+        if redirect_stderr {
+            if !matches!(logs[1].0, LogTarget::Auto | LogTarget::None) {
+                cx.warnings.push(format!(
+                    "For [{section}], redirect_stderr=true but stderr_logfile has also been set to a filename, the filename has been ignored"
+                ));
+            }
+            logs[1].0 = LogTarget::None;
+        }
+        let command = match cx.get(section, "command", &common) {
+            Ok(Some(c)) => c,
+            Ok(None) => {
+                cx.error(section, None, format!("program section {section} does not specify a command"));
+                break;
+            }
+            Err(()) => String::new(),
+        };
+        let name = cx.expand_with(section, "process_name", &process_name, &common, "process_name").unwrap_or_default();
+        let (argv, command_error) = match shlex::split(&command) {
+            Ok(a) => (a, None),
+            Err(e) => (Vec::new(), Some(format!("can't parse command {}: {e}", crate::pyrepr::repr(&command)))),
+        };
+        let log = |i: usize, cmax: u64, events: bool| {
+            let (file, maxbytes, backups, syslog): (LogTarget, u64, u32, bool) = logs[i].clone();
+            LogConfig { file, maxbytes, backups, capture_maxbytes: cmax, events_enabled: events, syslog }
+        };
+        out.push(ProcessConfig {
+            name,
+            group: group_name.to_string(),
+            program_name: program_name.clone(),
+            command,
+            argv,
+            command_error,
+            priority,
+            autostart,
+            startsecs,
+            startretries,
+            autorestart,
+            exitcodes: exitcodes.clone(),
+            stopsignal,
+            stopwaitsecs,
+            stopasgroup,
+            killasgroup,
+            user: user.clone(),
+            directory,
+            umask,
+            environment,
+            redirect_stderr,
+            stdout: log(0, stdout_cmax, stdout_events),
+            stderr: log(1, stderr_cmax, stderr_events),
+            serverurl: serverurl.clone(),
+            extra: extra.clone(),
+        });
+        if cx.errors.len() > loop_errors {
+            break;
+        }
+    }
+    if cx.errors.len() > errors_before {
+        return Vec::new();
+    }
+    out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
+    out
+}

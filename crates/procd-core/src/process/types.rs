@@ -1,0 +1,119 @@
+//! The vocabulary of the state machine: its policy, inputs and effects.
+
+use procd_protocol::{ProcessState, Signal};
+
+use super::WaitStatus;
+use crate::level::Level;
+
+/// `autorestart=` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoRestart {
+    /// `false`
+    Never,
+    /// `unexpected`: restart when the exit status is not in `exitcodes`.
+    Unexpected,
+    /// `true`
+    Always,
+}
+
+/// The program options the state machine needs (a subset of `[program:x]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub autostart: bool,
+    pub startsecs: u64,
+    pub startretries: u32,
+    pub autorestart: AutoRestart,
+    pub exitcodes: Vec<i32>,
+    pub stopsignal: Signal,
+    pub stopwaitsecs: u64,
+    pub stopasgroup: bool,
+    pub killasgroup: bool,
+}
+
+impl Default for Policy {
+    /// supervisord's defaults.
+    fn default() -> Self {
+        Policy {
+            autostart: true,
+            startsecs: 1,
+            startretries: 3,
+            autorestart: AutoRestart::Unexpected,
+            exitcodes: vec![0],
+            stopsignal: Signal::TERM,
+            stopwaitsecs: 10,
+            stopasgroup: false,
+            killasgroup: false,
+        }
+    }
+}
+
+/// Why sending a signal failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalError {
+    /// `ESRCH`: the process is already gone (it will be reaped normally).
+    pub no_such_process: bool,
+    /// Error text, e.g. `[Errno 3] No such process`.
+    pub detail: String,
+}
+
+/// Something that happened to this process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// Manual start (`startProcess`). The RPC layer checks [`crate::check_start`] first.
+    Start,
+    /// Administrative stop (`stopProcess`, `stop all`, shutdown for RUNNING/STARTING processes).
+    Stop,
+    /// Shutdown/reload of a BACKOFF process: BACKOFF -> FATAL, without a log line. Ignored in other states.
+    GiveUp,
+    /// `signalProcess`: send a signal without the intent to stop.
+    Signal(Signal),
+    /// Answer to [`Effect::Spawn`]: the child was forked with this pid.
+    Spawned { pid: i32 },
+    /// Answer to [`Effect::Spawn`]: spawning failed before a child existed (command not found, EMFILE,
+    /// fork EAGAIN); `message` is the `spawnerr:` text.
+    SpawnFailed { message: String },
+    /// The child with this pid was reaped. Ignored if it is not this process's current pid.
+    Exited { pid: i32, status: WaitStatus },
+    /// Carrying out [`Effect::Kill`] failed.
+    KillFailed(SignalError),
+    /// Carrying out [`Effect::Signal`] failed.
+    SignalFailed(SignalError),
+    /// A deadline from [`Process::next_deadline`] passed (or just re-evaluate timers).
+    Tick,
+    /// A `stopProcess` caller is still waiting: log `waiting for <name> to stop` at most every 2 s.
+    StopReport,
+}
+
+/// A state change, with the values supervisord stashes in the PROCESS_STATE event at that moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change {
+    pub from: ProcessState,
+    pub to: ProcessState,
+    /// `expected` (EXITED events); true for every other change.
+    pub expected: bool,
+    /// The backoff counter (`tries` in STARTING/BACKOFF events).
+    pub tries: u32,
+    /// The pid at the time of the change (0 when none).
+    pub pid: i32,
+}
+
+/// Something the daemon must do, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Write a main-log line.
+    Log { level: Level, text: String },
+    /// Emit the PROCESS_STATE_* event for this change.
+    StateChanged(Change),
+    /// Spawn the program; answer with [`Input::Spawned`] or [`Input::SpawnFailed`].
+    Spawn,
+    /// Send a stop/kill signal, to the process group `-pid` when `to_group`.
+    Kill {
+        pid: i32,
+        signal: Signal,
+        to_group: bool,
+    },
+    /// Send a signal to the pid only (`signalProcess`).
+    Signal { pid: i32, signal: Signal },
+    /// The request could not be carried out; the RPC layer reports this text as a `FAILED` fault.
+    Failed(String),
+}

@@ -1,0 +1,62 @@
+//! What one HTTP server listens on and how requests are limited.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One `[unix_http_server*]` or `[inet_http_server*]` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    pub kind: ListenerKind,
+    /// Section name (e.g. `unix_http_server`), used in log lines.
+    pub name: String,
+    /// Basic-auth credentials; `None` leaves every path open.
+    pub auth: Option<Credentials>,
+}
+
+/// Where a server listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListenerKind {
+    Unix {
+        path: PathBuf,
+        /// Mode of the socket file (`chmod=`, default 0o700).
+        chmod: u32,
+        /// `chown=` as (uid, gid); `None` parts are left unchanged.
+        chown: Option<(Option<u32>, Option<u32>)>,
+    },
+    Tcp {
+        /// Host or address; empty means every interface (IPv4, as supervisord).
+        host: String,
+        port: u16,
+    },
+}
+
+/// `username=` / `password=` of a server section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub username: String,
+    /// Plain text, or `{SHA}` followed by the lower-case hex SHA-1 of the password.
+    pub password: String,
+}
+
+/// Resource limits applied to every connection (supervisord has none; these only stop abuse).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest accepted request body; larger requests get 413 and the connection is closed.
+    /// Default 4 MiB: far above any real XML-RPC request (even a big `sendProcessStdin`).
+    pub max_body_bytes: u64,
+    /// Time allowed to receive a request's headers, also the idle time of a kept-alive connection.
+    /// Default 10 s.
+    pub header_read_timeout: Duration,
+    /// Simultaneous connections across all servers; more are answered 503 and closed. Default 256.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 4 * 1024 * 1024,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 256,
+        }
+    }
+}

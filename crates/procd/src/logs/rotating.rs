@@ -1,0 +1,339 @@
+//! A log file that rotates by size, as supervisord's `RotatingFileHandler` does.
+//!
+//! After each write, when the file has reached `maxbytes`, the backups are shifted (`.N-1` -> `.N`, ...,
+//! `.1` -> `.2`), the current file becomes `.1` and a fresh empty file is opened; with `backups = 0` the
+//! file is only truncated; `maxbytes = 0` never rotates. A file may exceed `maxbytes` by one write.
+//!
+//! Unlike supervisord, targets that are not regular files (`/dev/stdout`, pipes, ttys, anything under
+//! `/dev` or `/proc`) never rotate and are never seeked, so `maxbytes` can be left at its default there.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Seek, Write};
+use std::path::{Path, PathBuf};
+
+/// An append-mode log file with size-based rotation.
+#[derive(Debug)]
+pub struct RotatingFile {
+    path: PathBuf,
+    maxbytes: u64,
+    backups: u32,
+    /// `None` after a failed reopen; the next write retries opening.
+    file: Option<File>,
+    rotatable: bool,
+    written: u64,
+}
+
+fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new().append(true).create(true).open(path)
+}
+
+fn is_special_path(path: &Path) -> bool {
+    path.starts_with("/dev") || path.starts_with("/proc")
+}
+
+impl RotatingFile {
+    /// Opens (creating if needed) `path` for appending.
+    pub fn open(path: impl Into<PathBuf>, maxbytes: u64, backups: u32) -> io::Result<Self> {
+        let path = path.into();
+        let mut rf = RotatingFile {
+            path,
+            maxbytes,
+            backups,
+            file: None,
+            rotatable: false,
+            written: 0,
+        };
+        rf.open_current()?;
+        Ok(rf)
+    }
+
+    fn open_current(&mut self) -> io::Result<()> {
+        let file = open_append(&self.path)?;
+        self.rotatable = self.maxbytes > 0
+            && !is_special_path(&self.path)
+            && file.metadata().is_ok_and(|m| m.file_type().is_file());
+        self.file = Some(file);
+        Ok(())
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Total bytes written through this handle since it was created (across rotations and reopens).
+    pub fn bytes_written(&self) -> u64 {
+        self.written
+    }
+
+    /// Whether this target rotates at all (`maxbytes > 0` and a regular file).
+    pub fn rotates(&self) -> bool {
+        self.rotatable
+    }
+
+    /// Writes all of `data`, then rotates if the file has reached `maxbytes`. Empty writes do nothing.
+    pub fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        if self.file.is_none() {
+            self.open_current()?;
+        }
+        let Some(file) = self.file.as_mut() else {
+            return Err(io::Error::other("log file is not open"));
+        };
+        file.write_all(data)?;
+        self.written = self.written.saturating_add(data.len() as u64);
+        if self.rotatable {
+            // With O_APPEND the position after a write is the end of the file, whoever else wrote to it.
+            let size = file.stream_position()?;
+            if size >= self.maxbytes {
+                self.rotate()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn backup_path(&self, n: u32) -> PathBuf {
+        let mut name = self.path.clone().into_os_string();
+        name.push(format!(".{n}"));
+        PathBuf::from(name)
+    }
+
+    /// Shifts the backups and starts a fresh file now, whatever the current size.
+    pub fn rotate(&mut self) -> io::Result<()> {
+        if self.backups > 0 {
+            for i in (1..self.backups).rev() {
+                let src = self.backup_path(i);
+                if src.exists() {
+                    remove_and_rename(&src, &self.backup_path(i + 1))?;
+                }
+            }
+            remove_and_rename(&self.path, &self.backup_path(1))?;
+        }
+        self.file = None;
+        let file = open_append(&self.path)?;
+        // With no backups the current file is still in place: start it over.
+        file.set_len(0)?;
+        self.file = Some(file);
+        Ok(())
+    }
+
+    /// Closes and reopens the same path in append mode (SIGUSR2, after external rotation).
+    pub fn reopen(&mut self) -> io::Result<()> {
+        self.file = None;
+        self.open_current()
+    }
+
+    /// Removes the file (backups stay) and reopens a fresh one (supervisord's `clearProcessLogs`).
+    pub fn clear(&mut self) -> io::Result<()> {
+        self.file = None;
+        match fs::remove_file(&self.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                // Keep logging into the old file rather than losing output.
+                let _ = self.open_current();
+                return Err(e);
+            }
+        }
+        self.open_current()
+    }
+}
+
+/// Replaces `dst` with `src`; either one vanishing meanwhile is not an error.
+fn remove_and_rename(src: &Path, dst: &Path) -> io::Result<()> {
+    match fs::remove_file(dst) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    match fs::rename(src, dst) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(path: &Path) -> Vec<u8> {
+        fs::read(path).unwrap_or_default()
+    }
+
+    fn backup(path: &Path, n: u32) -> PathBuf {
+        PathBuf::from(format!("{}.{n}", path.display()))
+    }
+
+    #[test]
+    fn appends_to_existing_file_and_counts_bytes() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("out.log");
+        fs::write(&path, b"old\n").expect("seed");
+        let mut f = RotatingFile::open(&path, 0, 0).expect("open");
+        f.write_all(b"new\n").expect("write");
+        f.write_all(b"").expect("empty write");
+        assert_eq!(read(&path), b"old\nnew\n");
+        assert_eq!(f.bytes_written(), 4);
+        assert!(!f.rotates(), "maxbytes=0 never rotates");
+    }
+
+    #[test]
+    fn rotation_shifts_backups_and_keeps_every_byte_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("app.log");
+        let backups = 4u32;
+        let mut f = RotatingFile::open(&path, 10, backups).expect("open");
+        assert!(f.rotates());
+        let mut all = Vec::new();
+        for i in 0..30u8 {
+            let chunk = vec![b'a' + i % 26; 3 + usize::from(i % 4)];
+            all.extend_from_slice(&chunk);
+            f.write_all(&chunk).expect("write");
+        }
+        // Rebuild the kept tail: .4, .3, .2, .1, current.
+        let mut kept = Vec::new();
+        for n in (1..=backups).rev() {
+            let b = read(&backup(&path, n));
+            assert!(!b.is_empty(), "backup .{n} exists");
+            assert!(
+                b.len() >= 10,
+                "a backup is only made once maxbytes is reached"
+            );
+            kept.extend_from_slice(&b);
+        }
+        kept.extend_from_slice(&read(&path));
+        assert!(
+            all.ends_with(&kept),
+            "backups + current are the last bytes written, in order"
+        );
+        assert!(
+            !backup(&path, backups + 1).exists(),
+            "no more than `backups` backups"
+        );
+        assert_eq!(f.bytes_written(), all.len() as u64);
+    }
+
+    #[test]
+    fn many_backups_hold_everything_when_enough() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.log");
+        let mut f = RotatingFile::open(&path, 64, 50).expect("open");
+        let mut all = Vec::new();
+        for i in 0..200u32 {
+            let line = format!("line {i}\n");
+            all.extend_from_slice(line.as_bytes());
+            f.write_all(line.as_bytes()).expect("write");
+        }
+        let mut kept = Vec::new();
+        let mut n = 50;
+        while n > 0 {
+            kept.extend_from_slice(&read(&backup(&path, n)));
+            n -= 1;
+        }
+        kept.extend_from_slice(&read(&path));
+        assert_eq!(kept.len(), all.len(), "nothing dropped with enough backups");
+        assert_eq!(kept, all);
+        assert!(backup(&path, 20).exists(), "many rotations happened");
+    }
+
+    #[test]
+    fn zero_backups_truncates_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.log");
+        let mut f = RotatingFile::open(&path, 5, 0).expect("open");
+        f.write_all(b"1234").expect("write");
+        assert_eq!(read(&path), b"1234");
+        f.write_all(b"56").expect("write");
+        assert_eq!(read(&path), b"", "reached maxbytes: truncated");
+        f.write_all(b"ab").expect("write");
+        assert_eq!(read(&path), b"ab");
+        assert!(!backup(&path, 1).exists());
+    }
+
+    #[test]
+    fn size_counts_existing_content_and_other_writers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.log");
+        fs::write(&path, b"12345678").expect("seed");
+        let mut f = RotatingFile::open(&path, 10, 1).expect("open");
+        let mut other = open_append(&path).expect("second writer");
+        other.write_all(b"x").expect("other write");
+        f.write_all(b"y").expect("write");
+        assert_eq!(read(&backup(&path, 1)), b"12345678xy");
+        assert_eq!(read(&path), b"");
+    }
+
+    #[test]
+    fn reopen_follows_external_rename() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("r.log");
+        let moved = dir.path().join("r.log.old");
+        let mut f = RotatingFile::open(&path, 0, 0).expect("open");
+        f.write_all(b"before\n").expect("write");
+        fs::rename(&path, &moved).expect("logrotate");
+        f.write_all(b"still old\n").expect("write");
+        f.reopen().expect("reopen");
+        f.write_all(b"after\n").expect("write");
+        assert_eq!(read(&moved), b"before\nstill old\n");
+        assert_eq!(read(&path), b"after\n");
+    }
+
+    #[test]
+    fn clear_removes_and_reopens() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("c.log");
+        let mut f = RotatingFile::open(&path, 4, 2).expect("open");
+        f.write_all(b"aaaa").expect("write");
+        f.write_all(b"bb").expect("write");
+        f.clear().expect("clear");
+        assert_eq!(read(&path), b"");
+        assert_eq!(read(&backup(&path, 1)), b"aaaa", "backups are kept");
+        f.write_all(b"cc").expect("write");
+        assert_eq!(read(&path), b"cc");
+        // Clearing a file someone already deleted is fine.
+        fs::remove_file(&path).expect("rm");
+        f.clear().expect("clear again");
+        assert!(path.exists());
+    }
+
+    #[test]
+    fn non_regular_targets_never_rotate() {
+        let mut f = RotatingFile::open("/dev/null", 1, 3).expect("open /dev/null");
+        assert!(!f.rotates());
+        f.write_all(b"hello").expect("write");
+        f.write_all(b"again").expect("write");
+        assert!(Path::new("/dev/null").exists());
+        assert!(!Path::new("/dev/null.1").exists());
+    }
+
+    #[test]
+    fn errors_are_returned() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let missing = dir.path().join("no/such/dir/x.log");
+        assert!(RotatingFile::open(&missing, 10, 1).is_err());
+        // Disk full.
+        if Path::new("/dev/full").exists() {
+            let mut f = RotatingFile::open("/dev/full", 0, 0).expect("open /dev/full");
+            assert!(f.write_all(b"data").is_err());
+        }
+    }
+
+    #[test]
+    fn write_reopens_after_failed_reopen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let sub = dir.path().join("sub");
+        fs::create_dir(&sub).expect("mkdir");
+        let path = sub.join("w.log");
+        let mut f = RotatingFile::open(&path, 0, 0).expect("open");
+        fs::remove_file(&path).expect("rm");
+        fs::remove_dir(&sub).expect("rmdir");
+        assert!(f.reopen().is_err());
+        assert!(f.write_all(b"x").is_err());
+        fs::create_dir(&sub).expect("mkdir again");
+        f.write_all(b"y")
+            .expect("write after the directory is back");
+        assert_eq!(read(&path), b"y");
+    }
+}

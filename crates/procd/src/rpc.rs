@@ -1,0 +1,134 @@
+//! `/RPC2`: decodes XML-RPC calls, checks parameters against the method table, answers the `system.*`
+//! namespace here and hands `supervisor.*` calls to the actor. Implements the HTTP layer's [`Backend`].
+
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use procd_core::Level;
+use procd_protocol::api::{METHODS, check_call, find_method};
+use procd_protocol::{Fault, FaultCode, MethodCall, Value, decode_call, encode_fault, encode_response};
+
+use crate::http::{Backend, BoxFuture, LogChannel, LogLevel, RpcFailure};
+use crate::logger::Logger;
+use crate::supervisor::Handle;
+
+/// The daemon's side of the HTTP layer.
+#[derive(Clone)]
+pub struct RpcBackend {
+    handle: Handle,
+    logger: Logger,
+    /// Whether `[rpcinterface:supervisor]` is configured; without it only `system.*` exists, as in
+    /// supervisord.
+    supervisor_ns: bool,
+}
+
+impl RpcBackend {
+    pub fn new(handle: Handle, logger: Logger, supervisor_ns: bool) -> Self {
+        RpcBackend { handle, logger, supervisor_ns }
+    }
+}
+
+impl Backend for RpcBackend {
+    fn rpc(&self, body: Bytes) -> BoxFuture<Result<Bytes, RpcFailure>> {
+        let call = match decode_call(&body) {
+            Ok(call) => call,
+            Err(e) => {
+                let shown = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
+                self.logger.log(Level::Error, &format!("XML-RPC request data {shown:?} is invalid: {e}"));
+                return Box::pin(async { Err(RpcFailure::BadRequest) });
+            }
+        };
+        let handle = self.handle.clone();
+        let supervisor_ns = self.supervisor_ns;
+        Box::pin(async move {
+            let result = if !supervisor_ns && call.method.starts_with("supervisor.") {
+                Err(Fault::new(FaultCode::UnknownMethod, None))
+            } else {
+                call_method(&handle, call).await
+            };
+            let body = match result {
+                Ok(value) => encode_response(&value),
+                Err(fault) => encode_fault(&fault),
+            };
+            Ok(Bytes::from(body))
+        })
+    }
+
+    fn logtail_path(&self, namespec: &str, channel: LogChannel) -> Option<PathBuf> {
+        self.handle.log_path(namespec, channel == LogChannel::Stderr)
+    }
+
+    fn mainlog_path(&self) -> Option<PathBuf> {
+        self.logger.path()
+    }
+
+    fn log(&self, level: LogLevel, text: String) {
+        let level = match level {
+            LogLevel::Critical => Level::Critical,
+            LogLevel::Error => Level::Error,
+            LogLevel::Warn => Level::Warn,
+            LogLevel::Info => Level::Info,
+            LogLevel::Debug => Level::Debug,
+            LogLevel::Trace => Level::Trace,
+        };
+        self.logger.log(level, &text);
+    }
+}
+
+/// Runs one call: parameter check, then `system.*` here or `supervisor.*` in the actor.
+async fn call_method(handle: &Handle, call: MethodCall) -> Result<Value, Fault> {
+    let (spec, params) = check_call(&call)?;
+    let params = params.into_values();
+    match spec.canonical() {
+        "system.multicall" => multicall(handle, params).await,
+        "system.listMethods" => Ok(Value::Array(METHODS.iter().map(|m| Value::from(m.name)).collect())),
+        "system.methodHelp" => {
+            let name = params.first().and_then(Value::as_str).unwrap_or_default();
+            find_method(name)
+                .map(|m| Value::from(m.help))
+                .ok_or_else(|| Fault::new(FaultCode::SignatureUnsupported, None))
+        }
+        "system.methodSignature" => {
+            let name = params.first().and_then(Value::as_str).unwrap_or_default();
+            find_method(name)
+                .map(|m| m.signature_value())
+                .ok_or_else(|| Fault::new(FaultCode::SignatureUnsupported, None))
+        }
+        _ => handle.call(&call.method, params).await,
+    }
+}
+
+/// `system.multicall`: calls run one after another (a deferred call holds up the next, so
+/// `[stopProcess x, startProcess x]` restarts x); each result is the raw value or a fault struct.
+async fn multicall(handle: &Handle, params: Vec<Value>) -> Result<Value, Fault> {
+    let calls = match params.into_iter().next() {
+        Some(Value::Array(calls)) => calls,
+        _ => return Err(Fault::new(FaultCode::IncorrectParameters, None)),
+    };
+    let mut results = Vec::with_capacity(calls.len());
+    for call in calls {
+        let outcome = match call.get("methodName").and_then(Value::as_str) {
+            None => Err(Fault::new(FaultCode::IncorrectParameters, Some("No methodName"))),
+            Some("system.multicall") => Err(Fault::new(
+                FaultCode::IncorrectParameters,
+                Some("Recursive system.multicall forbidden"),
+            )),
+            Some(name) => {
+                let params = match call.get("params") {
+                    Some(Value::Array(p)) => p.clone(),
+                    None => Vec::new(),
+                    Some(_) => {
+                        results.push(Fault::new(FaultCode::IncorrectParameters, None).to_value());
+                        continue;
+                    }
+                };
+                Box::pin(call_method(handle, MethodCall { method: name.to_owned(), params })).await
+            }
+        };
+        results.push(match outcome {
+            Ok(v) => v,
+            Err(f) => f.to_value(),
+        });
+    }
+    Ok(Value::Array(results))
+}

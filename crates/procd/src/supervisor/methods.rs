@@ -1,0 +1,685 @@
+//! The `supervisor.*` namespace: every method of supervisord 4.3.0's `SupervisorNamespaceRPCInterface`,
+//! run inside the actor with direct access to the state. Faults are built here and only here.
+
+use std::time::Duration;
+
+use chrono::{Datelike, Local, TimeZone, Timelike};
+use procd_config::{GroupConfig, LogTarget};
+use procd_core::{Input, Refusal};
+use procd_protocol::api::{
+    API_VERSION, ConfigInfo, ProcessInfo, ResultStruct, SUPERVISOR_VERSION, StreamConfigInfo, split_namespec,
+};
+use procd_protocol::{Fault, FaultCode, ProcessState, Signal, SupervisorState, Value};
+
+use super::deferred::{Deferred, Poll, Reply};
+use super::procs::ProcId;
+use super::Supervisor;
+use crate::logs::read::{ReadError, read_file, tail_file};
+
+type R = Result<Value, Fault>;
+
+fn fault(code: FaultCode, extra: impl AsRef<str>) -> Fault {
+    Fault::new(code, Some(extra.as_ref()))
+}
+
+fn bare(code: FaultCode) -> Fault {
+    Fault::new(code, None)
+}
+
+fn refusal(r: Refusal, name: &str) -> Fault {
+    let code = match r {
+        Refusal::AlreadyStarted => FaultCode::AlreadyStarted,
+        Refusal::UnknownState => FaultCode::Failed,
+        Refusal::NotRunning => FaultCode::NotRunning,
+    };
+    fault(code, r.text(name))
+}
+
+/// Positional parameter accessors. The XML-RPC layer has already checked counts and types against the
+/// method table; these only guard against misuse and give INCORRECT_PARAMETERS.
+struct P<'a>(&'a [Value]);
+
+impl P<'_> {
+    fn str(&self, i: usize) -> Result<&str, Fault> {
+        self.0.get(i).and_then(Value::as_str).ok_or_else(|| bare(FaultCode::IncorrectParameters))
+    }
+    fn int(&self, i: usize) -> Result<i64, Fault> {
+        match self.0.get(i) {
+            Some(Value::Int(n)) => Ok(i64::from(*n)),
+            Some(Value::Bool(b)) => Ok(i64::from(*b)),
+            _ => Err(bare(FaultCode::IncorrectParameters)),
+        }
+    }
+    /// Optional trailing `wait` flag, true by default.
+    fn wait(&self, i: usize) -> bool {
+        match self.0.get(i) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::Int(n)) => *n != 0,
+            _ => true,
+        }
+    }
+}
+
+/// Result structs from a group or "all" operation, some of which may still be waiting.
+struct AllOp {
+    results: Vec<ResultStruct>,
+    waiting: Vec<(String, String, Poll)>,
+}
+
+impl AllOp {
+    fn into_reply(self) -> Reply {
+        let AllOp { mut results, mut waiting } = self;
+        if waiting.is_empty() {
+            return Reply::Now(Ok(results_value(&results)));
+        }
+        let poll: Poll = Box::new(move |sup| {
+            waiting.retain_mut(|(name, group, poll)| match poll(sup) {
+                None => true,
+                Some(Ok(_)) => {
+                    results.push(ResultStruct::success(name.clone(), group.clone()));
+                    false
+                }
+                Some(Err(f)) => {
+                    results.push(ResultStruct::from_fault(name.clone(), group.clone(), &f));
+                    false
+                }
+            });
+            waiting.is_empty().then(|| Ok(results_value(&results)))
+        });
+        Reply::Later(Deferred::new(poll))
+    }
+}
+
+fn results_value(results: &[ResultStruct]) -> Value {
+    Value::Array(results.iter().map(ResultStruct::to_value).collect())
+}
+
+impl Supervisor {
+    /// Runs one `supervisor.*` method.
+    pub(super) fn dispatch(&mut self, method: &str, params: &[Value]) -> Reply {
+        let p = P(params);
+        let name = method.strip_prefix("supervisor.").unwrap_or(method);
+        if name != "sendRemoteCommEvent" && self.mood != SupervisorState::Running {
+            return Reply::Now(Err(bare(FaultCode::ShutdownState)));
+        }
+        let r: R = match name {
+            "getAPIVersion" | "getVersion" => Ok(API_VERSION.into()),
+            "getSupervisorVersion" => Ok(SUPERVISOR_VERSION.into()),
+            "getIdentification" => Ok(self.config.supervisord.identifier.clone().into()),
+            "getState" => Ok(Value::structure([
+                ("statecode", Value::Int(self.mood.code())),
+                ("statename", Value::from(self.mood.name())),
+            ])),
+            "getPID" => Ok(Value::Int(i32::try_from(std::process::id()).unwrap_or(i32::MAX))),
+            "readLog" | "readMainLog" => self.read_main_log(&p),
+            "clearLog" => self.clear_main_log(),
+            "shutdown" => {
+                self.request_mood(SupervisorState::Shutdown);
+                Ok(Value::Bool(true))
+            }
+            "restart" => {
+                self.request_mood(SupervisorState::Restarting);
+                Ok(Value::Bool(true))
+            }
+            "reloadConfig" => self.reload_config(),
+            "addProcessGroup" => self.add_process_group(&p),
+            "removeProcessGroup" => self.remove_process_group(&p),
+            "getProcessInfo" => p.str(0).and_then(|n| self.process_info_by_name(n)).map(|i| i.to_value()),
+            "getAllProcessInfo" => Ok(Value::Array(
+                self.lexical().into_iter().map(|id| self.process_info(id).to_value()).collect(),
+            )),
+            "getAllConfigInfo" => Ok(self.all_config_info()),
+            "startProcess" => return self.start_process(&p),
+            "startProcessGroup" => return self.start_group(&p),
+            "startAllProcesses" => {
+                let ids = self.ascending();
+                return self.start_many(ids, p.wait(0)).into_reply();
+            }
+            "stopProcess" => return self.stop_process(&p),
+            "stopProcessGroup" => return self.stop_group(&p),
+            "stopAllProcesses" => {
+                let ids = self.ascending();
+                return self.stop_many(ids, p.wait(0)).into_reply();
+            }
+            "signalProcess" => self.signal_process(&p),
+            "signalProcessGroup" => self.signal_group(&p),
+            "signalAllProcesses" => {
+                p.str(0).map(|sig| results_value(&self.signal_many(self.ascending(), sig)))
+            }
+            "sendProcessStdin" => self.send_stdin(&p),
+            "sendRemoteCommEvent" => p.str(0).and(p.str(1)).map(|_| Value::Bool(true)),
+            "readProcessStdoutLog" | "readProcessLog" => self.read_process_log(&p, "stdout"),
+            "readProcessStderrLog" => self.read_process_log(&p, "stderr"),
+            "tailProcessStdoutLog" | "tailProcessLog" => self.tail_process_log(&p, "stdout"),
+            "tailProcessStderrLog" => self.tail_process_log(&p, "stderr"),
+            "clearProcessLogs" | "clearProcessLog" => {
+                p.str(0).and_then(|n| self.clear_process_logs(n)).map(|()| Value::Bool(true))
+            }
+            "clearAllProcessLogs" => Ok(self.clear_all_process_logs()),
+            _ => Err(bare(FaultCode::UnknownMethod)),
+        };
+        Reply::Now(r)
+    }
+
+    // ----- lookup and ordering -------------------------------------------------------------------
+
+    /// Resolves a namespec: `Ok((group, Some(id)))` for a process, `Ok((group, None))` for `group:*`.
+    fn resolve(&self, namespec: &str) -> Result<(String, Option<ProcId>), Fault> {
+        let (group, process) = split_namespec(namespec);
+        if !self.groups.iter().any(|g| g.name == group) {
+            return Err(fault(FaultCode::BadName, namespec));
+        }
+        match process {
+            None => Ok((group, None)),
+            Some(p) => match self.find(&group, &p) {
+                Some(id) => Ok((group, Some(id))),
+                None => Err(fault(FaultCode::BadName, namespec)),
+            },
+        }
+    }
+
+    /// All processes, groups by ascending priority then processes by ascending priority (stable).
+    pub(super) fn ascending(&self) -> Vec<ProcId> {
+        let mut groups: Vec<usize> = (0..self.groups.len()).collect();
+        groups.sort_by_key(|&i| self.groups[i].priority);
+        groups.into_iter().flat_map(|gi| self.group_ascending(gi)).collect()
+    }
+
+    fn group_ascending(&self, gi: usize) -> Vec<ProcId> {
+        let mut ids = self.groups[gi].ids.clone();
+        ids.sort_by_key(|id| self.procs[id].config.priority);
+        ids
+    }
+
+    /// All processes sorted by group name, then process name (`getAllProcessInfo`, `status`).
+    fn lexical(&self) -> Vec<ProcId> {
+        let mut groups: Vec<usize> = (0..self.groups.len()).collect();
+        groups.sort_by(|&a, &b| self.groups[a].name.cmp(&self.groups[b].name));
+        groups
+            .into_iter()
+            .flat_map(|gi| {
+                let mut ids = self.groups[gi].ids.clone();
+                ids.sort_by(|a, b| self.procs[a].config.name.cmp(&self.procs[b].config.name));
+                ids
+            })
+            .collect()
+    }
+
+    fn group_index(&self, name: &str) -> Result<usize, Fault> {
+        self.groups.iter().position(|g| g.name == name).ok_or_else(|| fault(FaultCode::BadName, name))
+    }
+
+    // ----- process info ---------------------------------------------------------------------------
+
+    fn process_info_by_name(&self, namespec: &str) -> Result<ProcessInfo, Fault> {
+        match self.resolve(namespec)? {
+            (_, Some(id)) => Ok(self.process_info(id)),
+            (_, None) => Err(fault(FaultCode::BadName, namespec)),
+        }
+    }
+
+    pub(super) fn process_info(&self, id: ProcId) -> ProcessInfo {
+        let proc = &self.procs[&id];
+        let sm = &proc.sm;
+        let now = self.now().wall;
+        let path_str = |p: &Option<std::path::PathBuf>| {
+            p.as_ref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()
+        };
+        let view = procd_core::InfoView {
+            name: &proc.config.name,
+            state: sm.state(),
+            pid: sm.pid(),
+            start: sm.start_time(),
+            stop: sm.stop_time(),
+            now,
+            spawnerr: sm.spawnerr(),
+        };
+        let description = procd_core::describe(&view, local_time);
+        ProcessInfo {
+            name: proc.config.name.clone(),
+            group: proc.config.group.clone(),
+            start: sm.start_time(),
+            stop: sm.stop_time(),
+            now,
+            state: sm.state(),
+            spawnerr: sm.spawnerr().to_owned(),
+            exitstatus: sm.exitstatus(),
+            stdout_logfile: path_str(&proc.stdout_path),
+            stderr_logfile: path_str(&proc.stderr_path),
+            pid: sm.pid(),
+            description,
+        }
+    }
+
+    fn all_config_info(&self) -> Value {
+        let mut infos: Vec<ConfigInfo> = Vec::new();
+        for g in &self.last_read.groups {
+            let active = self.groups.iter().find(|a| a.name == g.name);
+            for p in &g.processes {
+                let live = active.and_then(|_| self.find(&g.name, &p.name)).map(|id| &self.procs[&id]);
+                let stream = |log: &procd_config::LogConfig, live_path: Option<&std::path::PathBuf>| {
+                    let logfile = match (&log.file, live_path) {
+                        (LogTarget::Auto, Some(path)) => path.to_string_lossy().into_owned(),
+                        (LogTarget::Auto, None) => "auto".to_owned(),
+                        (LogTarget::None | LogTarget::Syslog, _) => "none".to_owned(),
+                        (LogTarget::Path(path), _) => path.to_string_lossy().into_owned(),
+                    };
+                    StreamConfigInfo {
+                        capture_maxbytes: i64::try_from(log.capture_maxbytes).unwrap_or(i64::MAX),
+                        events_enabled: log.events_enabled,
+                        logfile,
+                        logfile_backups: i32::try_from(log.backups).unwrap_or(i32::MAX),
+                        logfile_maxbytes: i64::try_from(log.maxbytes).unwrap_or(i64::MAX),
+                        syslog: log.syslog,
+                    }
+                };
+                let stderr = if p.redirect_stderr {
+                    procd_config::LogConfig { file: LogTarget::None, ..p.stderr.clone() }
+                } else {
+                    p.stderr.clone()
+                };
+                infos.push(ConfigInfo {
+                    autostart: p.autostart,
+                    directory: p.directory.as_ref().map(|d| d.to_string_lossy().into_owned()),
+                    uid: p.user.as_ref().map(|u| u.uid),
+                    command: p.command.clone(),
+                    exitcodes: p.exitcodes.clone(),
+                    group: g.name.clone(),
+                    group_prio: g.priority,
+                    inuse: active.is_some(),
+                    killasgroup: p.killasgroup,
+                    name: p.name.clone(),
+                    process_prio: p.priority,
+                    redirect_stderr: p.redirect_stderr,
+                    startretries: i32::try_from(p.startretries).unwrap_or(i32::MAX),
+                    startsecs: i32::try_from(p.startsecs).unwrap_or(i32::MAX),
+                    stdout: stream(&p.stdout, live.and_then(|l| l.stdout_path.as_ref())),
+                    stopsignal: p.stopsignal,
+                    stopwaitsecs: i32::try_from(p.stopwaitsecs).unwrap_or(i32::MAX),
+                    stderr: stream(&stderr, live.and_then(|l| l.stderr_path.as_ref())),
+                    serverurl: p.serverurl.clone(),
+                });
+            }
+        }
+        infos.sort_by(|a, b| a.name.cmp(&b.name));
+        Value::Array(infos.iter().map(ConfigInfo::to_value).collect())
+    }
+
+    // ----- start -----------------------------------------------------------------------------------
+
+    fn start_process(&mut self, p: &P<'_>) -> Reply {
+        let (name, wait) = match p.str(0) {
+            Ok(n) => (n.to_owned(), p.wait(1)),
+            Err(f) => return Reply::Now(Err(f)),
+        };
+        match self.resolve(&name) {
+            Err(f) => Reply::Now(Err(f)),
+            Ok((group, None)) => match self.group_index(&group) {
+                Ok(gi) => self.start_many(self.group_ascending(gi), wait).into_reply(),
+                Err(f) => Reply::Now(Err(f)),
+            },
+            Ok((_, Some(id))) => match self.start_one(id, &name, wait) {
+                Ok(Some(poll)) => Reply::Later(Deferred::new(poll)),
+                Ok(None) => Reply::Now(Ok(Value::Bool(true))),
+                Err(f) => Reply::Now(Err(f)),
+            },
+        }
+    }
+
+    fn start_group(&mut self, p: &P<'_>) -> Reply {
+        let name = match p.str(0) {
+            Ok(n) => n.to_owned(),
+            Err(f) => return Reply::Now(Err(f)),
+        };
+        match self.group_index(&name) {
+            Ok(gi) => self.start_many(self.group_ascending(gi), p.wait(1)).into_reply(),
+            Err(f) => Reply::Now(Err(f)),
+        }
+    }
+
+    /// `startProcess` for one process: `Ok(None)` done, `Ok(Some(poll))` wait for RUNNING.
+    fn start_one(&mut self, id: ProcId, name: &str, wait: bool) -> Result<Option<Poll>, Fault> {
+        self.check_command(id)?;
+        let state = self.procs[&id].sm.state();
+        procd_core::check_start(state).map_err(|r| refusal(r, name))?;
+        self.input(id, Input::Start);
+        self.reap();
+        if !self.procs[&id].sm.spawnerr().is_empty() {
+            return Err(fault(FaultCode::SpawnError, name));
+        }
+        self.input(id, Input::Tick);
+        if !wait || self.procs[&id].sm.state() == ProcessState::Running {
+            return Ok(None);
+        }
+        let name = name.to_owned();
+        Ok(Some(Box::new(move |sup: &mut Supervisor| {
+            let proc = sup.procs.get(&id)?;
+            if !proc.sm.spawnerr().is_empty() {
+                return Some(Err(fault(FaultCode::SpawnError, &name)));
+            }
+            match proc.sm.state() {
+                ProcessState::Running => Some(Ok(Value::Bool(true))),
+                ProcessState::Starting => None,
+                _ => Some(Err(fault(FaultCode::AbnormalTermination, &name))),
+            }
+        })))
+    }
+
+    /// The checks `startProcess` makes before spawning (NO_FILE / NOT_EXECUTABLE).
+    fn check_command(&self, id: ProcId) -> Result<(), Fault> {
+        let cfg = &self.procs[&id].config;
+        if let Some(err) = &cfg.command_error {
+            return Err(fault(FaultCode::NotExecutable, err));
+        }
+        let Some(argv0) = cfg.argv.first() else {
+            return Err(fault(FaultCode::NotExecutable, "command is empty"));
+        };
+        let program_path = cfg.environment.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.as_str());
+        let daemon_path = std::env::var("PATH").ok();
+        match crate::sys::resolve_command(argv0, program_path, daemon_path.as_deref()) {
+            Ok(_) => Ok(()),
+            Err(msg) if msg.starts_with("can't find command") => Err(fault(FaultCode::NoFile, msg)),
+            Err(msg) => Err(fault(FaultCode::NotExecutable, msg)),
+        }
+    }
+
+    fn start_many(&mut self, ids: Vec<ProcId>, wait: bool) -> AllOp {
+        let mut op = AllOp { results: Vec::new(), waiting: Vec::new() };
+        for id in ids {
+            let Some(proc) = self.procs.get(&id) else { continue };
+            if proc.sm.state().is_running() {
+                continue;
+            }
+            let (name, group, spec) = (proc.config.name.clone(), proc.config.group.clone(), proc.namespec());
+            match self.start_one(id, &spec, wait) {
+                Ok(None) => op.results.push(ResultStruct::success(name, group)),
+                Ok(Some(poll)) => op.waiting.push((name, group, poll)),
+                Err(f) => op.results.push(ResultStruct::from_fault(name, group, &f)),
+            }
+        }
+        op
+    }
+
+    // ----- stop ------------------------------------------------------------------------------------
+
+    fn stop_process(&mut self, p: &P<'_>) -> Reply {
+        let (name, wait) = match p.str(0) {
+            Ok(n) => (n.to_owned(), p.wait(1)),
+            Err(f) => return Reply::Now(Err(f)),
+        };
+        match self.resolve(&name) {
+            Err(f) => Reply::Now(Err(f)),
+            Ok((group, None)) => match self.group_index(&group) {
+                Ok(gi) => self.stop_many(self.group_ascending(gi), wait).into_reply(),
+                Err(f) => Reply::Now(Err(f)),
+            },
+            Ok((_, Some(id))) => match self.stop_one(id, &name, wait) {
+                Ok(Some(poll)) => {
+                    Reply::Later(Deferred { poll, wake_every: Some(Duration::from_secs(2)) })
+                }
+                Ok(None) => Reply::Now(Ok(Value::Bool(true))),
+                Err(f) => Reply::Now(Err(f)),
+            },
+        }
+    }
+
+    fn stop_group(&mut self, p: &P<'_>) -> Reply {
+        let name = match p.str(0) {
+            Ok(n) => n.to_owned(),
+            Err(f) => return Reply::Now(Err(f)),
+        };
+        match self.group_index(&name) {
+            Ok(gi) => self.stop_many(self.group_ascending(gi), p.wait(1)).into_reply(),
+            Err(f) => Reply::Now(Err(f)),
+        }
+    }
+
+    fn stop_one(&mut self, id: ProcId, name: &str, wait: bool) -> Result<Option<Poll>, Fault> {
+        let state = self.procs[&id].sm.state();
+        procd_core::check_stop(state).map_err(|r| refusal(r, name))?;
+        if let Some(msg) = self.input(id, Input::Stop) {
+            return Err(fault(FaultCode::Failed, msg));
+        }
+        self.reap();
+        if !wait || self.procs[&id].sm.state().is_stopped() {
+            return Ok(None);
+        }
+        Ok(Some(Box::new(move |sup: &mut Supervisor| {
+            sup.procs.get(&id)?;
+            sup.input(id, Input::StopReport);
+            sup.procs[&id].sm.state().is_stopped().then_some(Ok(Value::Bool(true)))
+        })))
+    }
+
+    fn stop_many(&mut self, ids: Vec<ProcId>, wait: bool) -> AllOp {
+        let mut op = AllOp { results: Vec::new(), waiting: Vec::new() };
+        for id in ids {
+            let Some(proc) = self.procs.get(&id) else { continue };
+            if !proc.sm.state().is_running() {
+                continue;
+            }
+            let (name, group, spec) = (proc.config.name.clone(), proc.config.group.clone(), proc.namespec());
+            match self.stop_one(id, &spec, wait) {
+                Ok(None) => op.results.push(ResultStruct::success(name, group)),
+                Ok(Some(poll)) => op.waiting.push((name, group, poll)),
+                Err(f) => op.results.push(ResultStruct::from_fault(name, group, &f)),
+            }
+        }
+        op
+    }
+
+    // ----- signals ---------------------------------------------------------------------------------
+
+    fn signal_process(&mut self, p: &P<'_>) -> R {
+        let name = p.str(0)?.to_owned();
+        let sig = p.str(1)?.to_owned();
+        match self.resolve(&name)? {
+            (group, None) => {
+                let gi = self.group_index(&group)?;
+                Ok(results_value(&self.signal_many(self.group_ascending(gi), &sig)))
+            }
+            (_, Some(id)) => self.signal_one(id, &name, &sig).map(|()| Value::Bool(true)),
+        }
+    }
+
+    fn signal_group(&mut self, p: &P<'_>) -> R {
+        let name = p.str(0)?.to_owned();
+        let sig = p.str(1)?.to_owned();
+        let gi = self.group_index(&name)?;
+        Ok(results_value(&self.signal_many(self.group_ascending(gi), &sig)))
+    }
+
+    fn signal_one(&mut self, id: ProcId, name: &str, sig: &str) -> Result<(), Fault> {
+        let signal = Signal::parse(sig).ok_or_else(|| fault(FaultCode::BadSignal, sig))?;
+        procd_core::check_signal(self.procs[&id].sm.state()).map_err(|r| refusal(r, name))?;
+        match self.input(id, Input::Signal(signal)) {
+            Some(msg) => Err(fault(FaultCode::Failed, msg)),
+            None => Ok(()),
+        }
+    }
+
+    fn signal_many(&mut self, ids: Vec<ProcId>, sig: &str) -> Vec<ResultStruct> {
+        let mut results = Vec::new();
+        for id in ids {
+            let Some(proc) = self.procs.get(&id) else { continue };
+            if !proc.sm.state().is_signallable() {
+                continue;
+            }
+            let (name, group, spec) = (proc.config.name.clone(), proc.config.group.clone(), proc.namespec());
+            match self.signal_one(id, &spec, sig) {
+                Ok(()) => results.push(ResultStruct::success(name, group)),
+                Err(f) => results.push(ResultStruct::from_fault(name, group, &f)),
+            }
+        }
+        results
+    }
+
+    // ----- stdin -----------------------------------------------------------------------------------
+
+    fn send_stdin(&mut self, p: &P<'_>) -> R {
+        let name = p.str(0)?;
+        let chars = match p.0.get(1) {
+            Some(Value::String(s)) => s.as_bytes().to_vec(),
+            Some(Value::Base64(b)) => b.clone(),
+            Some(other) => return Err(fault(FaultCode::IncorrectParameters, other.type_name())),
+            None => return Err(bare(FaultCode::IncorrectParameters)),
+        };
+        let id = match self.resolve(name)? {
+            (_, Some(id)) => id,
+            (_, None) => return Err(fault(FaultCode::BadName, name)),
+        };
+        let proc = &self.procs[&id];
+        if proc.sm.pid() == 0 || proc.sm.is_killing() {
+            return Err(fault(FaultCode::NotRunning, name));
+        }
+        match &proc.stdin {
+            Some(w) if w.send(chars) => Ok(Value::Bool(true)),
+            _ => Err(fault(FaultCode::NoFile, name)),
+        }
+    }
+
+    // ----- logs ------------------------------------------------------------------------------------
+
+    fn main_log_path(&self) -> Option<std::path::PathBuf> {
+        match &self.config.supervisord.logfile {
+            LogTarget::Path(p) => Some(p.clone()),
+            _ => None,
+        }
+    }
+
+    fn read_main_log(&self, p: &P<'_>) -> R {
+        let (offset, length) = (p.int(0)?, p.int(1)?);
+        let path = self.main_log_path();
+        let Some(path) = path.filter(|p| p.exists()) else {
+            let shown = self.main_log_path().map_or_else(|| "None".to_owned(), |p| p.display().to_string());
+            return Err(fault(FaultCode::NoFile, shown));
+        };
+        read_result(read_file(&path, offset, length))
+    }
+
+    fn clear_main_log(&self) -> R {
+        if !self.main_log_path().is_some_and(|p| p.exists()) {
+            return Err(bare(FaultCode::NoFile));
+        }
+        self.logger.clear().map_err(|_| bare(FaultCode::Failed))?;
+        Ok(Value::Bool(true))
+    }
+
+    fn channel_path(&self, namespec: &str, channel: &str) -> Result<Option<std::path::PathBuf>, Fault> {
+        let id = match self.resolve(namespec)? {
+            (_, Some(id)) => id,
+            (_, None) => return Err(fault(FaultCode::BadName, namespec)),
+        };
+        let proc = &self.procs[&id];
+        Ok(if channel == "stderr" { proc.stderr_path.clone() } else { proc.stdout_path.clone() })
+    }
+
+    fn read_process_log(&self, p: &P<'_>, channel: &str) -> R {
+        let name = p.str(0)?;
+        let (offset, length) = (p.int(1)?, p.int(2)?);
+        let path = self.channel_path(name, channel)?;
+        let Some(path) = path.filter(|p| p.exists()) else {
+            let shown = self
+                .channel_path(name, channel)?
+                .map_or_else(|| "None".to_owned(), |p| p.display().to_string());
+            return Err(fault(FaultCode::NoFile, shown));
+        };
+        read_result(read_file(&path, offset, length))
+    }
+
+    fn tail_process_log(&self, p: &P<'_>, channel: &str) -> R {
+        let name = p.str(0)?;
+        let (offset, length) = (p.int(1)?, p.int(2)?);
+        let path = self.channel_path(name, channel)?;
+        let empty = || Value::Array(vec![Value::from(""), Value::Int(0), Value::Bool(false)]);
+        let Some(path) = path.filter(|p| p.exists()) else { return Ok(empty()) };
+        let tail = tail_file(&path, offset, length);
+        Ok(Value::Array(vec![
+            Value::String(String::from_utf8_lossy(&tail.data).into_owned()),
+            Value::Int(procd_protocol::api::capped_int(tail.offset)),
+            Value::Bool(tail.overflow),
+        ]))
+    }
+
+    fn clear_process_logs(&self, namespec: &str) -> Result<(), Fault> {
+        let id = match self.resolve(namespec)? {
+            (_, Some(id)) => id,
+            (_, None) => return Err(fault(FaultCode::BadName, namespec)),
+        };
+        self.procs[&id].clear_logs().map_err(|_| fault(FaultCode::Failed, namespec))
+    }
+
+    fn clear_all_process_logs(&self) -> Value {
+        let results: Vec<ResultStruct> = self
+            .ascending()
+            .into_iter()
+            .map(|id| {
+                let proc = &self.procs[&id];
+                let (name, group) = (proc.config.name.clone(), proc.config.group.clone());
+                match self.clear_process_logs(&proc.namespec()) {
+                    Ok(()) => ResultStruct::success(name, group),
+                    Err(f) => ResultStruct::from_fault(name, group, &f),
+                }
+            })
+            .collect();
+        results_value(&results)
+    }
+
+    // ----- configuration ---------------------------------------------------------------------------
+
+    fn reload_config(&mut self) -> R {
+        let loaded = (self.loader)().map_err(|e| fault(FaultCode::CantReread, e))?;
+        self.last_read = std::sync::Arc::new(loaded);
+        let current: Vec<GroupConfig> = self.groups.iter().map(|g| g.config.clone()).collect();
+        let new = &self.last_read.groups;
+        let has = |list: &[GroupConfig], name: &str| list.iter().any(|g| g.name == name);
+        let names = |it: Vec<&GroupConfig>| Value::Array(it.into_iter().map(|g| Value::from(g.name.as_str())).collect());
+        let added: Vec<&GroupConfig> = new.iter().filter(|g| !has(&current, &g.name)).collect();
+        let changed: Vec<&GroupConfig> = new
+            .iter()
+            .filter(|g| current.iter().rev().find(|c| c.name == g.name).is_some_and(|c| c != *g))
+            .collect();
+        let removed: Vec<&GroupConfig> = current.iter().filter(|g| !has(new, &g.name)).collect();
+        Ok(Value::Array(vec![Value::Array(vec![names(added), names(changed), names(removed)])]))
+    }
+
+    fn add_process_group(&mut self, p: &P<'_>) -> R {
+        let name = p.str(0)?;
+        let config = std::sync::Arc::clone(&self.last_read);
+        let Some(g) = config.groups.iter().find(|g| g.name == name) else {
+            return Err(fault(FaultCode::BadName, name));
+        };
+        if !self.add_group(g) {
+            return Err(fault(FaultCode::AlreadyAdded, name));
+        }
+        Ok(Value::Bool(true))
+    }
+
+    fn remove_process_group(&mut self, p: &P<'_>) -> R {
+        let name = p.str(0)?;
+        if !self.groups.iter().any(|g| g.name == name) {
+            return Err(fault(FaultCode::BadName, name));
+        }
+        if !self.remove_group(name) {
+            return Err(fault(FaultCode::StillRunning, name));
+        }
+        Ok(Value::Bool(true))
+    }
+}
+
+fn read_result(r: Result<Vec<u8>, ReadError>) -> R {
+    match r {
+        Ok(bytes) => Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(ReadError::BadArguments) => Err(bare(FaultCode::BadArguments)),
+        Err(ReadError::NoFile) => Err(bare(FaultCode::NoFile)),
+        Err(ReadError::Failed(_)) => Err(bare(FaultCode::Failed)),
+    }
+}
+
+/// Breaks a Unix second down in the daemon's local timezone for ProcessInfo descriptions.
+fn local_time(secs: i64) -> procd_core::LocalTime {
+    match Local.timestamp_opt(secs, 0).earliest() {
+        Some(t) => procd_core::LocalTime { month: t.month(), day: t.day(), hour: t.hour(), minute: t.minute() },
+        None => procd_core::LocalTime { month: 1, day: 1, hour: 0, minute: 0 },
+    }
+}

@@ -1,0 +1,446 @@
+//! The supervisor actor: the single owner of every group's and process's state.
+//!
+//! Everything else (the XML-RPC layer, signal handlers) holds a cloneable [`Handle`] and sends messages.
+//! The loop sleeps until the earliest deadline any process needs (startsecs, backoff, stopwaitsecs) or a
+//! message, child exit or signal arrives: an idle procd does not wake up. Child output does not pass
+//! through here: each pipe is pumped to its log file by its own task ([`output`]).
+
+mod deferred;
+mod methods;
+mod output;
+mod procs;
+mod stdin;
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use procd_config::Config;
+use procd_core::{Effect, Input, Level, Now};
+use procd_protocol::{Fault, ProcessState, Signal, SupervisorState, Value};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::logger::Logger;
+use crate::sys;
+
+pub use deferred::Reply;
+use deferred::Pending;
+use procs::{Group, Proc, ProcId};
+
+/// A request to the actor.
+#[derive(Debug)]
+enum Request {
+    /// A `supervisor.*` method call, already checked for parameter count and types.
+    Call { method: String, params: Vec<Value>, reply: oneshot::Sender<Result<Value, Fault>> },
+}
+
+/// Cloneable access to the actor, used by the HTTP/XML-RPC layer.
+#[derive(Debug, Clone)]
+pub struct Handle {
+    tx: mpsc::UnboundedSender<Request>,
+    logs: LogIndex,
+}
+
+impl Handle {
+    /// Runs one `supervisor.*` method; resolves when the method's result is known (deferred calls such as
+    /// `startProcess(wait=True)` resolve when the target state is reached).
+    pub async fn call(&self, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
+        let (reply, rx) = oneshot::channel();
+        let req = Request::Call { method: method.to_owned(), params, reply };
+        if self.tx.send(req).is_err() {
+            return Err(shutting_down());
+        }
+        rx.await.unwrap_or_else(|_| Err(shutting_down()))
+    }
+
+    /// The log file of `namespec`'s `channel`, if it has one (for `/logtail`; no round trip to the actor).
+    pub fn log_path(&self, namespec: &str, stderr: bool) -> Option<PathBuf> {
+        let index = self.logs.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let [out, err] = index.get(namespec)?;
+        if stderr { err.clone() } else { out.clone() }
+    }
+}
+
+fn shutting_down() -> Fault {
+    Fault::new(procd_protocol::FaultCode::ShutdownState, None)
+}
+
+/// Log paths by namespec, `[stdout, stderr]`, kept current by the actor for the HTTP layer.
+pub type LogIndex = Arc<RwLock<HashMap<String, [Option<PathBuf>; 2]>>>;
+
+/// Re-reads the configuration file for `reloadConfig` and reloads; the error is the CANT_REREAD text.
+pub type Loader = Arc<dyn Fn() -> Result<Config, String> + Send + Sync>;
+
+/// Why the actor's loop ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Every process is stopped and procd should exit.
+    Shutdown,
+    /// Every process is stopped and procd should re-read its configuration and start again.
+    Restart,
+}
+
+/// The actor.
+pub struct Supervisor {
+    config: Arc<Config>,
+    /// The configuration as last read by `reloadConfig` (what `addProcessGroup` and `avail` see).
+    last_read: Arc<Config>,
+    groups: Vec<Group>,
+    procs: HashMap<ProcId, Proc>,
+    pids: HashMap<i32, ProcId>,
+    next_id: u64,
+    mood: SupervisorState,
+    /// Groups still to stop during shutdown/reload, highest priority number last (popped first).
+    stop_groups: Option<Vec<String>>,
+    last_die_report: Option<Instant>,
+    pending: Vec<Pending>,
+    logger: Logger,
+    epoch: Instant,
+    /// procd's own environment at startup: the base of every child's environment.
+    base_env: Vec<(OsString, OsString)>,
+    rx: mpsc::UnboundedReceiver<Request>,
+    /// Keeps `rx` open while the actor runs (handles may all be dropped between reloads).
+    tx: mpsc::UnboundedSender<Request>,
+    loader: Loader,
+    logs: LogIndex,
+}
+
+impl Supervisor {
+    /// Builds the actor for `config`; groups are created by [`Supervisor::run`].
+    pub fn new(config: Arc<Config>, logger: Logger, loader: Loader) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Supervisor {
+            last_read: Arc::clone(&config),
+            config,
+            groups: Vec::new(),
+            procs: HashMap::new(),
+            pids: HashMap::new(),
+            next_id: 0,
+            mood: SupervisorState::Running,
+            stop_groups: None,
+            last_die_report: None,
+            pending: Vec::new(),
+            logger,
+            epoch: Instant::now(),
+            base_env: std::env::vars_os().collect(),
+            rx,
+            tx,
+            loader,
+            logs: LogIndex::default(),
+        }
+    }
+
+    pub fn handle(&self) -> Handle {
+        Handle { tx: self.tx.clone(), logs: Arc::clone(&self.logs) }
+    }
+
+    /// Replaces the configuration after a reload (SIGHUP / `restart`), keeping the same actor and handles.
+    pub fn reset(&mut self, config: Arc<Config>) {
+        self.groups.clear();
+        self.procs.clear();
+        self.pids.clear();
+        self.pending.clear();
+        self.stop_groups = None;
+        self.last_die_report = None;
+        self.mood = SupervisorState::Running;
+        self.last_read = Arc::clone(&config);
+        self.config = config;
+        self.refresh_log_index();
+    }
+
+    /// Publishes the current log paths for `/logtail`.
+    fn refresh_log_index(&self) {
+        let mut index = self.logs.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        index.clear();
+        for proc in self.procs.values() {
+            index.insert(proc.namespec(), [proc.stdout_path.clone(), proc.stderr_path.clone()]);
+        }
+    }
+
+    /// Whether the actor is still accepting work (RUNNING), for the HTTP layer's logging.
+    pub fn mood(&self) -> SupervisorState {
+        self.mood
+    }
+
+    pub fn logger(&self) -> &Logger {
+        &self.logger
+    }
+
+    fn now(&self) -> Now {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        Now::new(self.epoch.elapsed(), wall)
+    }
+
+    fn log(&self, level: Level, text: impl AsRef<str>) {
+        self.logger.log(level, text.as_ref());
+    }
+
+    /// Runs until every process is stopped after a shutdown or restart request.
+    pub async fn run(&mut self) -> std::io::Result<Exit> {
+        let mut sigchld = signal(SignalKind::child())?;
+        let mut sigterm = signal(SignalKind::terminate())?;
+        let mut sigint = signal(SignalKind::interrupt())?;
+        let mut sigquit = signal(SignalKind::quit())?;
+        let mut sighup = signal(SignalKind::hangup())?;
+        let mut sigusr2 = signal(SignalKind::user_defined2())?;
+
+        let configs = self.config.groups.clone();
+        for group in &configs {
+            self.add_group(group);
+        }
+        self.log(Level::Info, format!("supervisord started with pid {}", std::process::id()));
+        // Children may have exited before the SIGCHLD stream existed (on reload).
+        self.reap();
+
+        loop {
+            self.drive();
+            if self.mood != SupervisorState::Running && self.stop_groups.as_ref().is_some_and(Vec::is_empty) {
+                self.fail_pending();
+                return Ok(if self.mood == SupervisorState::Restarting { Exit::Restart } else { Exit::Shutdown });
+            }
+            let deadline = self.next_deadline().map(|d| tokio::time::Instant::from_std(self.epoch + d));
+            tokio::select! {
+                Some(req) = self.rx.recv() => self.on_request(req),
+                _ = sigchld.recv() => {
+                    self.log(Level::Debug, "received SIGCHLD indicating a child quit");
+                    self.reap();
+                }
+                _ = sigterm.recv() => self.on_signal(Signal::TERM),
+                _ = sigint.recv() => self.on_signal(Signal::INT),
+                _ = sigquit.recv() => self.on_signal(Signal::QUIT),
+                _ = sighup.recv() => self.on_signal(Signal::HUP),
+                _ = sigusr2.recv() => self.on_signal(Signal::USR2),
+                () = sleep_until(deadline) => {}
+            }
+        }
+    }
+
+    fn on_request(&mut self, req: Request) {
+        match req {
+            Request::Call { method, params, reply } => match self.dispatch(&method, &params) {
+                Reply::Now(result) => {
+                    let _ = reply.send(result);
+                }
+                Reply::Later(deferred) => self.pending.push(Pending::new(deferred, reply)),
+            },
+        }
+    }
+
+    fn on_signal(&mut self, sig: Signal) {
+        match sig {
+            Signal::TERM | Signal::INT | Signal::QUIT => {
+                self.log(Level::Warn, format!("received {} indicating exit request", sig.name()));
+                self.request_mood(SupervisorState::Shutdown);
+            }
+            Signal::HUP => {
+                if self.mood == SupervisorState::Shutdown {
+                    self.log(Level::Warn, "ignored SIGHUP indicating restart request (shutdown in progress)");
+                } else {
+                    self.log(Level::Warn, "received SIGHUP indicating restart request");
+                    self.request_mood(SupervisorState::Restarting);
+                }
+            }
+            Signal::USR2 => {
+                self.log(Level::Info, "received SIGUSR2 indicating log reopen request");
+                self.logger.reopen();
+                for proc in self.procs.values() {
+                    proc.reopen_logs(&self.logger);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Enters SHUTDOWN or RESTARTING; the ordered stop runs from [`Supervisor::drive`].
+    fn request_mood(&mut self, mood: SupervisorState) {
+        if self.mood != SupervisorState::Running {
+            if mood == SupervisorState::Shutdown {
+                self.mood = mood;
+            }
+            return;
+        }
+        self.mood = mood;
+        // Groups in ascending priority (stable, insertion order for ties); popped from the end.
+        let mut order: Vec<usize> = (0..self.groups.len()).collect();
+        order.sort_by_key(|&i| self.groups[i].priority);
+        self.stop_groups = Some(order.into_iter().map(|i| self.groups[i].name.clone()).collect());
+    }
+
+    /// Reaps every exited child and feeds the exits to their state machines.
+    fn reap(&mut self) {
+        for (pid, status) in sys::reap_all() {
+            let status = match status {
+                sys::WaitStatus::Exited(code) => procd_core::WaitStatus::Exited(code),
+                sys::WaitStatus::Signaled { signal, core_dumped } => {
+                    procd_core::WaitStatus::Signaled { signal, core_dumped }
+                }
+            };
+            match self.pids.remove(&pid) {
+                Some(id) => {
+                    self.input(id, Input::Exited { pid, status });
+                }
+                None => {
+                    let (_, text) = status.decode();
+                    self.log(Level::Info, format!("reaped unknown pid {pid} ({text})"));
+                }
+            }
+        }
+    }
+
+    /// Runs due timers, the shutdown sequence and pending deferred replies until nothing is left to do now.
+    fn drive(&mut self) {
+        for _ in 0..64 {
+            let now = self.now();
+            // Group order, then config order: spawns happen in supervisord's order.
+            let due: Vec<ProcId> = self
+                .groups
+                .iter()
+                .flat_map(|g| g.ids.iter().copied())
+                .filter(|id| self.procs[id].sm.next_deadline(self.mood).is_some_and(|d| d <= now.mono))
+                .collect();
+            let stopping = self.mood != SupervisorState::Running && self.shutdown_step();
+            if due.is_empty() && !stopping {
+                break;
+            }
+            for id in due {
+                self.input(id, Input::Tick);
+            }
+        }
+        self.poll_pending();
+    }
+
+    /// The earliest moment the loop must wake up without outside input (monotonic, since `epoch`).
+    fn next_deadline(&self) -> Option<Duration> {
+        let procs = self.procs.values().filter_map(|p| p.sm.next_deadline(self.mood));
+        let reports = self.pending.iter().filter_map(Pending::next_report);
+        let dying = (self.mood != SupervisorState::Running)
+            .then(|| self.epoch.elapsed() + Duration::from_secs(3));
+        procs.chain(reports).chain(dying).min()
+    }
+
+    /// Applies one input to a process and carries out the effects. Returns the text of a refused request
+    /// (`Effect::Failed`), if any.
+    fn input(&mut self, id: ProcId, first: Input) -> Option<String> {
+        let mut failed = None;
+        let mut queue = std::collections::VecDeque::from([first]);
+        while let Some(input) = queue.pop_front() {
+            let now = self.now();
+            let mood = self.mood;
+            let Some(proc) = self.procs.get_mut(&id) else { break };
+            let effects = proc.sm.handle(input, now, mood);
+            for effect in effects {
+                match effect {
+                    Effect::Log { level, text } => self.log(level, text),
+                    Effect::StateChanged(change) => self.on_state_change(id, change),
+                    Effect::Spawn => queue.push_back(match self.spawn(id) {
+                        Ok(pid) => Input::Spawned { pid },
+                        Err(message) => Input::SpawnFailed { message },
+                    }),
+                    Effect::Kill { pid, signal, to_group } => {
+                        let res =
+                            if to_group { sys::kill_group(pid, signal) } else { sys::kill(pid, signal) };
+                        if let Err(e) = res {
+                            queue.push_back(Input::KillFailed(signal_error(&e)));
+                        }
+                    }
+                    Effect::Signal { pid, signal } => {
+                        if let Err(e) = sys::kill(pid, signal) {
+                            queue.push_back(Input::SignalFailed(signal_error(&e)));
+                        }
+                    }
+                    Effect::Failed(text) => failed = Some(text),
+                }
+            }
+        }
+        failed
+    }
+
+    fn on_state_change(&mut self, id: ProcId, change: procd_core::Change) {
+        if change.to.is_stopped() || change.to == ProcessState::Backoff {
+            if let Some(proc) = self.procs.get_mut(&id) {
+                proc.child_gone();
+            }
+        }
+    }
+
+    /// Shutdown/reload: stops groups one at a time, highest priority number first. Returns true when it
+    /// made progress (a group finished stopping), so the caller runs again at once.
+    fn shutdown_step(&mut self) -> bool {
+        let Some(name) = self.stop_groups.as_ref().and_then(|g| g.last().cloned()) else {
+            return false;
+        };
+        let ids: Vec<ProcId> = match self.groups.iter().find(|g| g.name == name) {
+            Some(g) => g.ids.iter().rev().copied().collect(),
+            None => Vec::new(),
+        };
+        for &id in &ids {
+            let state = self.procs[&id].sm.state();
+            match state {
+                ProcessState::Running | ProcessState::Starting => {
+                    self.input(id, Input::Stop);
+                }
+                ProcessState::Backoff => {
+                    self.input(id, Input::GiveUp);
+                }
+                _ => {}
+            }
+        }
+        if ids.iter().all(|id| self.procs[id].sm.state().is_stopped()) {
+            if let Some(g) = self.stop_groups.as_mut() {
+                g.pop();
+            }
+            return true;
+        }
+        // Like supervisord, the report names every unstopped process, not just this group's.
+        let unstopped: Vec<&Proc> = self
+            .groups
+            .iter()
+            .flat_map(|g| g.ids.iter().map(|id| &self.procs[id]))
+            .filter(|p| !p.sm.state().is_stopped())
+            .collect();
+        let now = Instant::now();
+        if self.last_die_report.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(3)) {
+            let names: Vec<&str> = unstopped.iter().map(|p| p.config.name.as_str()).collect();
+            self.log(Level::Info, format!("waiting for {} to die", names.join(", ")));
+            self.last_die_report = Some(now);
+        }
+        false
+    }
+
+    fn poll_pending(&mut self) {
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.retain_mut(|p| !p.poll(self));
+        pending.append(&mut self.pending);
+        self.pending = pending;
+    }
+
+    /// Answers every waiting client once the loop ends.
+    fn fail_pending(&mut self) {
+        self.poll_pending();
+        for p in self.pending.drain(..) {
+            p.fail(shutting_down());
+        }
+    }
+}
+
+fn signal_error(e: &sys::KillError) -> procd_core::SignalError {
+    procd_core::SignalError {
+        no_such_process: matches!(e, sys::KillError::NoSuchProcess),
+        detail: match e {
+            sys::KillError::NoSuchProcess => "[Errno 3] No such process".to_owned(),
+            other => other.to_string(),
+        },
+    }
+}
+
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,199 @@
+//! Child output: one task per pipe reads large chunks and appends them to the log file, off the actor.
+//!
+//! A write error (disk full, EIO) never stops the child or the pump: the bytes that could not be written are
+//! counted, the problem is reported once in the main log (and again with the total when writing works
+//! again), and the next chunk is tried as usual, so logging resumes by itself when space returns.
+
+use std::io;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use procd_config::LogConfig;
+use procd_core::Level;
+use tokio::io::AsyncReadExt;
+
+use crate::logger::Logger;
+use crate::logs::RotatingFile;
+
+/// How much one read takes from a pipe (a Linux pipe holds 64 KiB by default).
+const READ_CHUNK: usize = 128 * 1024;
+
+/// One log channel (stdout or stderr) of one process.
+#[derive(Debug)]
+pub struct Channel {
+    name: String,
+    channel: &'static str,
+    strip_ansi: bool,
+    logger: Logger,
+    state: Mutex<ChannelState>,
+}
+
+#[derive(Debug)]
+struct ChannelState {
+    file: Option<RotatingFile>,
+    /// Bytes not written since the last successful write.
+    lost: u64,
+    /// Bytes not written over the channel's lifetime.
+    lost_total: u64,
+}
+
+impl Channel {
+    pub fn open(
+        name: &str,
+        channel: &'static str,
+        path: Option<&Path>,
+        log: &LogConfig,
+        strip_ansi: bool,
+        logger: Logger,
+    ) -> io::Result<Self> {
+        let file = match path {
+            Some(p) => Some(RotatingFile::open(p, log.maxbytes, log.backups)?),
+            None => None,
+        };
+        Ok(Channel {
+            name: name.to_owned(),
+            channel,
+            strip_ansi,
+            logger,
+            state: Mutex::new(ChannelState { file, lost: 0, lost_total: 0 }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, ChannelState> {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn describe(&self) -> String {
+        format!("{} log of '{}'", self.channel, self.name)
+    }
+
+    pub fn path(&self) -> Option<std::path::PathBuf> {
+        self.lock().file.as_ref().map(|f| f.path().to_path_buf())
+    }
+
+    /// Appends output; never fails (errors are counted and reported).
+    pub fn write(&self, data: &[u8]) {
+        let stripped;
+        let data = if self.strip_ansi {
+            stripped = strip_ansi(data);
+            &stripped[..]
+        } else {
+            data
+        };
+        let mut st = self.lock();
+        let Some(file) = st.file.as_mut() else { return };
+        match file.write_all(data) {
+            Ok(()) => {
+                if st.lost > 0 {
+                    let lost = std::mem::take(&mut st.lost);
+                    let total = st.lost_total;
+                    drop(st);
+                    self.logger.log(
+                        Level::Warn,
+                        &format!(
+                            "{} is writable again; {lost} bytes of output were lost ({total} in all)",
+                            self.describe()
+                        ),
+                    );
+                }
+            }
+            Err(e) => {
+                let first = st.lost == 0;
+                let n = data.len() as u64;
+                st.lost += n;
+                st.lost_total += n;
+                drop(st);
+                if first {
+                    let msg = format!("could not write to {}: {e}; output is being lost", self.describe());
+                    self.logger.log(Level::Error, &msg);
+                    eprintln!("procd: {msg}");
+                }
+            }
+        }
+    }
+
+    pub fn reopen(&self) -> io::Result<()> {
+        match self.lock().file.as_mut() {
+            Some(f) => f.reopen(),
+            None => Ok(()),
+        }
+    }
+
+    pub fn clear(&self) -> io::Result<()> {
+        match self.lock().file.as_mut() {
+            Some(f) => f.clear(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Removes ANSI escape sequences (`ESC [` ... final byte) as supervisord's `strip_ansi` does.
+fn strip_ansi(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut i = 0;
+    while i < data.len() {
+        if data[i] == 0x1b && data.get(i + 1) == Some(&b'[') {
+            let mut j = i + 2;
+            while j < data.len() && !b"HfABCDRsuJKhlpm".contains(&data[j]) {
+                j += 1;
+            }
+            i = j + 1;
+        } else {
+            out.push(data[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Starts the task that pumps one pipe into `channel` until EOF.
+pub fn pump(
+    fd: OwnedFd,
+    channel: Option<Arc<Channel>>,
+    name: String,
+    stream: &'static str,
+    pid: i32,
+    debug: bool,
+    logger: Logger,
+) {
+    tokio::spawn(async move {
+        let mut pipe = match tokio::net::unix::pipe::Receiver::from_owned_fd(fd) {
+            Ok(p) => p,
+            Err(e) => {
+                logger.log(Level::Error, &format!("cannot read {stream} of '{name}' (pid {pid}): {e}"));
+                return;
+            }
+        };
+        let mut buf = vec![0u8; READ_CHUNK];
+        loop {
+            match pipe.read(&mut buf).await {
+                Ok(0) => break,
+                Ok(n) => {
+                    let data = &buf[..n];
+                    if let Some(ch) = &channel {
+                        ch.write(data);
+                    }
+                    if debug {
+                        let text = String::from_utf8_lossy(data);
+                        logger.log(Level::Debug, &format!("'{name}' {stream} output:\n{text}"));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::strip_ansi;
+
+    #[test]
+    fn strips_colour_codes() {
+        assert_eq!(strip_ansi(b"\x1b[31mred\x1b[0m plain"), b"red plain");
+        assert_eq!(strip_ansi(b"no codes"), b"no codes");
+        assert_eq!(strip_ansi(b"\x1b[2Jclear"), b"clear");
+    }
+}

@@ -1,0 +1,328 @@
+//! Groups and processes as the actor holds them, and how a process is spawned from its config.
+
+use std::ffi::OsString;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use procd_config::{GroupConfig, LogConfig, LogTarget, ProcessConfig};
+use procd_core::{AutoRestart, Level, Policy};
+
+use super::output::{self, Channel};
+use super::stdin::StdinWriter;
+use super::Supervisor;
+use crate::logger::Logger;
+use crate::sys;
+
+/// Stable identity of a process for the actor's lifetime (survives group removal of others).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProcId(pub u64);
+
+/// An active process group.
+#[derive(Debug)]
+pub struct Group {
+    pub name: String,
+    pub priority: i32,
+    pub config: GroupConfig,
+    /// Processes in config order.
+    pub ids: Vec<ProcId>,
+}
+
+/// One supervised process.
+pub struct Proc {
+    pub config: ProcessConfig,
+    pub sm: procd_core::Process,
+    /// Resolved log paths (AUTO replaced by the file created when the group was added).
+    pub stdout_path: Option<PathBuf>,
+    pub stderr_path: Option<PathBuf>,
+    pub stdout_log: Option<Arc<Channel>>,
+    pub stderr_log: Option<Arc<Channel>>,
+    pub stdin: Option<StdinWriter>,
+}
+
+impl Proc {
+    pub fn namespec(&self) -> String {
+        self.config.namespec()
+    }
+
+    /// Forgets the child's stdin once it has exited (its output pumps end on their own at EOF).
+    pub fn child_gone(&mut self) {
+        self.stdin = None;
+    }
+
+    /// SIGUSR2: reopens this process's log files.
+    pub fn reopen_logs(&self, logger: &Logger) {
+        for ch in [&self.stdout_log, &self.stderr_log].into_iter().flatten() {
+            if let Err(e) = ch.reopen() {
+                logger.log(Level::Error, &format!("could not reopen {}: {e}", ch.describe()));
+            }
+        }
+    }
+
+    /// `clearProcessLogs`: empties the log files (supervisord only acts on open logs; procd also clears
+    /// the files of a process that is not running, see docs/compatibility.md).
+    pub fn clear_logs(&self) -> std::io::Result<()> {
+        for ch in [&self.stdout_log, &self.stderr_log].into_iter().flatten() {
+            ch.clear()?;
+        }
+        for path in [&self.stdout_path, &self.stderr_path].into_iter().flatten() {
+            let open = [&self.stdout_log, &self.stderr_log]
+                .into_iter()
+                .flatten()
+                .any(|c| c.path().as_deref() == Some(path.as_path()));
+            if !open && path.exists() {
+                std::fs::File::create(path)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn policy(cfg: &ProcessConfig) -> Policy {
+    Policy {
+        autostart: cfg.autostart,
+        startsecs: cfg.startsecs,
+        startretries: cfg.startretries,
+        autorestart: match cfg.autorestart {
+            procd_config::AutoRestart::Always => AutoRestart::Always,
+            procd_config::AutoRestart::Never => AutoRestart::Never,
+            procd_config::AutoRestart::Unexpected => AutoRestart::Unexpected,
+        },
+        exitcodes: cfg.exitcodes.clone(),
+        stopsignal: cfg.stopsignal,
+        stopwaitsecs: cfg.stopwaitsecs,
+        stopasgroup: cfg.stopasgroup,
+        killasgroup: cfg.killasgroup,
+    }
+}
+
+/// Creates the AUTO log file `<name>-<channel>---<identifier>-<random>.log` in `childlogdir`.
+fn auto_log_path(dir: &Path, name: &str, channel: &str, identifier: &str) -> std::io::Result<PathBuf> {
+    let prefix = format!("{name}-{channel}---{identifier}-");
+    let file = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".log")
+        .rand_bytes(8)
+        .tempfile_in(dir)?;
+    let (_, path) = file.keep().map_err(|e| e.error)?;
+    Ok(path)
+}
+
+impl Supervisor {
+    /// Adds a group from its config (startup, `addProcessGroup`, reload). Returns false if it exists.
+    pub(super) fn add_group(&mut self, gconf: &GroupConfig) -> bool {
+        if self.groups.iter().any(|g| g.name == gconf.name) {
+            return false;
+        }
+        let mut ids = Vec::with_capacity(gconf.processes.len());
+        for pconf in &gconf.processes {
+            let id = super::ProcId(self.next_id);
+            self.next_id += 1;
+            let stdout_path = self.resolve_log_path(pconf, &pconf.stdout, "stdout");
+            let stderr_path = if pconf.redirect_stderr {
+                None
+            } else {
+                self.resolve_log_path(pconf, &pconf.stderr, "stderr")
+            };
+            let proc = Proc {
+                config: pconf.clone(),
+                sm: procd_core::Process::new(pconf.name.clone(), policy(pconf)),
+                stdout_path,
+                stderr_path,
+                stdout_log: None,
+                stderr_log: None,
+                stdin: None,
+            };
+            self.procs.insert(id, proc);
+            ids.push(id);
+        }
+        self.groups.push(Group {
+            name: gconf.name.clone(),
+            priority: gconf.priority,
+            config: gconf.clone(),
+            ids,
+        });
+        self.refresh_log_index();
+        true
+    }
+
+    /// Removes a group whose processes are all stopped. Returns false if one is still running.
+    pub(super) fn remove_group(&mut self, name: &str) -> bool {
+        let Some(pos) = self.groups.iter().position(|g| g.name == name) else {
+            return false;
+        };
+        if self.groups[pos].ids.iter().any(|id| !self.procs[id].sm.state().is_stopped()) {
+            return false;
+        }
+        let group = self.groups.remove(pos);
+        for id in group.ids {
+            self.procs.remove(&id);
+        }
+        self.refresh_log_index();
+        true
+    }
+
+    fn resolve_log_path(&self, pconf: &ProcessConfig, log: &LogConfig, channel: &str) -> Option<PathBuf> {
+        match &log.file {
+            LogTarget::Path(p) => Some(p.clone()),
+            LogTarget::None | LogTarget::Syslog => None,
+            LogTarget::Auto => {
+                let opts = &self.config.supervisord;
+                match auto_log_path(&opts.childlogdir, &pconf.name, channel, &opts.identifier) {
+                    Ok(p) => Some(p),
+                    Err(e) => {
+                        self.log(
+                            Level::Error,
+                            format!(
+                                "could not create AUTO {channel} log for '{}' in {}: {e}",
+                                pconf.name,
+                                opts.childlogdir.display()
+                            ),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    /// Finds a process by namespec (`name`, `group:name`).
+    pub(super) fn find(&self, group: &str, name: &str) -> Option<super::ProcId> {
+        let g = self.groups.iter().find(|g| g.name == group)?;
+        g.ids.iter().copied().find(|id| self.procs[id].config.name == name)
+    }
+
+    /// The child's environment, layered as supervisord does: procd's own environment, then the
+    /// `SUPERVISOR_*` variables, then `[supervisord] environment`, then the program's `environment`.
+    fn child_env(&self, cfg: &ProcessConfig) -> Vec<(OsString, OsString)> {
+        let mut env: Vec<(OsString, OsString)> = self.base_env.clone();
+        let mut set = |k: &str, v: &str| {
+            let k = OsString::from(k);
+            match env.iter_mut().find(|(ek, _)| *ek == k) {
+                Some(slot) => slot.1 = OsString::from(v),
+                None => env.push((k, OsString::from(v))),
+            }
+        };
+        set("SUPERVISOR_ENABLED", "1");
+        if let Some(url) = &cfg.serverurl {
+            set("SUPERVISOR_SERVER_URL", url);
+        }
+        set("SUPERVISOR_PROCESS_NAME", &cfg.name);
+        set("SUPERVISOR_GROUP_NAME", &cfg.group);
+        for (k, v) in &self.config.supervisord.environment {
+            set(k, v);
+        }
+        for (k, v) in &cfg.environment {
+            set(k, v);
+        }
+        env
+    }
+
+    /// Carries out `Effect::Spawn`: resolves the command, opens the logs, forks. The error is the
+    /// `spawnerr` text supervisord would record.
+    pub(super) fn spawn(&mut self, id: super::ProcId) -> Result<i32, String> {
+        let (spec, name) = {
+            let proc = &self.procs[&id];
+            let cfg = &proc.config;
+            if let Some(err) = &cfg.command_error {
+                return Err(err.clone());
+            }
+            let Some(argv0) = cfg.argv.first() else {
+                return Err("command is empty".to_owned());
+            };
+            let program_path = cfg.environment.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.as_str());
+            let daemon_path = std::env::var("PATH").ok();
+            let program = sys::resolve_command(argv0, program_path, daemon_path.as_deref())?;
+            let user = cfg.user.as_ref().map(|u| sys::SpawnUser {
+                uid: u.uid,
+                gid: u.gid,
+                groups: sys::users::supplementary_groups(&u.name, u.gid),
+            });
+            let spec = sys::SpawnSpec {
+                program,
+                argv: cfg.argv.clone(),
+                env: self.child_env(cfg),
+                directory: cfg.directory.clone(),
+                umask: cfg.umask,
+                user,
+                redirect_stderr: cfg.redirect_stderr,
+                stdin: sys::StdinMode::Pipe,
+                minfds: self.config.supervisord.minfds,
+            };
+            (spec, cfg.name.clone())
+        };
+        self.open_logs(id);
+        let spawned = sys::spawn(spec).map_err(|e| spawn_error_text(&e, &name))?;
+        self.pids.insert(spawned.pid, id);
+        self.attach(id, spawned.pid, spawned.stdin, spawned.stdout, spawned.stderr);
+        Ok(spawned.pid)
+    }
+
+    /// Opens the process's log channels if they are not open yet (they stay open across restarts).
+    fn open_logs(&mut self, id: super::ProcId) {
+        let strip_ansi = self.config.supervisord.strip_ansi;
+        let Some(proc) = self.procs.get(&id) else { return };
+        let mut opened = [None, None];
+        for (i, (path, log, slot)) in [
+            (&proc.stdout_path, &proc.config.stdout, &proc.stdout_log),
+            (&proc.stderr_path, &proc.config.stderr, &proc.stderr_log),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if slot.is_some() || path.is_none() {
+                continue;
+            }
+            let channel = if i == 0 { "stdout" } else { "stderr" };
+            match Channel::open(&proc.config.name, channel, path.as_deref(), log, strip_ansi, self.logger.clone()) {
+                Ok(ch) => opened[i] = Some(Arc::new(ch)),
+                Err(e) => self.log(
+                    Level::Error,
+                    format!("could not open {channel} log for '{}': {e}", proc.config.name),
+                ),
+            }
+        }
+        let [out, err] = opened;
+        if let Some(proc) = self.procs.get_mut(&id) {
+            if out.is_some() {
+                proc.stdout_log = out;
+            }
+            if err.is_some() {
+                proc.stderr_log = err;
+            }
+        }
+    }
+
+    /// Starts the output pumps and keeps the stdin pipe of a freshly spawned child.
+    fn attach(&mut self, id: super::ProcId, pid: i32, stdin: Option<OwnedFd>, stdout: OwnedFd, stderr: Option<OwnedFd>) {
+        let debug = self.logger.enabled(Level::Debug);
+        let Some(proc) = self.procs.get_mut(&id) else { return };
+        let name = proc.config.name.clone();
+        output::pump(stdout, proc.stdout_log.clone(), name.clone(), "stdout", pid, debug, self.logger.clone());
+        if let Some(fd) = stderr {
+            output::pump(fd, proc.stderr_log.clone(), name, "stderr", pid, debug, self.logger.clone());
+        }
+        proc.stdin = stdin.and_then(|fd| StdinWriter::new(fd).ok());
+    }
+}
+
+fn spawn_error_text(e: &sys::SpawnError, name: &str) -> String {
+    let errno = e.raw_os_error();
+    match e {
+        sys::SpawnError::Pipes(_) if matches!(errno, Some(libc::EMFILE | libc::ENFILE)) => {
+            format!("too many open files to spawn '{name}'")
+        }
+        sys::SpawnError::Pipes(_) => format!(
+            "unknown error making dispatchers for '{name}': {}",
+            errno.map_or_else(|| e.to_string(), |n| sys::errno_name(n).to_string())
+        ),
+        sys::SpawnError::Fork(_) if errno == Some(libc::EAGAIN) => {
+            format!("Too many processes in process table to spawn '{name}'")
+        }
+        sys::SpawnError::Fork(_) => format!(
+            "unknown error during fork for '{name}': {}",
+            errno.map_or_else(|| e.to_string(), |n| sys::errno_name(n).to_string())
+        ),
+        sys::SpawnError::Invalid(msg) => format!("can't parse command '{name}': {msg}"),
+    }
+}

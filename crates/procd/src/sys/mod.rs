@@ -1,0 +1,26 @@
+//! OS layer: the only module of procd that talks to the kernel directly and the only one allowed `unsafe`.
+//!
+//! It owns process creation ([`spawn`]), reaping ([`reaper`]), signalling pids and process groups
+//! ([`signals`]), user lookup ([`users`]), resource limits ([`rlimits`]), daemonizing and the pidfile
+//! ([`daemon`]) and small socket tweaks ([`sockets`]). Nothing here keeps state or spawns tasks: callers
+//! (the supervisor actor, the HTTP server, `main`) decide *when*; this module only knows *how*.
+//!
+//! Every `unsafe` block carries a `// SAFETY:` comment. Code that runs in a forked child before `exec`
+//! uses only async-signal-safe calls and never allocates: everything it needs is prepared before forking.
+#![allow(unsafe_code)]
+
+pub mod daemon;
+pub mod reaper;
+pub mod rlimits;
+pub mod signals;
+pub mod sockets;
+pub mod spawn;
+pub mod syslog;
+pub mod users;
+
+mod errno;
+
+pub use errno::errno_name;
+pub use reaper::{WaitStatus, reap_all};
+pub use signals::{KillError, kill, kill_group};
+pub use spawn::{SpawnError, SpawnSpec, SpawnUser, Spawned, StdinMode, resolve_command, spawn};

@@ -1,0 +1,488 @@
+//! Starting a child process the way supervisord's `Subprocess._spawn_as_child` does.
+//!
+//! The parent prepares everything (pipes, C strings, messages, the privilege plan) and forks through
+//! `std::process::Command` with `process_group(0)` (the child's own process group, like `setpgrp`). The
+//! `pre_exec` hook then drops privileges, changes directory, sets the umask, re-creates the signal
+//! dispositions a supervisord child inherits (SIGPIPE and SIGXFSZ ignored, as Python leaves them), marks
+//! every fd from 3 up close-on-exec and calls `execve` itself. Any failure in the child is written to its
+//! stderr (the log pipe) as `supervisor: couldn't ...` plus `supervisor: child process was not spawned`,
+//! and the child exits 127 — exactly the observable behaviour of supervisord: the spawn "succeeds", the
+//! message lands in the stderr log and the process exits 127 shortly after.
+//!
+//! The `std::process::Child` handle is dropped without waiting: the pid belongs to the one reaper
+//! ([`crate::sys::reaper`]). Because the hook never returns (it either execs or `_exit`s), std never
+//! waits on the pid itself, so no exit status is stolen from the reaper.
+
+use std::ffi::{CString, OsString};
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use nix::unistd::{AccessFlags, access, pipe2};
+
+use super::errno::{StackBuf, write_errno_name};
+
+/// Default search path when neither the program nor the daemon has a usable `PATH`.
+const DEFAULT_PATH: &[&str] = &["/bin", "/usr/bin", "/usr/local/bin"];
+
+/// Credentials a child switches to before `exec` (already resolved from `user=` before forking).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpawnUser {
+    pub uid: u32,
+    /// Primary group.
+    pub gid: u32,
+    /// Full `setgroups` list: the primary gid first, then every group listing the user.
+    pub groups: Vec<u32>,
+}
+
+/// What the child gets as fd 0.
+#[derive(Debug)]
+pub enum StdinMode {
+    /// A fresh pipe; the parent keeps the write end (`sendProcessStdin`, event listeners).
+    Pipe,
+    /// This fd (e.g. a FastCGI listening socket) becomes the child's fd 0; no stdin pipe is made.
+    Fd(OwnedFd),
+}
+
+/// Everything needed to start one process. Paths and users are resolved by the caller.
+#[derive(Debug)]
+pub struct SpawnSpec {
+    /// The file to execute, as found by [`resolve_command`].
+    pub program: PathBuf,
+    /// The argument vector; `argv[0]` stays as written in `command=` (supervisord passes it unchanged).
+    pub argv: Vec<String>,
+    /// The complete environment of the child (nothing is inherited implicitly).
+    pub env: Vec<(OsString, OsString)>,
+    /// `directory=`: chdir in the child; failure is reported in the child's stderr and exit 127.
+    pub directory: Option<PathBuf>,
+    /// `umask=` (octal value already parsed).
+    pub umask: Option<u32>,
+    /// `user=`; `None` keeps the daemon's credentials.
+    pub user: Option<SpawnUser>,
+    /// `redirect_stderr=`: fd 2 is the stdout pipe and no stderr pipe is made.
+    pub redirect_stderr: bool,
+    pub stdin: StdinMode,
+    /// `[supervisord] minfds`; bounds the fallback fd-closing loop on kernels without `close_range`.
+    pub minfds: u64,
+}
+
+/// A started child. Parent pipe ends are non-blocking and close-on-exec.
+#[derive(Debug)]
+pub struct Spawned {
+    pub pid: i32,
+    /// Write end of the child's stdin (`None` with [`StdinMode::Fd`]).
+    pub stdin: Option<OwnedFd>,
+    /// Read end of the child's stdout (and stderr when redirected).
+    pub stdout: OwnedFd,
+    /// Read end of the child's stderr (`None` when `redirect_stderr`).
+    pub stderr: Option<OwnedFd>,
+}
+
+/// Why a child could not be created at all (nothing was forked, or forking itself failed).
+#[derive(Debug, thiserror::Error)]
+pub enum SpawnError {
+    /// Creating the stdio pipes failed (EMFILE/ENFILE: supervisord's "too many open files").
+    #[error("could not make pipes: {0}")]
+    Pipes(#[source] io::Error),
+    /// `fork` failed (EAGAIN: supervisord's "Too many processes in process table").
+    #[error("could not fork: {0}")]
+    Fork(#[source] io::Error),
+    /// An argument, variable or path contains a NUL byte, or argv is empty.
+    #[error("invalid spawn argument: {0}")]
+    Invalid(String),
+}
+
+impl SpawnError {
+    /// The errno behind the failure, for mapping onto supervisord's spawn error texts.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            SpawnError::Pipes(e) | SpawnError::Fork(e) => e.raw_os_error(),
+            SpawnError::Invalid(_) => None,
+        }
+    }
+}
+
+/// Finds the file for `command=`'s first word like supervisord's `get_execv_args` + `check_execv_args`.
+///
+/// A word containing `/` is checked as is (relative to the daemon's cwd); a bare name is searched in
+/// `program_path` (the program's own `PATH` from `environment=`, used even when empty), else in
+/// `daemon_path` when non-empty, else in `/bin:/usr/bin:/usr/local/bin`. The error is the exact
+/// supervisord `spawnerr` text.
+pub fn resolve_command(
+    program: &str,
+    program_path: Option<&str>,
+    daemon_path: Option<&str>,
+) -> Result<PathBuf, String> {
+    let (filename, meta) = if program.contains('/') {
+        (PathBuf::from(program), std::fs::metadata(program).ok())
+    } else {
+        let dirs: Vec<&str> = match (program_path, daemon_path) {
+            (Some(p), _) => p.split(':').collect(),
+            (None, Some(p)) if !p.is_empty() => p.split(':').collect(),
+            _ => DEFAULT_PATH.to_vec(),
+        };
+        dirs.iter()
+            .find_map(|dir| {
+                let candidate = Path::new(dir).join(program);
+                std::fs::metadata(&candidate)
+                    .ok()
+                    .map(|m| (candidate, Some(m)))
+            })
+            .unwrap_or_else(|| (PathBuf::from(program), None))
+    };
+    let shown = python_repr(&filename.to_string_lossy());
+    let Some(meta) = meta else {
+        return Err(format!("can't find command {shown}"));
+    };
+    if meta.is_dir() {
+        return Err(format!("command at {shown} is a directory"));
+    }
+    if meta.permissions().mode() & 0o111 == 0 {
+        return Err(format!("command at {shown} is not executable"));
+    }
+    if access(filename.as_path(), AccessFlags::X_OK).is_err() {
+        return Err(format!("no permission to run command {shown}"));
+    }
+    Ok(filename)
+}
+
+/// Python's `repr()` of a `str`, as supervisord's messages embed `%r` values.
+pub fn python_repr(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Starts a child as described by `spec`. See the module docs for the failure semantics.
+pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
+    let plan = ChildPlan::new(&spec)?;
+
+    let (stdin_child, stdin_parent) = match spec.stdin {
+        StdinMode::Pipe => {
+            let (r, w) = make_pipe()?;
+            (r, Some(w))
+        }
+        StdinMode::Fd(fd) => (fd, None),
+    };
+    let (stdout_parent, stdout_child) = make_pipe()?;
+    let (stderr_parent, stderr_child) = if spec.redirect_stderr {
+        let dup = stdout_child.try_clone().map_err(SpawnError::Pipes)?;
+        (None, dup)
+    } else {
+        let (r, w) = make_pipe()?;
+        (Some(r), w)
+    };
+    for fd in [
+        stdin_parent.as_ref(),
+        Some(&stdout_parent),
+        stderr_parent.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        set_nonblocking(fd).map_err(SpawnError::Pipes)?;
+    }
+
+    let mut cmd = Command::new(&spec.program);
+    cmd.stdin(Stdio::from(stdin_child))
+        .stdout(Stdio::from(stdout_child))
+        .stderr(Stdio::from(stderr_child))
+        .process_group(0);
+    let mut plan = Some(plan);
+    // SAFETY: the hook runs in the forked child before exec. `ChildPlan::exec` only performs
+    // async-signal-safe system calls (setgroups, setgid, setuid, chdir, umask, sigaction, close_range or
+    // fcntl, execve, write, _exit) on data prepared before the fork, and never allocates or returns.
+    unsafe {
+        cmd.pre_exec(move || match plan.take() {
+            Some(p) => p.exec(),
+            None => Err(io::Error::from(io::ErrorKind::InvalidInput)),
+        });
+    }
+    let child = cmd.spawn().map_err(SpawnError::Fork)?;
+    let pid =
+        i32::try_from(child.id()).map_err(|_| SpawnError::Invalid("pid out of range".into()))?;
+    // Dropping the handle does not wait: the reaper owns the exit status.
+    drop(child);
+    Ok(Spawned {
+        pid,
+        stdin: stdin_parent,
+        stdout: stdout_parent,
+        stderr: stderr_parent,
+    })
+}
+
+/// Returns (read end, write end), both close-on-exec.
+fn make_pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
+    pipe2(OFlag::O_CLOEXEC).map_err(|e| SpawnError::Pipes(io::Error::from(e)))
+}
+
+fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
+    let flags = fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL)?;
+    let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+    fcntl(fd.as_raw_fd(), FcntlArg::F_SETFL(flags))?;
+    Ok(())
+}
+
+fn cstring(bytes: &[u8], what: &str) -> Result<CString, SpawnError> {
+    CString::new(bytes).map_err(|_| SpawnError::Invalid(format!("{what} contains a NUL byte")))
+}
+
+/// Privilege step decided in the parent (supervisord's `drop_privileges`, minus the lookups).
+enum UserStep {
+    Keep,
+    Fail(Vec<u8>),
+    Switch {
+        uid: libc::uid_t,
+        gid: libc::gid_t,
+        groups: Vec<libc::gid_t>,
+        prefix: Vec<u8>,
+    },
+}
+
+/// Everything the child needs, prepared before forking so the child never allocates.
+struct ChildPlan {
+    program: CString,
+    _argv: Vec<CString>,
+    argv_ptrs: Vec<*const libc::c_char>,
+    _envp: Vec<CString>,
+    envp_ptrs: Vec<*const libc::c_char>,
+    user: UserStep,
+    chdir: Option<(CString, Vec<u8>)>,
+    umask: Option<libc::mode_t>,
+    exec_prefix: Vec<u8>,
+    minfds: libc::c_int,
+}
+
+// SAFETY: the raw pointers point into the heap buffers of the CStrings owned by the same struct, which
+// never change while the plan exists; the plan is only read (in the child) after being moved once.
+unsafe impl Send for ChildPlan {}
+// SAFETY: as above; nothing mutates the plan through a shared reference.
+unsafe impl Sync for ChildPlan {}
+
+const NOT_SPAWNED: &[u8] = b"supervisor: child process was not spawned\n";
+
+impl ChildPlan {
+    fn new(spec: &SpawnSpec) -> Result<Self, SpawnError> {
+        let argv0 = spec
+            .argv
+            .first()
+            .ok_or_else(|| SpawnError::Invalid("empty argv".into()))?;
+        let program = cstring(spec.program.as_os_str().as_bytes(), "program path")?;
+        let argv = spec
+            .argv
+            .iter()
+            .map(|a| cstring(a.as_bytes(), "argument"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let envp = spec
+            .env
+            .iter()
+            .map(|(k, v)| {
+                let mut kv = k.as_bytes().to_vec();
+                kv.push(b'=');
+                kv.extend_from_slice(v.as_bytes());
+                cstring(&kv, "environment variable")
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let argv_ptrs = argv
+            .iter()
+            .map(|c| c.as_ptr())
+            .chain([std::ptr::null()])
+            .collect();
+        let envp_ptrs = envp
+            .iter()
+            .map(|c| c.as_ptr())
+            .chain([std::ptr::null()])
+            .collect();
+        let chdir = match &spec.directory {
+            Some(dir) => Some((
+                cstring(dir.as_os_str().as_bytes(), "directory")?,
+                format!("supervisor: couldn't chdir to {}: ", dir.display()).into_bytes(),
+            )),
+            None => None,
+        };
+        Ok(ChildPlan {
+            program,
+            _argv: argv,
+            argv_ptrs,
+            _envp: envp,
+            envp_ptrs,
+            user: user_step(spec.user.as_ref()),
+            chdir,
+            umask: spec.umask.map(|m| m as libc::mode_t),
+            exec_prefix: format!("supervisor: couldn't exec {argv0}: ").into_bytes(),
+            minfds: libc::c_int::try_from(spec.minfds).unwrap_or(libc::c_int::MAX),
+        })
+    }
+
+    /// Runs in the child: never returns (execs, or reports and `_exit(127)`s).
+    fn exec(&self) -> io::Result<()> {
+        match &self.user {
+            UserStep::Keep => {}
+            UserStep::Fail(msg) => fail(&[msg]),
+            UserStep::Switch {
+                uid,
+                gid,
+                groups,
+                prefix,
+            } => {
+                // SAFETY: setgroups reads `groups.len()` gids from a live slice; async-signal-safe.
+                if unsafe { libc::setgroups(groups.len(), groups.as_ptr()) } != 0 {
+                    fail(&[prefix, b"Could not set groups of effective user\n"]);
+                }
+                // SAFETY: plain system call without pointers.
+                if unsafe { libc::setgid(*gid) } != 0 {
+                    fail(&[prefix, b"Could not set group id of effective user\n"]);
+                }
+                // SAFETY: plain system call without pointers.
+                if unsafe { libc::setuid(*uid) } != 0 {
+                    fail(&[]);
+                }
+            }
+        }
+        if let Some((dir, prefix)) = &self.chdir {
+            // SAFETY: `dir` is a valid NUL-terminated string owned by the plan.
+            if unsafe { libc::chdir(dir.as_ptr()) } != 0 {
+                fail_errno(prefix, Errno::last_raw());
+            }
+        }
+        if let Some(mask) = self.umask {
+            // SAFETY: plain system call without pointers.
+            unsafe { libc::umask(mask) };
+        }
+        ignore_like_python(libc::SIGPIPE);
+        ignore_like_python(libc::SIGXFSZ);
+        close_fds_on_exec(self.minfds);
+        // SAFETY: program, argv and envp are NUL-terminated strings / NULL-terminated pointer arrays
+        // that live in the plan for the duration of the call.
+        unsafe {
+            libc::execve(
+                self.program.as_ptr(),
+                self.argv_ptrs.as_ptr(),
+                self.envp_ptrs.as_ptr(),
+            )
+        };
+        fail_errno(&self.exec_prefix, Errno::last_raw())
+    }
+}
+
+fn user_step(user: Option<&SpawnUser>) -> UserStep {
+    let Some(user) = user else {
+        return UserStep::Keep;
+    };
+    let current = nix::unistd::getuid().as_raw();
+    if current == user.uid {
+        return UserStep::Keep;
+    }
+    let prefix = format!("supervisor: couldn't setuid to {}: ", user.uid).into_bytes();
+    if current != 0 {
+        let mut msg = prefix;
+        msg.extend_from_slice(b"Can't drop privilege as nonroot user\n");
+        return UserStep::Fail(msg);
+    }
+    UserStep::Switch {
+        uid: user.uid,
+        gid: user.gid,
+        groups: user.groups.clone(),
+        prefix,
+    }
+}
+
+/// Python ignores SIGPIPE and SIGXFSZ at startup and the ignored dispositions survive `exec`, so every
+/// supervisord child starts with both ignored; procd's children get the same.
+fn ignore_like_python(signal: libc::c_int) {
+    // SAFETY: installing SIG_IGN via signal(2) is async-signal-safe and touches no memory of ours.
+    unsafe { libc::signal(signal, libc::SIG_IGN) };
+}
+
+/// Marks every fd from 3 up close-on-exec (not closed: std's exec-status pipe must stay usable).
+fn close_fds_on_exec(minfds: libc::c_int) {
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only changes fd flags; no pointers involved.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            3u32,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if rc != 0 {
+        for fd in 3..minfds {
+            // SAFETY: F_SETFD on a possibly closed fd just fails with EBADF.
+            unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+        }
+    }
+}
+
+fn write_stderr(bytes: &[u8]) {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        // SAFETY: writes from a live slice to fd 2; async-signal-safe.
+        let n = unsafe { libc::write(2, rest.as_ptr().cast(), rest.len()) };
+        if n < 0 && Errno::last() == Errno::EINTR {
+            continue;
+        }
+        let Ok(n) = usize::try_from(n) else { return };
+        if n == 0 {
+            return;
+        }
+        rest = &rest[n..];
+    }
+}
+
+fn fail(parts: &[&[u8]]) -> ! {
+    for p in parts {
+        write_stderr(p);
+    }
+    write_stderr(NOT_SPAWNED);
+    // SAFETY: _exit is async-signal-safe and skips atexit handlers and stdio flushing of the parent copy.
+    unsafe { libc::_exit(127) }
+}
+
+fn fail_errno(prefix: &[u8], errno: i32) -> ! {
+    let mut name = StackBuf::new();
+    write_errno_name(&mut name, errno);
+    fail(&[prefix, name.as_bytes(), b"\n"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::python_repr;
+
+    #[test]
+    fn python_repr_quotes_like_python() {
+        assert_eq!(python_repr("foo"), "'foo'");
+        assert_eq!(python_repr("it's"), "\"it's\"");
+        assert_eq!(python_repr("a'b\"c"), "'a\\'b\"c'");
+        assert_eq!(python_repr("a\\b\n"), "'a\\\\b\\n'");
+        assert_eq!(python_repr("\x01"), "'\\x01'");
+        assert_eq!(python_repr("é"), "'é'");
+    }
+}

@@ -1,0 +1,386 @@
+//! Real-process tests of `procd::sys`: spawning, process groups, pipes, reaping, failure reporting.
+//!
+//! This binary is the only place in the test suite that reaps with `waitpid(-1)`, so it has its own
+//! test binary; every test waits through [`wait_for`], which shares one reaper like the daemon does.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{ErrorKind, Read};
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::{Mutex, Once};
+use std::time::{Duration, Instant};
+
+use procd::sys::reaper::set_child_subreaper;
+use procd::sys::{
+    KillError, SpawnSpec, SpawnUser, Spawned, StdinMode, WaitStatus, kill, kill_group, reap_all,
+    resolve_command, spawn,
+};
+use procd_protocol::Signal;
+
+const DEADLINE: Duration = Duration::from_secs(10);
+
+static REAPED: Mutex<Option<HashMap<i32, WaitStatus>>> = Mutex::new(None);
+static SUBREAPER: Once = Once::new();
+
+fn setup() {
+    SUBREAPER.call_once(|| set_child_subreaper().expect("PR_SET_CHILD_SUBREAPER"));
+}
+
+/// Waits (with a deadline) until the shared reaper has collected `pid`.
+#[track_caller]
+fn wait_for(pid: i32) -> WaitStatus {
+    let start = Instant::now();
+    loop {
+        {
+            let mut guard = REAPED.lock().unwrap_or_else(|e| e.into_inner());
+            let map = guard.get_or_insert_with(HashMap::new);
+            map.extend(reap_all());
+            if let Some(status) = map.remove(&pid) {
+                return status;
+            }
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "pid {pid} was not reaped in time"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Reads a non-blocking pipe until EOF (all writers closed), with a deadline.
+#[track_caller]
+fn read_to_eof(fd: OwnedFd) -> String {
+    let mut file = File::from(fd);
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    let start = Instant::now();
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return String::from_utf8_lossy(&out).into_owned(),
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == ErrorKind::WouldBlock || e.kind() == ErrorKind::Interrupted => {
+                assert!(
+                    start.elapsed() < DEADLINE,
+                    "pipe did not reach EOF; so far: {out:?}"
+                );
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("read failed: {e}"),
+        }
+    }
+}
+
+/// Reads one line from a non-blocking pipe (the pipe stays open).
+#[track_caller]
+fn read_line(file: &mut File) -> String {
+    let mut out = Vec::new();
+    let mut byte = [0u8; 1];
+    let start = Instant::now();
+    loop {
+        match file.read(&mut byte) {
+            Ok(0) => panic!("EOF before a full line: {out:?}"),
+            Ok(_) if byte[0] == b'\n' => return String::from_utf8_lossy(&out).into_owned(),
+            Ok(_) => out.push(byte[0]),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                assert!(start.elapsed() < DEADLINE, "no line in time");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("read failed: {e}"),
+        }
+    }
+}
+
+fn sh(script: &str) -> SpawnSpec {
+    SpawnSpec {
+        program: PathBuf::from("/bin/sh"),
+        argv: vec!["sh".into(), "-c".into(), script.into()],
+        env: vec![(OsString::from("PATH"), OsString::from("/usr/bin:/bin"))],
+        directory: None,
+        umask: None,
+        user: None,
+        redirect_stderr: false,
+        stdin: StdinMode::Pipe,
+        minfds: 1024,
+    }
+}
+
+fn run(spec: SpawnSpec) -> (WaitStatus, String, String) {
+    setup();
+    let Spawned {
+        pid,
+        stdout,
+        stderr,
+        ..
+    } = spawn(spec).expect("spawn");
+    let out = read_to_eof(stdout);
+    let err = stderr.map(read_to_eof).unwrap_or_default();
+    (wait_for(pid), out, err)
+}
+
+#[test]
+fn env_cwd_umask_and_argv0_are_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = sh("echo \"$FOO|$HOME|$0\"; pwd; umask");
+    spec.env.push(("FOO".into(), "bar baz".into()));
+    spec.argv[0] = "my-sh".into();
+    spec.directory = Some(dir.path().to_path_buf());
+    spec.umask = Some(0o027);
+    let (status, out, err) = run(spec);
+    assert_eq!(status, WaitStatus::Exited(0), "{err}");
+    let canonical = dir.path().canonicalize().unwrap();
+    assert_eq!(
+        out,
+        format!("bar baz||my-sh\n{}\n0027\n", canonical.display())
+    );
+}
+
+#[test]
+fn child_leads_its_own_process_group() {
+    setup();
+    let spawned = spawn(sh("exec sleep 30")).expect("spawn");
+    let pgid = nix::unistd::getpgid(Some(nix::unistd::Pid::from_raw(spawned.pid))).unwrap();
+    assert_eq!(pgid.as_raw(), spawned.pid);
+    assert_ne!(pgid, nix::unistd::getpgrp());
+    kill(spawned.pid, Signal::KILL).unwrap();
+    assert_eq!(
+        wait_for(spawned.pid),
+        WaitStatus::Signaled {
+            signal: 9,
+            core_dumped: false
+        }
+    );
+}
+
+#[test]
+fn stdout_and_stderr_pipes_are_separate() {
+    let (status, out, err) = run(sh("echo out; echo err >&2; exit 3"));
+    assert_eq!(status, WaitStatus::Exited(3));
+    assert_eq!(out, "out\n");
+    assert_eq!(err, "err\n");
+}
+
+#[test]
+fn redirect_stderr_merges_into_stdout() {
+    setup();
+    let mut spec = sh("echo out; echo err >&2");
+    spec.redirect_stderr = true;
+    let spawned = spawn(spec).expect("spawn");
+    assert!(spawned.stderr.is_none());
+    assert_eq!(read_to_eof(spawned.stdout), "out\nerr\n");
+    assert_eq!(wait_for(spawned.pid), WaitStatus::Exited(0));
+}
+
+#[test]
+fn stdin_pipe_reaches_the_child() {
+    setup();
+    let spawned = spawn(sh("read line; echo \"got $line\"")).expect("spawn");
+    let stdin = spawned.stdin.expect("stdin pipe");
+    std::io::Write::write_all(&mut File::from(stdin), b"hello\n").unwrap();
+    assert_eq!(read_to_eof(spawned.stdout), "got hello\n");
+    assert_eq!(wait_for(spawned.pid), WaitStatus::Exited(0));
+}
+
+#[test]
+fn killing_the_group_reaches_grandchildren_and_orphans_are_reaped() {
+    setup();
+    let spawned = spawn(sh("sleep 30 & echo $!; wait")).expect("spawn");
+    let mut out = File::from(spawned.stdout);
+    let grandchild: i32 = read_line(&mut out).parse().expect("grandchild pid");
+    kill_group(spawned.pid, Signal::TERM).unwrap();
+    assert_eq!(
+        wait_for(spawned.pid),
+        WaitStatus::Signaled {
+            signal: 15,
+            core_dumped: false
+        }
+    );
+    // The grandchild was re-parented to this (subreaper) process and is reaped like any unknown pid.
+    assert_eq!(
+        wait_for(grandchild),
+        WaitStatus::Signaled {
+            signal: 15,
+            core_dumped: false
+        }
+    );
+    assert!(matches!(
+        kill(grandchild, Signal::TERM),
+        Err(KillError::NoSuchProcess)
+    ));
+}
+
+#[test]
+fn orphan_exit_statuses_are_collected() {
+    setup();
+    let spawned = spawn(sh("sh -c 'exit 7' & echo $!")).expect("spawn");
+    let mut out = File::from(spawned.stdout);
+    let orphan: i32 = read_line(&mut out).parse().expect("orphan pid");
+    assert_eq!(wait_for(spawned.pid), WaitStatus::Exited(0));
+    assert_eq!(wait_for(orphan), WaitStatus::Exited(7));
+}
+
+#[test]
+fn failed_chdir_is_reported_in_stderr_with_exit_127() {
+    let mut spec = sh("echo never");
+    spec.directory = Some(PathBuf::from("/nonexistent/dir"));
+    let (status, out, err) = run(spec);
+    assert_eq!(status, WaitStatus::Exited(127));
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        "supervisor: couldn't chdir to /nonexistent/dir: ENOENT\nsupervisor: child process was not spawned\n"
+    );
+}
+
+#[test]
+fn failed_exec_is_reported_in_stderr_with_exit_127() {
+    let dir = tempfile::tempdir().unwrap();
+    let bogus = dir.path().join("bogus");
+    std::fs::write(&bogus, [0x7f, 0x45, 0x4c, 0x46, 0, 0, 0]).unwrap();
+    std::fs::set_permissions(&bogus, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut spec = sh("");
+    spec.program = bogus;
+    spec.argv = vec!["bogus".into(), "arg".into()];
+    spec.redirect_stderr = true;
+    let (status, out, _) = run(spec);
+    assert_eq!(status, WaitStatus::Exited(127));
+    assert_eq!(
+        out,
+        "supervisor: couldn't exec bogus: ENOEXEC\nsupervisor: child process was not spawned\n"
+    );
+}
+
+#[test]
+fn children_inherit_supervisord_signal_dispositions_and_no_stray_fds() {
+    setup();
+    let file = File::open("/dev/null").unwrap();
+    let raw = nix::unistd::dup2(std::os::fd::AsRawFd::as_raw_fd(&file), 200).unwrap();
+    let (status, out, err) = run(sh(
+        "grep -E '^Sig(Ign|Blk)' /proc/self/status; ls /proc/$$/fd",
+    ));
+    nix::unistd::close(raw).unwrap();
+    assert_eq!(status, WaitStatus::Exited(0), "{err}");
+    let ign = out
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:"))
+        .expect("SigIgn line")
+        .trim();
+    let ign = u64::from_str_radix(ign, 16).unwrap();
+    assert_eq!(ign & (1 << (13 - 1)), 1 << (13 - 1), "SIGPIPE ignored");
+    assert_eq!(ign & (1 << (25 - 1)), 1 << (25 - 1), "SIGXFSZ ignored");
+    let blk = out
+        .lines()
+        .find_map(|l| l.strip_prefix("SigBlk:"))
+        .expect("SigBlk line")
+        .trim();
+    assert_eq!(u64::from_str_radix(blk, 16).unwrap(), 0);
+    assert!(!out.lines().any(|l| l == "200"), "fd 200 leaked: {out}");
+}
+
+#[test]
+fn setuid_switches_user_and_groups() {
+    if !nix::unistd::Uid::current().is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let mut spec = sh("id -u; id -g; id -G");
+    spec.user = Some(SpawnUser {
+        uid: 65534,
+        gid: 65534,
+        groups: vec![65534, 4242],
+    });
+    let (status, out, err) = run(spec);
+    assert_eq!(status, WaitStatus::Exited(0), "{err}");
+    assert_eq!(out, "65534\n65534\n65534 4242\n");
+}
+
+#[test]
+fn setuid_then_chdir_failure_is_reported_as_the_new_user() {
+    if !nix::unistd::Uid::current().is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let private = dir.path().join("private");
+    std::fs::create_dir(&private).unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let mut spec = sh("pwd");
+    spec.user = Some(SpawnUser {
+        uid: 65534,
+        gid: 65534,
+        groups: vec![65534],
+    });
+    spec.directory = Some(private.clone());
+    let (status, _, err) = run(spec);
+    assert_eq!(status, WaitStatus::Exited(127));
+    assert_eq!(
+        err,
+        format!(
+            "supervisor: couldn't chdir to {}: EACCES\nsupervisor: child process was not spawned\n",
+            private.display()
+        )
+    );
+}
+
+#[test]
+fn resolve_command_matches_supervisord_texts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let exe = d.join("tool");
+    std::fs::write(&exe, "#!/bin/sh\n").unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let plain = d.join("plain");
+    std::fs::write(&plain, "x").unwrap();
+    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let path = format!("/nonexistent:{}", d.display());
+
+    assert_eq!(resolve_command("tool", Some(&path), None), Ok(exe.clone()));
+    assert_eq!(resolve_command("tool", None, Some(&path)), Ok(exe.clone()));
+    assert_eq!(
+        resolve_command(exe.to_str().unwrap(), None, None),
+        Ok(exe.clone())
+    );
+    assert_eq!(
+        resolve_command("sh", None, Some("")),
+        Ok(PathBuf::from("/bin/sh"))
+    );
+    assert_eq!(
+        resolve_command("nope-xyz", Some(&path), None),
+        Err("can't find command 'nope-xyz'".into())
+    );
+    assert_eq!(
+        resolve_command("/no/such/file", None, None),
+        Err("can't find command '/no/such/file'".into())
+    );
+    assert_eq!(
+        resolve_command(d.to_str().unwrap(), None, None),
+        Err(format!("command at '{}' is a directory", d.display()))
+    );
+    assert_eq!(
+        resolve_command("plain", Some(&path), None),
+        Err(format!(
+            "command at '{}' is not executable",
+            plain.display()
+        ))
+    );
+}
+
+#[test]
+fn signalling_bad_targets_is_refused_or_reported() {
+    assert!(matches!(
+        kill(0, Signal::TERM),
+        Err(KillError::InvalidPid(0))
+    ));
+    assert!(matches!(
+        kill(-5, Signal::TERM),
+        Err(KillError::InvalidPid(-5))
+    ));
+    assert!(matches!(
+        kill_group(1, Signal::TERM),
+        Err(KillError::InvalidPid(1))
+    ));
+    let (status, _, _) = run(sh("exit 0"));
+    assert_eq!(status, WaitStatus::Exited(0));
+}
