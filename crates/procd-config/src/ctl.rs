@@ -19,7 +19,10 @@ pub(crate) fn from_ini(
     env: &BTreeMap<String, String>,
     cwd: &Path,
 ) -> Result<CtlConfig, ConfigErrors> {
-    let environ: Names = env.iter().map(|(k, v)| (format!("ENV_{k}"), ExpVal::Str(v.clone()))).collect();
+    let environ: Names = env
+        .iter()
+        .map(|(k, v)| (format!("ENV_{k}"), ExpVal::Str(v.clone())))
+        .collect();
     let mut with_here = environ.clone();
     with_here.insert("here".into(), ExpVal::Str(here.to_string()));
     let mut errors = Vec::new();
@@ -47,12 +50,19 @@ pub(crate) fn from_ini(
     let prompt = get("prompt", &environ).unwrap_or(defaults.prompt);
     let username = get("username", &environ);
     let password = get("password", &environ);
-    let history_file =
-        get("history_file", &with_here).filter(|h| !h.is_empty()).map(|h| paths::normalize(&h, cwd, env));
+    let history_file = get("history_file", &with_here)
+        .filter(|h| !h.is_empty())
+        .map(|h| paths::normalize(&h, cwd, env));
     if !errors.is_empty() {
         return Err(ConfigErrors { errors });
     }
-    Ok(CtlConfig { serverurl, username, password, prompt, history_file })
+    Ok(CtlConfig {
+        serverurl,
+        username,
+        password,
+        prompt,
+        history_file,
+    })
 }
 
 /// supervisorctl's config: `path` (or the first file of the default search list); no file
@@ -66,14 +76,25 @@ pub fn load_ctl(path: Option<&Path>, argv0: &Path, cwd: &Path) -> Result<CtlConf
         },
     };
     let env: BTreeMap<String, String> = std::env::vars_os()
-        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
         .collect();
-    let abs = PathBuf::from(paths::abspath(&paths::expanduser(&path.to_string_lossy(), &env), cwd));
+    let abs = PathBuf::from(paths::abspath(
+        &paths::expanduser(&path.to_string_lossy(), &env),
+        cwd,
+    ));
     let text = crate::load::read_text(&abs, &path)?;
     let mut ini = Ini::new();
     ini.read_str(&text, &abs).map_err(crate::load::ini_errors)?;
     if !ini.has_section(SECTION) {
-        return Err(ConfigErrors::single(abs, ".ini file does not include supervisorctl section"));
+        return Err(ConfigErrors::single(
+            abs,
+            ".ini file does not include supervisorctl section",
+        ));
     }
     let here = paths::dirname(&abs.to_string_lossy());
     from_ini(&ini, &here, &env, cwd)
@@ -98,12 +119,27 @@ mod tests {
 
         std::fs::write(&f, "[supervisord]\n").unwrap();
         let e = load_ctl(Some(&f), Path::new("x"), d.path()).unwrap_err();
-        assert_eq!(e.errors[0].message, ".ini file does not include supervisorctl section");
+        assert_eq!(
+            e.errors[0].message,
+            ".ini file does not include supervisorctl section"
+        );
 
         std::fs::write(&f, "[supervisorctl]\n").unwrap();
-        assert_eq!(load_ctl(Some(&f), Path::new("x"), d.path()).unwrap(), CtlConfig::default());
+        assert_eq!(
+            load_ctl(Some(&f), Path::new("x"), d.path()).unwrap(),
+            CtlConfig::default()
+        );
 
-        let e = load_ctl(Some(&d.path().join("missing.conf")), Path::new("x"), d.path()).unwrap_err();
-        assert!(e.errors[0].message.starts_with("could not find config file"));
+        let e = load_ctl(
+            Some(&d.path().join("missing.conf")),
+            Path::new("x"),
+            d.path(),
+        )
+        .unwrap_err();
+        assert!(
+            e.errors[0]
+                .message
+                .starts_with("could not find config file")
+        );
     }
 }

@@ -28,8 +28,21 @@ pub(crate) struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     pub fn new(ini: Ini, opts: &'a LoadOptions, main_file: PathBuf) -> Self {
         let here = crate::paths::dirname(&main_file.to_string_lossy());
-        let environ = opts.env.iter().map(|(k, v)| (format!("ENV_{k}"), ExpVal::Str(v.clone()))).collect();
-        Ctx { ini, opts, main_file, here, environ, errors: Vec::new(), warnings: Vec::new(), infos: Vec::new() }
+        let environ = opts
+            .env
+            .iter()
+            .map(|(k, v)| (format!("ENV_{k}"), ExpVal::Str(v.clone())))
+            .collect();
+        Ctx {
+            ini,
+            opts,
+            main_file,
+            here,
+            environ,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            infos: Vec::new(),
+        }
     }
 
     pub fn cwd(&self) -> &Path {
@@ -50,13 +63,17 @@ impl<'a> Ctx<'a> {
     }
 
     fn section_file(&self, section: &str) -> PathBuf {
-        self.ini.section_file(section).map_or_else(|| self.main_file.clone(), Path::to_path_buf)
+        self.ini
+            .section_file(section)
+            .map_or_else(|| self.main_file.clone(), Path::to_path_buf)
     }
 
     /// Records a problem with an option (located by its span when it was set).
     pub fn error(&mut self, section: &str, key: Option<&str>, message: impl Into<String>) {
         let span = key.and_then(|k| self.span(section, k));
-        let file = span.as_ref().map_or_else(|| self.section_file(section), |s| s.file.clone());
+        let file = span
+            .as_ref()
+            .map_or_else(|| self.section_file(section), |s| s.file.clone());
         self.errors.push(ConfigError {
             file,
             line: span.map(|s| s.line),
@@ -92,7 +109,9 @@ impl<'a> Ctx<'a> {
     /// `saneget`: the expanded value, `Ok(None)` when absent, `Err(())` when expansion failed
     /// (already recorded).
     pub fn get(&mut self, section: &str, key: &str, extra: &Names) -> Result<Option<String>, ()> {
-        let Some(raw) = self.raw(section, key) else { return Ok(None) };
+        let Some(raw) = self.raw(section, key) else {
+            return Ok(None);
+        };
         let names = self.names(extra);
         match expand::expand(&raw, &names, &format!("{section}.{key}")) {
             Ok(v) => Ok(Some(v)),
@@ -105,7 +124,14 @@ impl<'a> Ctx<'a> {
 
     /// Expands `raw` with exactly `names` (supervisord's direct `expand` calls), recording
     /// a failure against `section`/`key`.
-    pub fn expand_with(&mut self, section: &str, key: &str, raw: &str, names: &Names, label: &str) -> Option<String> {
+    pub fn expand_with(
+        &mut self,
+        section: &str,
+        key: &str,
+        raw: &str,
+        names: &Names,
+        label: &str,
+    ) -> Option<String> {
         match expand::expand(raw, names, label) {
             Ok(v) => Some(v),
             Err(msg) => {

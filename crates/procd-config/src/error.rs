@@ -43,7 +43,13 @@ pub struct ConfigErrors {
 impl ConfigErrors {
     pub fn single(file: PathBuf, message: impl Into<String>) -> Self {
         ConfigErrors {
-            errors: vec![ConfigError { file, line: None, section: None, option: None, message: message.into() }],
+            errors: vec![ConfigError {
+                file,
+                line: None,
+                section: None,
+                option: None,
+                message: message.into(),
+            }],
         }
     }
 }

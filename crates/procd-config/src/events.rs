@@ -33,8 +33,15 @@ pub const EVENT_TYPES: &[&str] = &[
 
 /// Abstract types: subscribing to one subscribes to all types that start with it
 /// (`EVENT` covers everything).
-pub const ABSTRACT_EVENT_TYPES: &[&str] =
-    &["EVENT", "PROCESS_STATE", "PROCESS_COMMUNICATION", "PROCESS_LOG", "SUPERVISOR_STATE_CHANGE", "TICK", "PROCESS_GROUP"];
+pub const ABSTRACT_EVENT_TYPES: &[&str] = &[
+    "EVENT",
+    "PROCESS_STATE",
+    "PROCESS_COMMUNICATION",
+    "PROCESS_LOG",
+    "SUPERVISOR_STATE_CHANGE",
+    "TICK",
+    "PROCESS_GROUP",
+];
 
 /// Whether `name` (upper-case) is a known event type.
 pub fn is_event_type(name: &str) -> bool {

@@ -124,7 +124,11 @@ pub fn format(s: &str, names: &Names) -> Result<String, FormatError> {
             key = Some(chars[start..i - 1].iter().collect());
         }
         let value = match &key {
-            Some(k) => Some(names.get(k).ok_or_else(|| FormatError::Missing(k.clone()))?),
+            Some(k) => Some(
+                names
+                    .get(k)
+                    .ok_or_else(|| FormatError::Missing(k.clone()))?,
+            ),
             None => None,
         };
         let mut spec = Spec::default();
@@ -140,20 +144,29 @@ pub fn format(s: &str, names: &Names) -> Result<String, FormatError> {
             i += 1;
         }
         if i < chars.len() && chars[i] == '*' {
-            return Err(FormatError::Bad("not enough arguments for format string".into()));
+            return Err(FormatError::Bad(
+                "not enough arguments for format string".into(),
+            ));
         }
         while i < chars.len() && chars[i].is_ascii_digit() {
-            spec.width = spec.width.saturating_mul(10).saturating_add(chars[i] as usize - '0' as usize);
+            spec.width = spec
+                .width
+                .saturating_mul(10)
+                .saturating_add(chars[i] as usize - '0' as usize);
             i += 1;
         }
         if i < chars.len() && chars[i] == '.' {
             i += 1;
             if i < chars.len() && chars[i] == '*' {
-                return Err(FormatError::Bad("not enough arguments for format string".into()));
+                return Err(FormatError::Bad(
+                    "not enough arguments for format string".into(),
+                ));
             }
             let mut p = 0usize;
             while i < chars.len() && chars[i].is_ascii_digit() {
-                p = p.saturating_mul(10).saturating_add(chars[i] as usize - '0' as usize);
+                p = p
+                    .saturating_mul(10)
+                    .saturating_add(chars[i] as usize - '0' as usize);
                 i += 1;
             }
             spec.precision = Some(p);
@@ -179,19 +192,25 @@ pub fn format(s: &str, names: &Names) -> Result<String, FormatError> {
 }
 
 fn unsupported(conv: char, index: usize) -> FormatError {
-    FormatError::Bad(format!("unsupported format character {} (0x{:x}) at index {index}", pyrepr::repr(&conv.to_string()), conv as u32))
+    FormatError::Bad(format!(
+        "unsupported format character {} (0x{:x}) at index {index}",
+        pyrepr::repr(&conv.to_string()),
+        conv as u32
+    ))
 }
 
 fn positional(conv: char, index: usize) -> FormatError {
     match conv {
-        'd' | 'i' | 'u' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' => {
-            FormatError::Bad(format!("%{conv} format: a real number is required, not dict"))
+        'd' | 'i' | 'u' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' => FormatError::Bad(format!(
+            "%{conv} format: a real number is required, not dict"
+        )),
+        'o' | 'x' | 'X' => {
+            FormatError::Bad(format!("%{conv} format: an integer is required, not dict"))
         }
-        'o' | 'x' | 'X' => FormatError::Bad(format!("%{conv} format: an integer is required, not dict")),
         'c' => FormatError::Bad("%c requires int or char".into()),
-        's' | 'r' | 'a' => {
-            FormatError::Bad(format!("procd does not support '%{conv}' without a (name): write '%%{conv}' for a literal"))
-        }
+        's' | 'r' | 'a' => FormatError::Bad(format!(
+            "procd does not support '%{conv}' without a (name): write '%%{conv}' for a literal"
+        )),
         _ => unsupported(conv, index),
     }
 }
@@ -232,8 +251,14 @@ fn convert(conv: char, index: usize, value: &ExpVal, spec: &Spec) -> Result<Stri
     let n = match value {
         ExpVal::Int(n) => *n,
         ExpVal::Str(_) => {
-            let what = if matches!(text, 'o' | 'x' | 'X') { "an integer" } else { "a real number" };
-            return Err(FormatError::Bad(format!("%{text} format: {what} is required, not str")));
+            let what = if matches!(text, 'o' | 'x' | 'X') {
+                "an integer"
+            } else {
+                "a real number"
+            };
+            return Err(FormatError::Bad(format!(
+                "%{text} format: {what} is required, not str"
+            )));
         }
     };
     let sign = if n < 0 {
@@ -270,7 +295,11 @@ fn float_digits(conv: char, abs: u64, spec: &Spec) -> String {
         let s = format!("{v:.p$e}");
         let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
         let e: i32 = exp.parse().unwrap_or(0);
-        let mant = if spec.alt && p == 0 { format!("{mant}.") } else { mant.to_string() };
+        let mant = if spec.alt && p == 0 {
+            format!("{mant}.")
+        } else {
+            mant.to_string()
+        };
         let sign = if e < 0 { '-' } else { '+' };
         let mark = if upper { 'E' } else { 'e' };
         format!("{mant}{mark}{sign}{:02}", e.abs())
@@ -278,12 +307,20 @@ fn float_digits(conv: char, abs: u64, spec: &Spec) -> String {
     match conv {
         'f' | 'F' => {
             let s = format!("{v:.p$}");
-            if spec.alt && p == 0 { format!("{s}.") } else { s }
+            if spec.alt && p == 0 {
+                format!("{s}.")
+            } else {
+                s
+            }
         }
         'e' | 'E' => exp_form(p, conv == 'E'),
         _ => {
             let p = if p == 0 { 1 } else { p };
-            let x = if abs == 0 { 0 } else { (v.log10().floor()) as i64 };
+            let x = if abs == 0 {
+                0
+            } else {
+                (v.log10().floor()) as i64
+            };
             let mut s = if -4 <= x && x < p as i64 {
                 let decimals = (p as i64 - 1 - x).max(0) as usize;
                 format!("{v:.decimals$}")

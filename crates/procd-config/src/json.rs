@@ -35,20 +35,45 @@ fn process(g: &GroupConfig, p: &ProcessConfig) -> Value {
     put("stopwaitsecs", json!(p.stopwaitsecs));
     put("stopasgroup", json!(p.stopasgroup));
     put("killasgroup", json!(p.killasgroup));
-    put("uid", p.user.as_ref().map_or(json!("none"), |u| json!(u.uid)));
-    put("directory", p.directory.as_ref().map_or(json!("none"), |d| json!(d.display().to_string())));
-    put("umask", p.umask.map_or(json!("none"), |u| json!(format!("{u:03o}"))));
-    put("environment", Value::Object(p.environment.iter().map(|(k, v)| (k.clone(), json!(v))).collect()));
+    put(
+        "uid",
+        p.user.as_ref().map_or(json!("none"), |u| json!(u.uid)),
+    );
+    put(
+        "directory",
+        p.directory
+            .as_ref()
+            .map_or(json!("none"), |d| json!(d.display().to_string())),
+    );
+    put(
+        "umask",
+        p.umask.map_or(json!("none"), |u| json!(format!("{u:03o}"))),
+    );
+    put(
+        "environment",
+        Value::Object(
+            p.environment
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect(),
+        ),
+    );
     put("redirect_stderr", json!(p.redirect_stderr));
     for (chan, l) in [("stdout", &p.stdout), ("stderr", &p.stderr)] {
         put(&format!("{chan}_logfile"), logfile(&l.file));
         put(&format!("{chan}_logfile_maxbytes"), json!(l.maxbytes));
         put(&format!("{chan}_logfile_backups"), json!(l.backups));
-        put(&format!("{chan}_capture_maxbytes"), json!(l.capture_maxbytes));
+        put(
+            &format!("{chan}_capture_maxbytes"),
+            json!(l.capture_maxbytes),
+        );
         put(&format!("{chan}_events_enabled"), json!(l.events_enabled));
         put(&format!("{chan}_syslog"), json!(l.syslog));
     }
-    put("serverurl", p.serverurl.as_ref().map_or(json!("none"), |s| json!(s)));
+    put(
+        "serverurl",
+        p.serverurl.as_ref().map_or(json!("none"), |s| json!(s)),
+    );
     if !p.extra.is_empty() {
         put("extra", json!(p.extra));
     }

@@ -69,7 +69,12 @@ impl LoadOptions {
     pub fn from_process() -> Self {
         LoadOptions {
             env: std::env::vars_os()
-                .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+                .map(|(k, v)| {
+                    (
+                        k.to_string_lossy().into_owned(),
+                        v.to_string_lossy().into_owned(),
+                    )
+                })
                 .collect(),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
             host_node_name: nix::unistd::gethostname()
@@ -91,13 +96,20 @@ pub struct Loaded {
 /// Reads a file as text; errors use supervisord's wording.
 pub(crate) fn read_text(path: &Path, shown: &Path) -> Result<String, ConfigErrors> {
     if !path.exists() {
-        return Err(ConfigErrors::single(shown.to_path_buf(), format!("could not find config file {}", shown.display())));
+        return Err(ConfigErrors::single(
+            shown.to_path_buf(),
+            format!("could not find config file {}", shown.display()),
+        ));
     }
     let bytes = std::fs::read(path).map_err(|_| {
-        ConfigErrors::single(shown.to_path_buf(), format!("could not read config file {}", shown.display()))
+        ConfigErrors::single(
+            shown.to_path_buf(),
+            format!("could not read config file {}", shown.display()),
+        )
     })?;
-    String::from_utf8(bytes)
-        .map_err(|e| ConfigErrors::single(shown.to_path_buf(), format!("file is not valid UTF-8: {e}")))
+    String::from_utf8(bytes).map_err(|e| {
+        ConfigErrors::single(shown.to_path_buf(), format!("file is not valid UTF-8: {e}"))
+    })
 }
 
 /// Converts reader errors to config errors.
@@ -112,10 +124,16 @@ pub(crate) fn ini_errors(errs: Vec<crate::ini::IniError>) -> ConfigErrors {
                 option: None,
                 message: match e.kind {
                     IniErrorKind::MissingSectionHeader => {
-                        format!("File contains no section headers: {}", crate::pyrepr::repr(&e.text))
+                        format!(
+                            "File contains no section headers: {}",
+                            crate::pyrepr::repr(&e.text)
+                        )
                     }
                     IniErrorKind::Parsing => {
-                        format!("Source contains parsing errors: {}", crate::pyrepr::repr(&e.text))
+                        format!(
+                            "Source contains parsing errors: {}",
+                            crate::pyrepr::repr(&e.text)
+                        )
                     }
                 },
             })
@@ -133,7 +151,10 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigErrors> {
     let mut cx = Ctx::new(ini, opts, abs.clone());
     read_includes(&mut cx)?;
     if !cx.ini.has_section("supervisord") {
-        return Err(ConfigErrors::single(abs, ".ini file does not include supervisord section"));
+        return Err(ConfigErrors::single(
+            abs,
+            ".ini file does not include supervisord section",
+        ));
     }
     let supervisord = supervisord_options(&mut cx);
     let rpcinterfaces = rpcinterfaces(&mut cx);
@@ -149,7 +170,11 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigErrors> {
         .map(|u| format!("unix://{}", u.file.display()))
         .or_else(|| {
             inet_servers.first().map(|i| {
-                let host = if i.host.is_empty() { "localhost" } else { i.host.as_str() };
+                let host = if i.host.is_empty() {
+                    "localhost"
+                } else {
+                    i.host.as_str()
+                };
                 format!("http://{host}:{}", i.port)
             })
         });
@@ -163,9 +188,18 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigErrors> {
     if !cx.errors.is_empty() {
         return Err(ConfigErrors { errors: cx.errors });
     }
-    let mut messages: Vec<Message> =
-        cx.warnings.into_iter().map(|text| Message { level: LogLevel::Warn, text }).collect();
-    messages.extend(cx.infos.into_iter().map(|text| Message { level: LogLevel::Info, text }));
+    let mut messages: Vec<Message> = cx
+        .warnings
+        .into_iter()
+        .map(|text| Message {
+            level: LogLevel::Warn,
+            text,
+        })
+        .collect();
+    messages.extend(cx.infos.into_iter().map(|text| Message {
+        level: LogLevel::Info,
+        text,
+    }));
     let config = Config {
         path: PathBuf::from(paths::normpath(&abs.to_string_lossy())),
         supervisord,
@@ -194,12 +228,17 @@ fn read_includes(cx: &mut Ctx<'_>) -> Result<(), ConfigErrors> {
     };
     let mut names = cx.environ.clone();
     names.insert("here".into(), ExpVal::Str(here.clone()));
-    names.insert("host_node_name".into(), ExpVal::Str(cx.opts.host_node_name.clone()));
+    names.insert(
+        "host_node_name".into(),
+        ExpVal::Str(cx.opts.host_node_name.clone()),
+    );
     let files = expand::expand(&files, &names, "include.files").map_err(|m| {
         let span = cx.ini.get("include", "files").map(|v| v.span.clone());
         ConfigErrors {
             errors: vec![ConfigError {
-                file: span.as_ref().map_or_else(|| cx.main_file.clone(), |s| s.file.clone()),
+                file: span
+                    .as_ref()
+                    .map_or_else(|| cx.main_file.clone(), |s| s.file.clone()),
                 line: span.map(|s| s.line),
                 section: Some("include".into()),
                 option: Some("files".into()),
@@ -207,20 +246,32 @@ fn read_includes(cx: &mut Ctx<'_>) -> Result<(), ConfigErrors> {
             }],
         }
     })?;
-    for pattern in files.split(crate::ini::py_isspace).filter(|s| !s.is_empty()) {
+    for pattern in files
+        .split(crate::ini::py_isspace)
+        .filter(|s| !s.is_empty())
+    {
         let pattern = paths::join(Path::new(&here), pattern);
         let matches = crate::pyglob::glob(&pattern);
         if matches.is_empty() {
-            cx.warnings.push(format!("No file matches via include \"{pattern}\""));
+            cx.warnings
+                .push(format!("No file matches via include \"{pattern}\""));
             continue;
         }
         for filename in matches {
-            cx.infos.push(format!("Included extra file \"{filename}\" during parsing"));
-            let Ok(bytes) = std::fs::read(&filename) else { continue };
+            cx.infos
+                .push(format!("Included extra file \"{filename}\" during parsing"));
+            let Ok(bytes) = std::fs::read(&filename) else {
+                continue;
+            };
             let text = String::from_utf8(bytes).map_err(|e| {
-                ConfigErrors::single(PathBuf::from(&filename), format!("file is not valid UTF-8: {e}"))
+                ConfigErrors::single(
+                    PathBuf::from(&filename),
+                    format!("file is not valid UTF-8: {e}"),
+                )
             })?;
-            cx.ini.read_str(&text, Path::new(&filename)).map_err(ini_errors)?;
+            cx.ini
+                .read_str(&text, Path::new(&filename))
+                .map_err(ini_errors)?;
             let dir = paths::dirname(&paths::abspath(&filename, cx.cwd()));
             cx.ini.expand_here(&dir);
         }
@@ -230,12 +281,20 @@ fn read_includes(cx: &mut Ctx<'_>) -> Result<(), ConfigErrors> {
 
 /// Validates a command-line override like a config value, recording
 /// `invalid value for -x '<v>': <msg>`.
-fn override_value<T>(cx: &mut Ctx<'_>, flag: &str, raw: &Option<String>, parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
+fn override_value<T>(
+    cx: &mut Ctx<'_>,
+    flag: &str,
+    raw: &Option<String>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Option<T> {
     let v = raw.as_ref()?;
     match parse(v) {
         Ok(t) => Some(t),
         Err(msg) => {
-            cx.global_error(format!("invalid value for {flag} {}: {msg}", crate::pyrepr::repr(v)));
+            cx.global_error(format!(
+                "invalid value for {flag} {}: {msg}",
+                crate::pyrepr::repr(v)
+            ));
             None
         }
     }
@@ -250,36 +309,71 @@ fn supervisord_options(cx: &mut Ctx<'_>) -> SupervisordOptions {
     let int_u64 = values::unsigned::<u64>;
     let minfds = cx.typed(S, "minfds", &here, 1024, int_u64);
     let minprocs = cx.typed(S, "minprocs", &here, 200, int_u64);
-    let directory = cx.typed(S, "directory", &here, None, |v| paths::existing_directory(v, &cwd, &env).map(Some));
+    let directory = cx.typed(S, "directory", &here, None, |v| {
+        paths::existing_directory(v, &cwd, &env).map(Some)
+    });
     let user = cx.get(S, "user", &here).ok().flatten();
-    let umask = cx.typed_str(S, "umask", &here, "022", values::octal).unwrap_or(0o22);
-    let logfile = cx.typed_str(S, "logfile", &here, "supervisord.log", |v| paths::existing_dirpath(v, &cwd, &env));
-    let logfile_maxbytes = cx.typed_str(S, "logfile_maxbytes", &here, "50MB", values::byte_size).unwrap_or(50 << 20);
+    let umask = cx
+        .typed_str(S, "umask", &here, "022", values::octal)
+        .unwrap_or(0o22);
+    let logfile = cx.typed_str(S, "logfile", &here, "supervisord.log", |v| {
+        paths::existing_dirpath(v, &cwd, &env)
+    });
+    let logfile_maxbytes = cx
+        .typed_str(S, "logfile_maxbytes", &here, "50MB", values::byte_size)
+        .unwrap_or(50 << 20);
     let logfile_backups = cx.typed(S, "logfile_backups", &here, 10, values::unsigned::<u32>);
-    let loglevel = cx.typed_str(S, "loglevel", &here, "info", values::log_level).unwrap_or(LogLevel::Info);
-    let pidfile = cx.typed_str(S, "pidfile", &here, "supervisord.pid", |v| paths::existing_dirpath(v, &cwd, &env));
-    let identifier = cx.get(S, "identifier", &here).ok().flatten().unwrap_or_else(|| "supervisor".into());
-    let nodaemon = cx.typed_str(S, "nodaemon", &here, "false", values::boolean).unwrap_or(false);
-    let silent = cx.typed_str(S, "silent", &here, "false", values::boolean).unwrap_or(false);
+    let loglevel = cx
+        .typed_str(S, "loglevel", &here, "info", values::log_level)
+        .unwrap_or(LogLevel::Info);
+    let pidfile = cx.typed_str(S, "pidfile", &here, "supervisord.pid", |v| {
+        paths::existing_dirpath(v, &cwd, &env)
+    });
+    let identifier = cx
+        .get(S, "identifier", &here)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "supervisor".into());
+    let nodaemon = cx
+        .typed_str(S, "nodaemon", &here, "false", values::boolean)
+        .unwrap_or(false);
+    let silent = cx
+        .typed_str(S, "silent", &here, "false", values::boolean)
+        .unwrap_or(false);
     let tempdir = paths::temp_dir(&env, &cwd);
-    let childlogdir = cx.typed_str(S, "childlogdir", &here, &tempdir, |v| paths::existing_directory(v, &cwd, &env));
-    let nocleanup = cx.typed_str(S, "nocleanup", &here, "false", values::boolean).unwrap_or(false);
-    let strip_ansi = cx.typed_str(S, "strip_ansi", &here, "false", values::boolean).unwrap_or(false);
+    let childlogdir = cx.typed_str(S, "childlogdir", &here, &tempdir, |v| {
+        paths::existing_directory(v, &cwd, &env)
+    });
+    let nocleanup = cx
+        .typed_str(S, "nocleanup", &here, "false", values::boolean)
+        .unwrap_or(false);
+    let strip_ansi = cx
+        .typed_str(S, "strip_ansi", &here, "false", values::boolean)
+        .unwrap_or(false);
     let environment = supervisord_environment(cx);
     for (k, v) in &environment {
-        cx.environ.insert(format!("ENV_{k}"), ExpVal::Str(v.clone()));
+        cx.environ
+            .insert(format!("ENV_{k}"), ExpVal::Str(v.clone()));
     }
 
     // Command-line flags win over the file (both are validated).
     let o_user = ov.user.clone();
     let o_umask = override_value(cx, "-m", &ov.umask, values::octal);
-    let o_dir = override_value(cx, "-d", &ov.directory, |v| paths::existing_directory(v, &cwd, &env));
-    let o_logfile = override_value(cx, "-l", &ov.logfile, |v| paths::existing_dirpath(v, &cwd, &env));
+    let o_dir = override_value(cx, "-d", &ov.directory, |v| {
+        paths::existing_directory(v, &cwd, &env)
+    });
+    let o_logfile = override_value(cx, "-l", &ov.logfile, |v| {
+        paths::existing_dirpath(v, &cwd, &env)
+    });
     let o_maxbytes = override_value(cx, "-y", &ov.logfile_maxbytes, values::byte_size);
     let o_backups = override_value(cx, "-z", &ov.logfile_backups, values::unsigned::<u32>);
     let o_level = override_value(cx, "-e", &ov.loglevel, values::log_level);
-    let o_pidfile = override_value(cx, "-j", &ov.pidfile, |v| paths::existing_dirpath(v, &cwd, &env));
-    let o_childlogdir = override_value(cx, "-q", &ov.childlogdir, |v| paths::existing_directory(v, &cwd, &env));
+    let o_pidfile = override_value(cx, "-j", &ov.pidfile, |v| {
+        paths::existing_dirpath(v, &cwd, &env)
+    });
+    let o_childlogdir = override_value(cx, "-q", &ov.childlogdir, |v| {
+        paths::existing_directory(v, &cwd, &env)
+    });
     let o_minfds = override_value(cx, "-a", &ov.minfds, int_u64);
     let o_minprocs = override_value(cx, "--minprocs", &ov.minprocs, int_u64);
 
@@ -293,13 +387,17 @@ fn supervisord_options(cx: &mut Ctx<'_>) -> SupervisordOptions {
         },
         None => None,
     };
-    let logfile = o_logfile.or(logfile).unwrap_or_else(|| "supervisord.log".into());
+    let logfile = o_logfile
+        .or(logfile)
+        .unwrap_or_else(|| "supervisord.log".into());
     let logfile = if logfile == "syslog" {
         LogTarget::Syslog
     } else {
         LogTarget::Path(paths::normalize(&logfile, &cwd, &env))
     };
-    let pidfile = o_pidfile.or(pidfile).unwrap_or_else(|| "supervisord.pid".into());
+    let pidfile = o_pidfile
+        .or(pidfile)
+        .unwrap_or_else(|| "supervisord.pid".into());
     SupervisordOptions {
         logfile,
         logfile_maxbytes: o_maxbytes.unwrap_or(logfile_maxbytes),
@@ -327,9 +425,14 @@ fn supervisord_options(cx: &mut Ctx<'_>) -> SupervisordOptions {
 fn supervisord_environment(cx: &mut Ctx<'_>) -> Vec<(String, String)> {
     const S: &str = "supervisord";
     let here = cx.here_names();
-    let Ok(Some(once)) = cx.get(S, "environment", &here) else { return Vec::new() };
+    let Ok(Some(once)) = cx.get(S, "environment", &here) else {
+        return Vec::new();
+    };
     let mut names: Names = cx.names(&here);
-    names.insert("host_node_name".into(), ExpVal::Str(cx.opts.host_node_name.clone()));
+    names.insert(
+        "host_node_name".into(),
+        ExpVal::Str(cx.opts.host_node_name.clone()),
+    );
     let twice = expand::expand(&once, &names, "environment").unwrap_or(once);
     match shlex::key_value_pairs(&twice) {
         Ok(pairs) => pairs,
@@ -345,12 +448,18 @@ fn rpcinterfaces(cx: &mut Ctx<'_>) -> Vec<RpcInterfaceConfig> {
     let none = Names::new();
     let mut out = Vec::new();
     for section in cx.ini.sections() {
-        let Some(name) = section.strip_prefix("rpcinterface:") else { continue };
+        let Some(name) = section.strip_prefix("rpcinterface:") else {
+            continue;
+        };
         let name = name.to_string();
         let factory = match cx.get(&section, KEY, &none) {
             Ok(Some(f)) => f,
             Ok(None) => {
-                cx.error(&section, None, format!("section [{section}] does not specify a {KEY}"));
+                cx.error(
+                    &section,
+                    None,
+                    format!("section [{section}] does not specify a {KEY}"),
+                );
                 continue;
             }
             Err(()) => continue,
@@ -368,7 +477,11 @@ fn rpcinterfaces(cx: &mut Ctx<'_>) -> Vec<RpcInterfaceConfig> {
                 "[{section}]: rpcinterface factory {factory} cannot be loaded by procd; namespace '{name}' is not available"
             ));
         }
-        out.push(RpcInterfaceConfig { name, factory, extras });
+        out.push(RpcInterfaceConfig {
+            name,
+            factory,
+            extras,
+        });
     }
     out
 }
@@ -396,24 +509,46 @@ fn servers(cx: &mut Ctx<'_>) -> (Vec<InetServerConfig>, Vec<UnixServerConfig>) {
     let mut inet = Vec::new();
     let mut unix = Vec::new();
     let sections = cx.ini.sections();
-    for section in sections.iter().filter(|s| s.starts_with("inet_http_server")) {
+    for section in sections
+        .iter()
+        .filter(|s| s.starts_with("inet_http_server"))
+    {
         let (username, password) = auth(cx, section);
         match cx.get(section, "port", &none) {
             Ok(Some(port)) => match values::inet_address(&port) {
-                Ok((host, port)) => {
-                    inet.push(InetServerConfig { section: section.clone(), host, port, username, password })
-                }
+                Ok((host, port)) => inet.push(InetServerConfig {
+                    section: section.clone(),
+                    host,
+                    port,
+                    username,
+                    password,
+                }),
                 Err(m) => cx.error(section, Some("port"), m),
             },
-            Ok(None) => cx.error(section, None, format!("section [{section}] has no port value")),
+            Ok(None) => cx.error(
+                section,
+                None,
+                format!("section [{section}] has no port value"),
+            ),
             Err(()) => {}
         }
     }
-    for section in sections.iter().filter(|s| s.starts_with("unix_http_server")) {
+    for section in sections
+        .iter()
+        .filter(|s| s.starts_with("unix_http_server"))
+    {
         let file = match cx.get(section, "file", &here) {
-            Ok(Some(f)) => Some(paths::normalize(crate::ini::py_strip(&f), cx.cwd(), cx.env())),
+            Ok(Some(f)) => Some(paths::normalize(
+                crate::ini::py_strip(&f),
+                cx.cwd(),
+                cx.env(),
+            )),
             Ok(None) => {
-                cx.error(section, None, format!("section [{section}] has no file value"));
+                cx.error(
+                    section,
+                    None,
+                    format!("section [{section}] has no file value"),
+                );
                 None
             }
             Err(()) => None,
@@ -423,7 +558,11 @@ fn servers(cx: &mut Ctx<'_>) -> (Vec<InetServerConfig>, Vec<UnixServerConfig>) {
             Ok(Some(v)) => match users::user_group(&v) {
                 Ok((u, g)) => Some((Some(u), g)),
                 Err(_) => {
-                    cx.error(section, Some("chown"), format!("Invalid sockchown value {v}"));
+                    cx.error(
+                        section,
+                        Some("chown"),
+                        format!("Invalid sockchown value {v}"),
+                    );
                     None
                 }
             },
@@ -437,7 +576,14 @@ fn servers(cx: &mut Ctx<'_>) -> (Vec<InetServerConfig>, Vec<UnixServerConfig>) {
             _ => 0o700,
         };
         if let Some(file) = file {
-            unix.push(UnixServerConfig { section: section.clone(), file, chmod, chown, username, password });
+            unix.push(UnixServerConfig {
+                section: section.clone(),
+                file,
+                chmod,
+                chown,
+                username,
+                password,
+            });
         }
     }
     (inet, unix)

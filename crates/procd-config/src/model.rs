@@ -311,6 +311,10 @@ fn signal_number<S: serde::Serializer>(sig: &Signal, s: S) -> Result<S::Ok, S::E
 impl ProcessConfig {
     /// `group:name`, or the bare name when it equals the group name.
     pub fn namespec(&self) -> String {
-        if self.group == self.name { self.name.clone() } else { format!("{}:{}", self.group, self.name) }
+        if self.group == self.name {
+            self.name.clone()
+        } else {
+            format!("{}:{}", self.group, self.name)
+        }
     }
 }

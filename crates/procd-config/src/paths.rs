@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 /// `os.path.expanduser`: `~` from `HOME` (else the passwd entry), `~user` from passwd.
 pub fn expanduser(v: &str, env: &BTreeMap<String, String>) -> String {
-    let Some(rest) = v.strip_prefix('~') else { return v.to_string() };
+    let Some(rest) = v.strip_prefix('~') else {
+        return v.to_string();
+    };
     let (user, tail) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
@@ -23,13 +25,24 @@ pub fn expanduser(v: &str, env: &BTreeMap<String, String>) -> String {
                 .map(|u| u.dir.to_string_lossy().into_owned()),
         }
     } else {
-        nix::unistd::User::from_name(user).ok().flatten().map(|u| u.dir.to_string_lossy().into_owned())
+        nix::unistd::User::from_name(user)
+            .ok()
+            .flatten()
+            .map(|u| u.dir.to_string_lossy().into_owned())
     };
     match home {
         Some(h) => {
-            let h = if h == "/" { String::new() } else { h.trim_end_matches('/').to_string() };
+            let h = if h == "/" {
+                String::new()
+            } else {
+                h.trim_end_matches('/').to_string()
+            };
             let joined = format!("{h}{tail}");
-            if joined.is_empty() { "/".to_string() } else { joined }
+            if joined.is_empty() {
+                "/".to_string()
+            } else {
+                joined
+            }
         }
         None => v.to_string(),
     }
@@ -69,7 +82,11 @@ pub fn join(cwd: &Path, p: &str) -> String {
         return p.to_string();
     }
     let base = cwd.to_string_lossy();
-    if base.is_empty() || base.ends_with('/') { format!("{base}{p}") } else { format!("{base}/{p}") }
+    if base.is_empty() || base.ends_with('/') {
+        format!("{base}{p}")
+    } else {
+        format!("{base}/{p}")
+    }
 }
 
 /// `os.path.abspath` against `cwd`.
@@ -99,28 +116,48 @@ pub fn isdir(p: &str, cwd: &Path) -> bool {
 }
 
 /// `existing_dirpath`: the (user-expanded) path, whose directory part must exist.
-pub fn existing_dirpath(v: &str, cwd: &Path, env: &BTreeMap<String, String>) -> Result<String, String> {
+pub fn existing_dirpath(
+    v: &str,
+    cwd: &Path,
+    env: &BTreeMap<String, String>,
+) -> Result<String, String> {
     let nv = expanduser(v, env);
     let dir = dirname(&nv);
     if dir.is_empty() || isdir(&dir, cwd) {
         Ok(nv)
     } else {
-        Err(format!("The directory named as part of the path {v} does not exist"))
+        Err(format!(
+            "The directory named as part of the path {v} does not exist"
+        ))
     }
 }
 
 /// `existing_directory`: the (user-expanded) path, which must be a directory.
-pub fn existing_directory(v: &str, cwd: &Path, env: &BTreeMap<String, String>) -> Result<String, String> {
+pub fn existing_directory(
+    v: &str,
+    cwd: &Path,
+    env: &BTreeMap<String, String>,
+) -> Result<String, String> {
     let nv = expanduser(v, env);
-    if isdir(&nv, cwd) { Ok(nv) } else { Err(format!("{v} is not an existing directory")) }
+    if isdir(&nv, cwd) {
+        Ok(nv)
+    } else {
+        Err(format!("{v} is not an existing directory"))
+    }
 }
 
 /// `tempfile.gettempdir()`: the first of `$TMPDIR`, `$TEMP`, `$TMP`, `/tmp`, `/var/tmp`,
 /// `/usr/tmp` that is a directory, else the cwd.
 pub fn temp_dir(env: &BTreeMap<String, String>, cwd: &Path) -> String {
-    let mut candidates: Vec<String> =
-        ["TMPDIR", "TEMP", "TMP"].iter().filter_map(|k| env.get(*k).cloned()).collect();
-    candidates.extend(["/tmp", "/var/tmp", "/usr/tmp"].iter().map(|s| s.to_string()));
+    let mut candidates: Vec<String> = ["TMPDIR", "TEMP", "TMP"]
+        .iter()
+        .filter_map(|k| env.get(*k).cloned())
+        .collect();
+    candidates.extend(
+        ["/tmp", "/var/tmp", "/usr/tmp"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
     for c in candidates {
         if isdir(&c, cwd) {
             return abspath(&c, cwd);
@@ -133,7 +170,13 @@ pub fn temp_dir(env: &BTreeMap<String, String>, cwd: &Path) -> String {
 pub fn config_search_paths(argv0: &Path) -> Vec<PathBuf> {
     let exe = argv0.to_string_lossy();
     let here = dirname(&dirname(&exe));
-    let j = |a: &str, b: &str| if a.is_empty() { b.to_string() } else { format!("{}/{b}", a.trim_end_matches('/')) };
+    let j = |a: &str, b: &str| {
+        if a.is_empty() {
+            b.to_string()
+        } else {
+            format!("{}/{b}", a.trim_end_matches('/'))
+        }
+    };
     vec![
         PathBuf::from(j(&here, "etc/supervisord.conf")),
         PathBuf::from(j(&here, "supervisord.conf")),
@@ -147,12 +190,17 @@ pub fn config_search_paths(argv0: &Path) -> Vec<PathBuf> {
 /// The first existing search path (relative ones taken from `cwd`), as written in the
 /// search list.
 pub fn find_config_file(argv0: &Path, cwd: &Path) -> Option<PathBuf> {
-    config_search_paths(argv0).into_iter().find(|p| cwd.join(p).exists())
+    config_search_paths(argv0)
+        .into_iter()
+        .find(|p| cwd.join(p).exists())
 }
 
 /// supervisord's message when no config file is found.
 pub fn no_config_message(argv0: &Path) -> String {
-    let list: Vec<String> = config_search_paths(argv0).iter().map(|p| p.display().to_string()).collect();
+    let list: Vec<String> = config_search_paths(argv0)
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     format!(
         "No config file found at default paths ({}); use the -c option to specify a config file at a different path",
         list.join(", ")
@@ -183,7 +231,14 @@ mod tests {
 
     #[test]
     fn dirname_like_python() {
-        for (i, o) in [("/a/b", "/a"), ("a", ""), ("/a", "/"), ("a//b", "a"), ("//a", "//"), ("a/b/", "a/b")] {
+        for (i, o) in [
+            ("/a/b", "/a"),
+            ("a", ""),
+            ("/a", "/"),
+            ("a//b", "a"),
+            ("//a", "//"),
+            ("a/b/", "a/b"),
+        ] {
             assert_eq!(dirname(i), o, "{i}");
         }
     }
@@ -208,9 +263,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("etc")).unwrap();
         std::fs::write(dir.path().join("etc/supervisord.conf"), "").unwrap();
-        assert_eq!(find_config_file(Path::new("/nonexistent/bin/x"), dir.path()), Some(PathBuf::from("etc/supervisord.conf")));
+        assert_eq!(
+            find_config_file(Path::new("/nonexistent/bin/x"), dir.path()),
+            Some(PathBuf::from("etc/supervisord.conf"))
+        );
         std::fs::write(dir.path().join("supervisord.conf"), "").unwrap();
-        assert_eq!(find_config_file(Path::new("/nonexistent/bin/x"), dir.path()), Some(PathBuf::from("supervisord.conf")));
-        assert!(no_config_message(Path::new("/x/bin/procd")).starts_with("No config file found at default paths (/x/etc/supervisord.conf, "));
+        assert_eq!(
+            find_config_file(Path::new("/nonexistent/bin/x"), dir.path()),
+            Some(PathBuf::from("supervisord.conf"))
+        );
+        assert!(
+            no_config_message(Path::new("/x/bin/procd"))
+                .starts_with("No config file found at default paths (/x/etc/supervisord.conf, ")
+        );
     }
 }

@@ -83,7 +83,11 @@ pub(crate) fn process_groups(cx: &mut Ctx<'_>) -> Vec<GroupConfig> {
             let (has_p, has_f) = (cx.ini.has_section(&psect), cx.ini.has_section(&fsect));
             let target = match (has_p, has_f) {
                 (false, false) => {
-                    cx.error(section, Some("programs"), format!("[{section}] names unknown program or fcgi-program {program}"));
+                    cx.error(
+                        section,
+                        Some("programs"),
+                        format!("[{section}] names unknown program or fcgi-program {program}"),
+                    );
                     continue;
                 }
                 (true, true) => {
@@ -100,10 +104,18 @@ pub(crate) fn process_groups(cx: &mut Ctx<'_>) -> Vec<GroupConfig> {
             grouped.push(target.clone());
             processes.extend(processes_from_section(cx, &target, &name));
         }
-        groups.push(GroupConfig { name, priority, kind: GroupKind::Program, processes });
+        groups.push(GroupConfig {
+            name,
+            priority,
+            kind: GroupKind::Program,
+            processes,
+        });
     }
 
-    for section in sections.iter().filter(|s| s.starts_with("program:") && !grouped.contains(s)) {
+    for section in sections
+        .iter()
+        .filter(|s| s.starts_with("program:") && !grouped.contains(s))
+    {
         let Ok(name) = values::process_or_group_name(&section["program:".len()..]) else {
             // Reported by processes_from_section.
             processes_from_section(cx, section, "");
@@ -111,7 +123,12 @@ pub(crate) fn process_groups(cx: &mut Ctx<'_>) -> Vec<GroupConfig> {
         };
         let priority = cx.typed(section, "priority", &here, 999, values::signed32);
         let processes = processes_from_section(cx, section, &name);
-        groups.push(GroupConfig { name, priority, kind: GroupKind::Program, processes });
+        groups.push(GroupConfig {
+            name,
+            priority,
+            kind: GroupKind::Program,
+            processes,
+        });
     }
 
     for section in sections.iter().filter(|s| s.starts_with("eventlistener:")) {
@@ -120,7 +137,10 @@ pub(crate) fn process_groups(cx: &mut Ctx<'_>) -> Vec<GroupConfig> {
         }
     }
 
-    for section in sections.iter().filter(|s| s.starts_with("fcgi-program:") && !grouped.contains(s)) {
+    for section in sections
+        .iter()
+        .filter(|s| s.starts_with("fcgi-program:") && !grouped.contains(s))
+    {
         if let Some(g) = fcgi_group(cx, section) {
             groups.push(g);
         }
@@ -136,12 +156,23 @@ fn listener_pool(cx: &mut Ctx<'_>, section: &str) -> Option<GroupConfig> {
     let priority = cx.typed(section, "priority", &here, -1, values::signed32);
     let buffer_size = cx.typed(section, "buffer_size", &here, 10, values::integer);
     if buffer_size < 1 {
-        cx.error(section, Some("buffer_size"), format!("[{section}] section sets invalid buffer_size ({buffer_size})"));
+        cx.error(
+            section,
+            Some("buffer_size"),
+            format!("[{section}] section sets invalid buffer_size ({buffer_size})"),
+        );
     }
-    let result_handler =
-        cx.get(section, "result_handler", &here).ok().flatten().unwrap_or_else(|| DEFAULT_RESULT_HANDLER.into());
+    let result_handler = cx
+        .get(section, "result_handler", &here)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| DEFAULT_RESULT_HANDLER.into());
     if result_handler != DEFAULT_RESULT_HANDLER {
-        cx.error(section, Some("result_handler"), format!("{result_handler} cannot be resolved within [{section}]"));
+        cx.error(
+            section,
+            Some("result_handler"),
+            format!("{result_handler} cannot be resolved within [{section}]"),
+        );
     }
     let mut events: Vec<String> = Vec::new();
     let listed = match cx.get(section, "events", &here) {
@@ -155,11 +186,19 @@ fn listener_pool(cx: &mut Ctx<'_>, section: &str) -> Option<GroupConfig> {
         }
     }
     if events.is_empty() {
-        cx.error(section, None, format!("[{section}] section requires an \"events\" line"));
+        cx.error(
+            section,
+            None,
+            format!("[{section}] section requires an \"events\" line"),
+        );
     }
     for e in &events {
         if !is_event_type(e) {
-            cx.error(section, Some("events"), format!("Unknown event type {e} in [{section}] events"));
+            cx.error(
+                section,
+                Some("events"),
+                format!("Unknown event type {e} in [{section}] events"),
+            );
         }
     }
     if cx.typed_str(section, "redirect_stderr", &here, "false", values::boolean) == Some(true) {
@@ -172,8 +211,17 @@ fn listener_pool(cx: &mut Ctx<'_>, section: &str) -> Option<GroupConfig> {
         );
     }
     let processes = processes_from_section(cx, section, &name);
-    let pool = ListenerPoolConfig { events, buffer_size: usize::try_from(buffer_size).unwrap_or(1), result_handler };
-    Some(GroupConfig { name, priority, kind: GroupKind::EventListener(pool), processes })
+    let pool = ListenerPoolConfig {
+        events,
+        buffer_size: usize::try_from(buffer_size).unwrap_or(1),
+        result_handler,
+    };
+    Some(GroupConfig {
+        name,
+        priority,
+        kind: GroupKind::EventListener(pool),
+        processes,
+    })
 }
 
 fn fcgi_group(cx: &mut Ctx<'_>, section: &str) -> Option<GroupConfig> {
@@ -200,7 +248,11 @@ fn fcgi_group(cx: &mut Ctx<'_>, section: &str) -> Option<GroupConfig> {
         Ok(Some(v)) => match values::integer(&v) {
             Ok(n) if (1..=65535).contains(&n) => n as u32,
             Ok(n) => {
-                cx.error(section, Some("socket_backlog"), format!("Invalid socket_backlog value {n}"));
+                cx.error(
+                    section,
+                    Some("socket_backlog"),
+                    format!("Invalid socket_backlog value {n}"),
+                );
                 0
             }
             Err(m) => {
@@ -214,7 +266,11 @@ fn fcgi_group(cx: &mut Ctx<'_>, section: &str) -> Option<GroupConfig> {
         Ok(Some(v)) => match users::user_group(&v) {
             Ok(o) => Some(o),
             Err(_) => {
-                cx.error(section, Some("socket_owner"), format!("Invalid socket_owner value {v}"));
+                cx.error(
+                    section,
+                    Some("socket_owner"),
+                    format!("Invalid socket_owner value {v}"),
+                );
                 None
             }
         },
@@ -224,7 +280,11 @@ fn fcgi_group(cx: &mut Ctx<'_>, section: &str) -> Option<GroupConfig> {
         Ok(Some(v)) => match values::octal(&v) {
             Ok(m) => Some(m),
             Err(_) => {
-                cx.error(section, Some("socket_mode"), format!("Invalid socket_mode value {v}"));
+                cx.error(
+                    section,
+                    Some("socket_mode"),
+                    format!("Invalid socket_mode value {v}"),
+                );
                 None
             }
         },
@@ -235,20 +295,36 @@ fn fcgi_group(cx: &mut Ctx<'_>, section: &str) -> Option<GroupConfig> {
     let socket = match cx.get(section, "socket", &names) {
         Ok(Some(s)) if !s.is_empty() => Some(s),
         Ok(_) => {
-            cx.error(section, None, format!("[{section}] section requires a \"socket\" line"));
+            cx.error(
+                section,
+                None,
+                format!("[{section}] section requires a \"socket\" line"),
+            );
             None
         }
         Err(()) => None,
     };
-    let socket = socket.and_then(|s| match parse_fcgi_socket(cx, &s, proc_uid, owner, mode, backlog) {
-        Ok(c) => Some(c),
-        Err(m) => {
-            cx.error(section, Some("socket"), format!("{m} in [{section}] socket"));
-            None
-        }
-    });
+    let socket =
+        socket.and_then(
+            |s| match parse_fcgi_socket(cx, &s, proc_uid, owner, mode, backlog) {
+                Ok(c) => Some(c),
+                Err(m) => {
+                    cx.error(
+                        section,
+                        Some("socket"),
+                        format!("{m} in [{section}] socket"),
+                    );
+                    None
+                }
+            },
+        );
     let processes = processes_from_section(cx, section, &name);
-    Some(GroupConfig { name, priority, kind: GroupKind::Fcgi(socket?), processes })
+    Some(GroupConfig {
+        name,
+        priority,
+        kind: GroupKind::Fcgi(socket?),
+        processes,
+    })
 }
 
 fn parse_fcgi_socket(
@@ -277,7 +353,10 @@ fn parse_fcgi_socket(
         });
     }
     if owner.is_some() || mode.is_some() {
-        return Err("socket_owner and socket_mode params should only be used with a Unix domain socket".into());
+        return Err(
+            "socket_owner and socket_mode params should only be used with a Unix domain socket"
+                .into(),
+        );
     }
     let bad = || format!("Bad socket format {sock}");
     let rest = sock.strip_prefix("tcp://").ok_or_else(bad)?;
@@ -288,7 +367,11 @@ fn parse_fcgi_socket(
     if port.is_empty() || !port.chars().all(|c| c.is_ascii_digit()) {
         return Err(bad());
     }
-    let port: u16 = port.parse().ok().filter(|p| *p >= 1).ok_or_else(|| format!("{port} is out of range (1-65535)"))?;
+    let port: u16 = port
+        .parse()
+        .ok()
+        .filter(|p| *p >= 1)
+        .ok_or_else(|| format!("{port} is out of range (1-65535)"))?;
     let host = host.to_lowercase();
     Ok(FcgiSocketConfig {
         url: format!("tcp://{host}:{port}"),
@@ -302,8 +385,15 @@ fn parse_fcgi_socket(
 /// Reads a logfile option: expanded by `get`, then once more with the per-process names
 /// (supervisord 4.3.0 expands it twice; procd keeps the once-expanded text if the second
 /// pass fails).
-fn logfile_value(cx: &mut Ctx<'_>, section: &str, key: &str, names: &Names) -> Result<LogTarget, ()> {
-    let Some(once) = cx.get(section, key, names)? else { return Ok(LogTarget::Auto) };
+fn logfile_value(
+    cx: &mut Ctx<'_>,
+    section: &str,
+    key: &str,
+    names: &Names,
+) -> Result<LogTarget, ()> {
+    let Some(once) = cx.get(section, key, names)? else {
+        return Ok(LogTarget::Auto);
+    };
     let v = expand::expand(&once, names, key).unwrap_or(once);
     match v.to_lowercase().as_str() {
         "none" | "off" => Ok(LogTarget::None),
@@ -332,38 +422,109 @@ fn processes_from_section(cx: &mut Ctx<'_>, section: &str, group_name: &str) -> 
     };
     let mut common: Names = cx.here_names();
     common.insert("program_name".into(), ExpVal::Str(program_name.clone()));
-    common.insert("host_node_name".into(), ExpVal::Str(cx.opts.host_node_name.clone()));
+    common.insert(
+        "host_node_name".into(),
+        ExpVal::Str(cx.opts.host_node_name.clone()),
+    );
     common.insert("group_name".into(), ExpVal::Str(group_name.to_string()));
 
     let priority = cx.typed(section, "priority", &common, 999, values::signed32);
-    let autostart = cx.typed_str(section, "autostart", &common, "true", values::boolean).unwrap_or(true);
-    let autorestart =
-        cx.typed_str(section, "autorestart", &common, "unexpected", values::autorestart).unwrap_or(AutoRestart::Unexpected);
+    let autostart = cx
+        .typed_str(section, "autostart", &common, "true", values::boolean)
+        .unwrap_or(true);
+    let autorestart = cx
+        .typed_str(
+            section,
+            "autorestart",
+            &common,
+            "unexpected",
+            values::autorestart,
+        )
+        .unwrap_or(AutoRestart::Unexpected);
     let startsecs = cx.typed(section, "startsecs", &common, 1, values::unsigned::<u64>);
     let startretries = cx.typed(section, "startretries", &common, 3, values::unsigned::<u32>);
     let stopsignal = cx.typed(section, "stopsignal", &common, Signal::TERM, |v| {
-        Signal::parse(v).ok_or_else(|| format!("value {} is not a valid signal name", crate::pyrepr::repr(v)))
+        Signal::parse(v).ok_or_else(|| {
+            format!(
+                "value {} is not a valid signal name",
+                crate::pyrepr::repr(v)
+            )
+        })
     });
-    let stopwaitsecs = cx.typed(section, "stopwaitsecs", &common, 10, values::unsigned::<u64>);
-    let stopasgroup = cx.typed_str(section, "stopasgroup", &common, "false", values::boolean).unwrap_or(false);
-    let killasgroup = cx.typed(section, "killasgroup", &common, stopasgroup, values::boolean);
-    let exitcodes = cx.typed_str(section, "exitcodes", &common, "0", values::exitcodes).unwrap_or_else(|| vec![0]);
-    let redirect_stderr = cx.typed_str(section, "redirect_stderr", &common, "false", values::boolean).unwrap_or(false);
+    let stopwaitsecs = cx.typed(
+        section,
+        "stopwaitsecs",
+        &common,
+        10,
+        values::unsigned::<u64>,
+    );
+    let stopasgroup = cx
+        .typed_str(section, "stopasgroup", &common, "false", values::boolean)
+        .unwrap_or(false);
+    let killasgroup = cx.typed(
+        section,
+        "killasgroup",
+        &common,
+        stopasgroup,
+        values::boolean,
+    );
+    let exitcodes = cx
+        .typed_str(section, "exitcodes", &common, "0", values::exitcodes)
+        .unwrap_or_else(|| vec![0]);
+    let redirect_stderr = cx
+        .typed_str(
+            section,
+            "redirect_stderr",
+            &common,
+            "false",
+            values::boolean,
+        )
+        .unwrap_or(false);
     let numprocs = cx.typed(section, "numprocs", &common, 1, values::integer);
     let numprocs_start = cx.typed(section, "numprocs_start", &common, 0, values::integer);
     let environment_raw = cx.raw(section, "environment").unwrap_or_default();
     let size = values::byte_size;
-    let stdout_cmax = cx.typed_str(section, "stdout_capture_maxbytes", &common, "0", size).unwrap_or(0);
-    let stdout_events = cx.typed_str(section, "stdout_events_enabled", &common, "false", values::boolean).unwrap_or(false);
-    let stderr_cmax = cx.typed_str(section, "stderr_capture_maxbytes", &common, "0", size).unwrap_or(0);
-    let stderr_events = cx.typed_str(section, "stderr_events_enabled", &common, "false", values::boolean).unwrap_or(false);
-    let serverurl = cx.get(section, "serverurl", &common).ok().flatten().filter(|u| !crate::ini::py_strip(u).eq_ignore_ascii_case("auto"));
+    let stdout_cmax = cx
+        .typed_str(section, "stdout_capture_maxbytes", &common, "0", size)
+        .unwrap_or(0);
+    let stdout_events = cx
+        .typed_str(
+            section,
+            "stdout_events_enabled",
+            &common,
+            "false",
+            values::boolean,
+        )
+        .unwrap_or(false);
+    let stderr_cmax = cx
+        .typed_str(section, "stderr_capture_maxbytes", &common, "0", size)
+        .unwrap_or(0);
+    let stderr_events = cx
+        .typed_str(
+            section,
+            "stderr_events_enabled",
+            &common,
+            "false",
+            values::boolean,
+        )
+        .unwrap_or(false);
+    let serverurl = cx
+        .get(section, "serverurl", &common)
+        .ok()
+        .flatten()
+        .filter(|u| !crate::ini::py_strip(u).eq_ignore_ascii_case("auto"));
     let user = match cx.get(section, "user", &common) {
-        Ok(Some(u)) => users::user_spec(&u).map_err(|m| cx.error(section, Some("user"), m)).ok(),
+        Ok(Some(u)) => users::user_spec(&u)
+            .map_err(|m| cx.error(section, Some("user"), m))
+            .ok(),
         _ => None,
     };
-    let umask = cx.typed(section, "umask", &common, None, |v| values::octal(v).map(Some));
-    let process_name_raw = cx.raw(section, "process_name").unwrap_or_else(|| "%(program_name)s".into());
+    let umask = cx.typed(section, "umask", &common, None, |v| {
+        values::octal(v).map(Some)
+    });
+    let process_name_raw = cx
+        .raw(section, "process_name")
+        .unwrap_or_else(|| "%(program_name)s".into());
     let process_name = match values::process_or_group_name(&process_name_raw) {
         Ok(n) => n,
         Err(m) => {
@@ -372,10 +533,18 @@ fn processes_from_section(cx: &mut Ctx<'_>, section: &str, group_name: &str) -> 
         }
     };
     if numprocs > 1 && !process_name.contains("%(process_num)") {
-        cx.error(section, Some("process_name"), "%(process_num) must be present within process_name when numprocs > 1");
+        cx.error(
+            section,
+            Some("process_name"),
+            "%(process_num) must be present within process_name when numprocs > 1",
+        );
     }
     if stopasgroup && !killasgroup {
-        cx.error(section, Some("killasgroup"), "Cannot set stopasgroup=true and killasgroup=false");
+        cx.error(
+            section,
+            Some("killasgroup"),
+            "Cannot set stopasgroup=true and killasgroup=false",
+        );
     }
     let extra: BTreeMap<String, String> = cx
         .ini
@@ -393,21 +562,56 @@ fn processes_from_section(cx: &mut Ctx<'_>, section: &str, group_name: &str) -> 
         common.insert("numprocs".into(), ExpVal::Int(numprocs));
         common.extend(cx.environ.iter().map(|(k, v)| (k.clone(), v.clone())));
         let environment = cx
-            .expand_with(section, "environment", &environment_raw, &common, "environment")
-            .and_then(|s| shlex::key_value_pairs(&s).map_err(|m| cx.error(section, Some("environment"), m)).ok())
+            .expand_with(
+                section,
+                "environment",
+                &environment_raw,
+                &common,
+                "environment",
+            )
+            .and_then(|s| {
+                shlex::key_value_pairs(&s)
+                    .map_err(|m| cx.error(section, Some("environment"), m))
+                    .ok()
+            })
             .unwrap_or_default();
         for (k, v) in &environment {
             common.insert(format!("ENV_{k}"), ExpVal::Str(v.clone()));
         }
-        let directory = cx.get(section, "directory", &common).ok().flatten().map(PathBuf::from);
+        let directory = cx
+            .get(section, "directory", &common)
+            .ok()
+            .flatten()
+            .map(PathBuf::from);
         let mut logs = Vec::new();
         for chan in ["stdout", "stderr"] {
             let key = format!("{chan}_logfile");
             let file = logfile_value(cx, section, &key, &common).unwrap_or(LogTarget::None);
-            let backups = cx.typed(section, &format!("{chan}_logfile_backups"), &common, 10, values::unsigned::<u32>);
-            let maxbytes =
-                cx.typed_str(section, &format!("{chan}_logfile_maxbytes"), &common, "50MB", size).unwrap_or(50 << 20);
-            let mut syslog = cx.typed_str(section, &format!("{chan}_syslog"), &common, "false", values::boolean).unwrap_or(false);
+            let backups = cx.typed(
+                section,
+                &format!("{chan}_logfile_backups"),
+                &common,
+                10,
+                values::unsigned::<u32>,
+            );
+            let maxbytes = cx
+                .typed_str(
+                    section,
+                    &format!("{chan}_logfile_maxbytes"),
+                    &common,
+                    "50MB",
+                    size,
+                )
+                .unwrap_or(50 << 20);
+            let mut syslog = cx
+                .typed_str(
+                    section,
+                    &format!("{chan}_syslog"),
+                    &common,
+                    "false",
+                    values::boolean,
+                )
+                .unwrap_or(false);
             let mut file = file;
             if file == LogTarget::Syslog {
                 cx.warnings.push(format!(
@@ -434,19 +638,44 @@ fn processes_from_section(cx: &mut Ctx<'_>, section: &str, group_name: &str) -> 
         let command = match cx.get(section, "command", &common) {
             Ok(Some(c)) => c,
             Ok(None) => {
-                cx.error(section, None, format!("program section {section} does not specify a command"));
+                cx.error(
+                    section,
+                    None,
+                    format!("program section {section} does not specify a command"),
+                );
                 break;
             }
             Err(()) => String::new(),
         };
-        let name = cx.expand_with(section, "process_name", &process_name, &common, "process_name").unwrap_or_default();
+        let name = cx
+            .expand_with(
+                section,
+                "process_name",
+                &process_name,
+                &common,
+                "process_name",
+            )
+            .unwrap_or_default();
         let (argv, command_error) = match shlex::split(&command) {
             Ok(a) => (a, None),
-            Err(e) => (Vec::new(), Some(format!("can't parse command {}: {e}", crate::pyrepr::repr(&command)))),
+            Err(e) => (
+                Vec::new(),
+                Some(format!(
+                    "can't parse command {}: {e}",
+                    crate::pyrepr::repr(&command)
+                )),
+            ),
         };
         let log = |i: usize, cmax: u64, events: bool| {
             let (file, maxbytes, backups, syslog): (LogTarget, u64, u32, bool) = logs[i].clone();
-            LogConfig { file, maxbytes, backups, capture_maxbytes: cmax, events_enabled: events, syslog }
+            LogConfig {
+                file,
+                maxbytes,
+                backups,
+                capture_maxbytes: cmax,
+                events_enabled: events,
+                syslog,
+            }
         };
         out.push(ProcessConfig {
             name,

@@ -29,26 +29,45 @@ fn glob_inner(pattern: &str, dironly: bool) -> Vec<String> {
     let (dirname, basename) = match pattern.rfind('/') {
         Some(i) => {
             let head = &pattern[..=i];
-            let head = if head.chars().all(|c| c == '/') { head } else { head.trim_end_matches('/') };
+            let head = if head.chars().all(|c| c == '/') {
+                head
+            } else {
+                head.trim_end_matches('/')
+            };
             (head.to_string(), pattern[i + 1..].to_string())
         }
         None => (String::new(), pattern.to_string()),
     };
     if !has_magic(pattern) {
-        let ok = if basename.is_empty() { isdir(&dirname) } else { lexists(pattern) };
-        return if ok { vec![pattern.to_string()] } else { Vec::new() };
+        let ok = if basename.is_empty() {
+            isdir(&dirname)
+        } else {
+            lexists(pattern)
+        };
+        return if ok {
+            vec![pattern.to_string()]
+        } else {
+            Vec::new()
+        };
     }
     if dirname.is_empty() {
         return glob_in_dir("", &basename, dironly);
     }
-    let dirs: Vec<String> =
-        if dirname != pattern && has_magic(&dirname) { glob_inner(&dirname, true) } else { vec![dirname.clone()] };
+    let dirs: Vec<String> = if dirname != pattern && has_magic(&dirname) {
+        glob_inner(&dirname, true)
+    } else {
+        vec![dirname.clone()]
+    };
     let mut out = Vec::new();
     for d in dirs {
         let names = if has_magic(&basename) {
             glob_in_dir(&d, &basename, dironly)
         } else if basename.is_empty() {
-            if isdir(&d) { vec![String::new()] } else { Vec::new() }
+            if isdir(&d) {
+                vec![String::new()]
+            } else {
+                Vec::new()
+            }
         } else if lexists(&join(&d, &basename)) {
             vec![basename.clone()]
         } else {
@@ -60,11 +79,17 @@ fn glob_inner(pattern: &str, dironly: bool) -> Vec<String> {
 }
 
 fn join(a: &str, b: &str) -> String {
-    if a.is_empty() || a.ends_with('/') { format!("{a}{b}") } else { format!("{a}/{b}") }
+    if a.is_empty() || a.ends_with('/') {
+        format!("{a}{b}")
+    } else {
+        format!("{a}/{b}")
+    }
 }
 
 fn glob_in_dir(dir: &str, pattern: &str, dironly: bool) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(if dir.is_empty() { "." } else { dir }) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(if dir.is_empty() { "." } else { dir }) else {
+        return Vec::new();
+    };
     let pat: Vec<char> = pattern.chars().collect();
     let mut names = Vec::new();
     for entry in entries.flatten() {
@@ -157,7 +182,10 @@ mod tests {
     use super::*;
 
     fn m(name: &str, pat: &str) -> bool {
-        fnmatch(&name.chars().collect::<Vec<_>>(), &pat.chars().collect::<Vec<_>>())
+        fnmatch(
+            &name.chars().collect::<Vec<_>>(),
+            &pat.chars().collect::<Vec<_>>(),
+        )
     }
 
     #[test]
@@ -186,16 +214,38 @@ mod tests {
     fn glob_on_a_tree() {
         let d = tempfile::tempdir().unwrap();
         let root = d.path().to_string_lossy().into_owned();
-        for f in ["b.conf", "a.conf", ".hidden.conf", "c.ini", "sub/x.conf", "sub2/y.conf"] {
+        for f in [
+            "b.conf",
+            "a.conf",
+            ".hidden.conf",
+            "c.ini",
+            "sub/x.conf",
+            "sub2/y.conf",
+        ] {
             let p = d.path().join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, "").unwrap();
         }
-        assert_eq!(glob(&format!("{root}/*.conf")), vec![format!("{root}/a.conf"), format!("{root}/b.conf")]);
-        assert_eq!(glob(&format!("{root}/.*.conf")), vec![format!("{root}/.hidden.conf")]);
-        assert_eq!(glob(&format!("{root}/*/*.conf")), vec![format!("{root}/sub/x.conf"), format!("{root}/sub2/y.conf")]);
-        assert_eq!(glob(&format!("{root}/c.ini")), vec![format!("{root}/c.ini")]);
+        assert_eq!(
+            glob(&format!("{root}/*.conf")),
+            vec![format!("{root}/a.conf"), format!("{root}/b.conf")]
+        );
+        assert_eq!(
+            glob(&format!("{root}/.*.conf")),
+            vec![format!("{root}/.hidden.conf")]
+        );
+        assert_eq!(
+            glob(&format!("{root}/*/*.conf")),
+            vec![format!("{root}/sub/x.conf"), format!("{root}/sub2/y.conf")]
+        );
+        assert_eq!(
+            glob(&format!("{root}/c.ini")),
+            vec![format!("{root}/c.ini")]
+        );
         assert!(glob(&format!("{root}/nope.ini")).is_empty());
-        assert_eq!(glob(&format!("{root}/sub*")), vec![format!("{root}/sub"), format!("{root}/sub2")]);
+        assert_eq!(
+            glob(&format!("{root}/sub*")),
+            vec![format!("{root}/sub"), format!("{root}/sub2")]
+        );
     }
 }

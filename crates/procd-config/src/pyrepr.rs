@@ -33,7 +33,11 @@ fn escape(c: char, ascii: bool, out: &mut String) {
 }
 
 fn quoted(s: &str, ascii: bool) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::with_capacity(s.len() + 2);
     out.push(quote);
     for c in s.chars() {

@@ -145,7 +145,10 @@ mod tests {
         let c = &loaded.config;
         assert_eq!(c.unix_servers.len(), 1);
         assert_eq!(c.rpcinterfaces.len(), 1);
-        assert_eq!(c.supervisorctl.as_ref().map(|s| s.serverurl.as_str()), Some("unix:///tmp/supervisor.sock"));
+        assert_eq!(
+            c.supervisorctl.as_ref().map(|s| s.serverurl.as_str()),
+            Some("unix:///tmp/supervisor.sock")
+        );
         assert!(c.groups.is_empty());
         assert!(loaded.messages.is_empty());
     }
@@ -157,19 +160,31 @@ mod tests {
         for line in SAMPLE_CONFIG.lines() {
             let uncommented = line.strip_prefix(';');
             match uncommented {
-                Some(rest) if rest.starts_with('[') || rest.chars().next().is_some_and(|c| c.is_ascii_lowercase()) => {
+                Some(rest)
+                    if rest.starts_with('[')
+                        || rest.chars().next().is_some_and(|c| c.is_ascii_lowercase()) =>
+                {
                     text.push_str(rest)
                 }
                 _ => text.push_str(line),
             }
             text.push('\n');
         }
-        let me = nix::unistd::User::from_uid(nix::unistd::getuid()).unwrap().unwrap().name;
-        let group = nix::unistd::Group::from_gid(nix::unistd::getgid()).unwrap().unwrap().name;
+        let me = nix::unistd::User::from_uid(nix::unistd::getuid())
+            .unwrap()
+            .unwrap()
+            .name;
+        let group = nix::unistd::Group::from_gid(nix::unistd::getgid())
+            .unwrap()
+            .unwrap()
+            .name;
         let text = text
             .replace("user=supervisord", &format!("user={me}"))
             .replace("user=chrism", &format!("user={me}"))
-            .replace("socket_owner=chrism:wheel", &format!("socket_owner={me}:{group}"))
+            .replace(
+                "socket_owner=chrism:wheel",
+                &format!("socket_owner={me}:{group}"),
+            )
             .replace("chown=nobody:nogroup", &format!("chown={me}"))
             .replace("relative/directory/*.ini", "conf.d/*.ini")
             .replace("programs=progname1,progname2", "programs=theprogramname");
@@ -179,10 +194,23 @@ mod tests {
         let mut opts = LoadOptions::from_process();
         opts.cwd = d.path().to_path_buf();
         let loaded = load(&path, &opts).unwrap_or_else(|e| panic!("{e}"));
-        let names: Vec<&str> = loaded.config.groups.iter().map(|g| g.name.as_str()).collect();
-        assert_eq!(names, ["theeventlistenername", "thefcgiprogramname", "thegroupname"]);
+        let names: Vec<&str> = loaded
+            .config
+            .groups
+            .iter()
+            .map(|g| g.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["theeventlistenername", "thefcgiprogramname", "thegroupname"]
+        );
         assert_eq!(loaded.config.inet_servers.len(), 1);
         assert_eq!(loaded.config.groups[1].processes.len(), 5);
-        assert!(loaded.messages.iter().any(|m| m.text.starts_with("No file matches via include")));
+        assert!(
+            loaded
+                .messages
+                .iter()
+                .any(|m| m.text.starts_with("No file matches via include"))
+        );
     }
 }

@@ -52,7 +52,11 @@ pub fn split(s: &str) -> Result<Vec<String>, String> {
                     token.push('\\');
                 }
                 token.push(c);
-                st = if from == '"' { St::Quote('"') } else { St::Word };
+                st = if from == '"' {
+                    St::Quote('"')
+                } else {
+                    St::Word
+                };
             }
         }
     }
@@ -245,7 +249,10 @@ mod tests {
             ("A=\"a\"b", &[("A", "a")]),
         ];
         for (input, want) in table {
-            let want: Vec<(String, String)> = want.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+            let want: Vec<(String, String)> = want
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
             assert_eq!(key_value_pairs(input), Ok(want), "{input:?}");
         }
         for bad in ["A=", "A=x@y", "A", "A=1,B", "A=\"x", "A=1 B=2,C=3"] {

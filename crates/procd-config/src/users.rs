@@ -45,14 +45,21 @@ pub fn name_to_gid(name: &str) -> Result<u32, String> {
 pub fn user_spec(name: &str) -> Result<UserSpec, String> {
     let uid = name_to_uid(name)?;
     match User::from_uid(Uid::from_raw(uid)) {
-        Ok(Some(u)) => Ok(UserSpec { name: u.name, uid, gid: u.gid.as_raw() }),
+        Ok(Some(u)) => Ok(UserSpec {
+            name: u.name,
+            uid,
+            gid: u.gid.as_raw(),
+        }),
         _ => Err(format!("Invalid user id {name}")),
     }
 }
 
 /// Primary gid of a uid.
 pub fn gid_for_uid(uid: u32) -> Option<u32> {
-    User::from_uid(Uid::from_raw(uid)).ok().flatten().map(|u| u.gid.as_raw())
+    User::from_uid(Uid::from_raw(uid))
+        .ok()
+        .flatten()
+        .map(|u| u.gid.as_raw())
 }
 
 /// `user` or `user:group` → (uid, gid if given).
@@ -60,7 +67,10 @@ pub fn user_group(v: &str) -> Result<(u32, Option<u32>), String> {
     let bad = || format!("Invalid user:group definition {v}");
     match v.split_once(':') {
         None => Ok((name_to_uid(v).map_err(|_| bad())?, None)),
-        Some((u, g)) => Ok((name_to_uid(u).map_err(|_| bad())?, Some(name_to_gid(g).map_err(|_| bad())?))),
+        Some((u, g)) => Ok((
+            name_to_uid(u).map_err(|_| bad())?,
+            Some(name_to_gid(g).map_err(|_| bad())?),
+        )),
     }
 }
 
@@ -78,15 +88,27 @@ mod tests {
         assert_eq!(name_to_uid("root"), Ok(0));
         assert_eq!(name_to_uid("0"), Ok(0));
         assert_eq!(name_to_gid("0"), Ok(0));
-        assert_eq!(user_spec("root").map(|u| (u.name, u.uid, u.gid)), Ok(("root".to_string(), 0, 0)));
+        assert_eq!(
+            user_spec("root").map(|u| (u.name, u.uid, u.gid)),
+            Ok(("root".to_string(), 0, 0))
+        );
         assert_eq!(user_group("root:0"), Ok((0, Some(0))));
         assert_eq!(user_group("root"), Ok((0, None)));
     }
 
     #[test]
     fn rejects_unknown() {
-        assert_eq!(name_to_uid("no-such-user-xyz").unwrap_err(), "Invalid user name no-such-user-xyz");
-        assert_eq!(name_to_uid("4000000000").unwrap_err(), "Invalid user id 4000000000");
-        assert_eq!(user_group("root:no-such-group-xyz").unwrap_err(), "Invalid user:group definition root:no-such-group-xyz");
+        assert_eq!(
+            name_to_uid("no-such-user-xyz").unwrap_err(),
+            "Invalid user name no-such-user-xyz"
+        );
+        assert_eq!(
+            name_to_uid("4000000000").unwrap_err(),
+            "Invalid user id 4000000000"
+        );
+        assert_eq!(
+            user_group("root:no-such-group-xyz").unwrap_err(),
+            "Invalid user:group definition root:no-such-group-xyz"
+        );
     }
 }

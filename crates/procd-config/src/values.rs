@@ -21,7 +21,9 @@ pub fn py_int_radix(text: &str, radix: u32) -> Option<i64> {
         _ => (false, t),
     };
     let body = if radix == 8 {
-        body.strip_prefix("0o").or_else(|| body.strip_prefix("0O")).map_or(body, |b| b.strip_prefix('_').unwrap_or(b))
+        body.strip_prefix("0o")
+            .or_else(|| body.strip_prefix("0O"))
+            .map_or(body, |b| b.strip_prefix('_').unwrap_or(b))
     } else {
         body
     };
@@ -78,9 +80,11 @@ pub fn byte_size(v: &str) -> Result<u64, String> {
     } else {
         (lower.clone(), 1)
     };
-    let n = py_int(&num).ok_or_else(|| format!("invalid literal for int() with base 10: {}", repr(&num)))?;
+    let n = py_int(&num)
+        .ok_or_else(|| format!("invalid literal for int() with base 10: {}", repr(&num)))?;
     let n = u64::try_from(n).map_err(|_| format!("byte size may not be negative: {}", repr(v)))?;
-    n.checked_mul(mult).ok_or_else(|| format!("byte size too large: {}", repr(v)))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("byte size too large: {}", repr(v)))
 }
 
 pub fn octal(v: &str) -> Result<u32, String> {
@@ -95,7 +99,12 @@ pub fn exitcodes(v: &str) -> Result<Vec<i32>, String> {
         return Ok(Vec::new());
     }
     v.split(',')
-        .map(|part| py_int(part).filter(|n| (0..=255).contains(n)).map(|n| n as i32).ok_or_else(bad))
+        .map(|part| {
+            py_int(part)
+                .filter(|n| (0..=255).contains(n))
+                .map(|n| n as i32)
+                .ok_or_else(bad)
+        })
         .collect()
 }
 
@@ -110,7 +119,8 @@ pub fn autorestart(v: &str) -> Result<AutoRestart, String> {
 }
 
 pub fn log_level(v: &str) -> Result<LogLevel, String> {
-    LogLevel::from_description(&v.to_lowercase()).ok_or_else(|| format!("bad logging level name {}", repr(v)))
+    LogLevel::from_description(&v.to_lowercase())
+        .ok_or_else(|| format!("bad logging level name {}", repr(v)))
 }
 
 /// Process and group names: stripped, no space, `:` or `/`.
@@ -118,7 +128,11 @@ pub fn process_or_group_name(v: &str) -> Result<String, String> {
     let s = py_strip(v);
     for c in [' ', ':', '/'] {
         if s.contains(c) {
-            return Err(format!("Invalid name: {} because of character: {}", repr(v), repr(&c.to_string())));
+            return Err(format!(
+                "Invalid name: {} because of character: {}",
+                repr(v),
+                repr(&c.to_string())
+            ));
         }
     }
     Ok(s.to_string())
@@ -151,7 +165,10 @@ pub fn inet_address(v: &str) -> Result<(String, u16), String> {
             }
             (host.to_lowercase(), port_number(port)?)
         }
-        None => (String::new(), port_number(v).map_err(|_| format!("not a valid port number: {} ", repr(v)))?),
+        None => (
+            String::new(),
+            port_number(v).map_err(|_| format!("not a valid port number: {} ", repr(v)))?,
+        ),
     };
     let host = if host == "*" { String::new() } else { host };
     Ok((host, port))
@@ -159,7 +176,11 @@ pub fn inet_address(v: &str) -> Result<(String, u16), String> {
 
 /// `profile_options`: comma list of sort keys plus the `callers` flag (normalised text).
 pub fn profile_options(v: &str) -> String {
-    list_of_strings(v).iter().map(|s| s.to_lowercase()).collect::<Vec<_>>().join(",")
+    list_of_strings(v)
+        .iter()
+        .map(|s| s.to_lowercase())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// True when `s` has any Python whitespace.
@@ -173,13 +194,31 @@ mod tests {
 
     #[test]
     fn integers_like_python_int() {
-        for (t, n) in [("12", Some(12)), (" 7 ", Some(7)), ("+3", Some(3)), ("-4", Some(-4)), ("1_000", Some(1000))] {
+        for (t, n) in [
+            ("12", Some(12)),
+            (" 7 ", Some(7)),
+            ("+3", Some(3)),
+            ("-4", Some(-4)),
+            ("1_000", Some(1000)),
+        ] {
             assert_eq!(py_int(t), n, "{t}");
         }
-        for t in ["", "1.5", "0x10", "_1", "1_", "1__0", "abc", "99999999999999999999"] {
+        for t in [
+            "",
+            "1.5",
+            "0x10",
+            "_1",
+            "1_",
+            "1__0",
+            "abc",
+            "99999999999999999999",
+        ] {
             assert_eq!(py_int(t), None, "{t}");
         }
-        assert_eq!(integer("abc").unwrap_err(), "invalid literal for int() with base 10: 'abc'");
+        assert_eq!(
+            integer("abc").unwrap_err(),
+            "invalid literal for int() with base 10: 'abc'"
+        );
     }
 
     #[test]
@@ -190,7 +229,10 @@ mod tests {
         for t in ["no", "False", "OFF", "0"] {
             assert_eq!(boolean(t), Ok(false), "{t}");
         }
-        assert_eq!(boolean("maybe").unwrap_err(), "not a valid boolean value: 'maybe'");
+        assert_eq!(
+            boolean("maybe").unwrap_err(),
+            "not a valid boolean value: 'maybe'"
+        );
     }
 
     #[test]
@@ -213,13 +255,22 @@ mod tests {
 
     #[test]
     fn octals() {
-        for (t, n) in [("022", 0o22), ("0700", 0o700), ("700", 0o700), ("0o17", 0o17), ("0", 0)] {
+        for (t, n) in [
+            ("022", 0o22),
+            ("0700", 0o700),
+            ("700", 0o700),
+            ("0o17", 0o17),
+            ("0", 0),
+        ] {
             assert_eq!(octal(t), Ok(n), "{t}");
         }
         for t in ["8", "abc", "", "-1"] {
             assert!(octal(t).is_err(), "{t}");
         }
-        assert_eq!(octal("9").unwrap_err(), "9 can not be converted to an octal type");
+        assert_eq!(
+            octal("9").unwrap_err(),
+            "9 can not be converted to an octal type"
+        );
     }
 
     #[test]
@@ -230,7 +281,10 @@ mod tests {
         for t in ["0,256", "-1", "a", "0,", "1.0"] {
             assert!(exitcodes(t).is_err(), "{t}");
         }
-        assert_eq!(exitcodes("0,256").unwrap_err(), "not a valid list of exit codes: '0,256'");
+        assert_eq!(
+            exitcodes("0,256").unwrap_err(),
+            "not a valid list of exit codes: '0,256'"
+        );
     }
 
     #[test]
@@ -238,13 +292,19 @@ mod tests {
         assert_eq!(autorestart("true"), Ok(AutoRestart::Always));
         assert_eq!(autorestart("OFF"), Ok(AutoRestart::Never));
         assert_eq!(autorestart("Unexpected"), Ok(AutoRestart::Unexpected));
-        assert_eq!(autorestart("maybe").unwrap_err(), "invalid 'autorestart' value 'maybe'");
+        assert_eq!(
+            autorestart("maybe").unwrap_err(),
+            "invalid 'autorestart' value 'maybe'"
+        );
     }
 
     #[test]
     fn names() {
         assert_eq!(process_or_group_name(" web "), Ok("web".into()));
-        assert_eq!(process_or_group_name("a b").unwrap_err(), "Invalid name: 'a b' because of character: ' '");
+        assert_eq!(
+            process_or_group_name("a b").unwrap_err(),
+            "Invalid name: 'a b' because of character: ' '"
+        );
         assert!(process_or_group_name("a:b").is_err());
         assert!(process_or_group_name("a/b").is_err());
     }
@@ -269,6 +329,9 @@ mod tests {
     fn log_levels() {
         assert_eq!(log_level("INFO"), Ok(LogLevel::Info));
         assert_eq!(log_level("blather"), Ok(LogLevel::Blather));
-        assert_eq!(log_level("warning").unwrap_err(), "bad logging level name 'warning'");
+        assert_eq!(
+            log_level("warning").unwrap_err(),
+            "bad logging level name 'warning'"
+        );
     }
 }

@@ -75,10 +75,19 @@ fn errors_like_python() {
         ("100%", bad("incomplete format")),
         ("%(a", bad("incomplete format key")),
         ("%(a)", bad("incomplete format")),
-        ("%(a)q", bad("unsupported format character 'q' (0x71) at index 4")),
-        ("%(a)d", bad("%d format: a real number is required, not str")),
+        (
+            "%(a)q",
+            bad("unsupported format character 'q' (0x71) at index 4"),
+        ),
+        (
+            "%(a)d",
+            bad("%d format: a real number is required, not str"),
+        ),
         ("%(a)x", bad("%x format: an integer is required, not str")),
-        ("%(a)%", bad("unsupported format character '%' (0x25) at index 4")),
+        (
+            "%(a)%",
+            bad("unsupported format character '%' (0x25) at index 4"),
+        ),
         ("%d", bad("%d format: a real number is required, not dict")),
         ("%(n)*d", bad("not enough arguments for format string")),
         ("%(b)s", Err(FormatError::Missing("b".into()))),
@@ -91,7 +100,11 @@ fn errors_like_python() {
 
 #[test]
 fn supervisord_wording() {
-    let n: Names = [("here".to_string(), ExpVal::Str("/etc".into())), ("ENV_HOME".to_string(), ExpVal::Str("/root".into()))].into();
+    let n: Names = [
+        ("here".to_string(), ExpVal::Str("/etc".into())),
+        ("ENV_HOME".to_string(), ExpVal::Str("/root".into())),
+    ]
+    .into();
     assert_eq!(
         expand("%(foo)s", &n, "program:x.command").unwrap_err(),
         "Format string '%(foo)s' for 'program:x.command' contains names ('foo') which cannot be expanded. Available names: ENV_HOME, here"

@@ -7,7 +7,7 @@
 //! nothing about what the options mean. Every option remembers the file and line that
 //! last set it, so later stages can point at it in error messages.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -40,7 +40,10 @@ impl Options {
     }
 
     fn get_mut(&mut self, key: &str) -> Option<&mut IniValue> {
-        self.entries.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries
+            .iter_mut()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 
     fn set(&mut self, key: String, value: IniValue) {
@@ -155,7 +158,11 @@ fn comment_start(line: &[char]) -> Option<usize> {
         let mut next = Vec::new();
         for &(prefix, index) in &active {
             let from = (index + 1) as usize;
-            let found = line.iter().skip(from).position(|&c| c == prefix).map(|i| i + from);
+            let found = line
+                .iter()
+                .skip(from)
+                .position(|&c| c == prefix)
+                .map(|i| i + from);
             let Some(i) = found else { continue };
             next.push((prefix, i as isize));
             if i == 0 || py_isspace(line[i - 1]) {
@@ -177,6 +184,8 @@ fn comment_start(line: &[char]) -> Option<usize> {
 pub struct Ini {
     defaults: Options,
     sections: Vec<Section>,
+    /// Section name → position in `sections`.
+    index: HashMap<String, usize>,
 }
 
 /// Which table the reader is currently filling.
@@ -249,8 +258,12 @@ impl Ini {
                         errors.push(parse_error(file, lineno, &line));
                     }
                     let key = key.to_lowercase();
-                    let span = Span { file: file.to_path_buf(), line: lineno };
-                    self.table_mut(cur).set(key.clone(), IniValue { value: val, span });
+                    let span = Span {
+                        file: file.to_path_buf(),
+                        line: lineno,
+                    };
+                    self.table_mut(cur)
+                        .set(key.clone(), IniValue { value: val, span });
                     touched.insert((section_index(cur), key.clone()));
                     optname = Some(key);
                 }
@@ -264,11 +277,15 @@ impl Ini {
                 v.value.truncate(trimmed);
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 
     fn open_section(&mut self, name: &str, file: &Path) -> Cursor {
-        if let Some(i) = self.sections.iter().position(|s| s.name == name) {
+        if let Some(&i) = self.index.get(name) {
             return Cursor::Section(i);
         }
         if name == DEFAULT_SECTION {
@@ -279,6 +296,7 @@ impl Ini {
             file: file.to_path_buf(),
             options: Options::default(),
         });
+        self.index.insert(name.to_string(), self.sections.len() - 1);
         Cursor::Section(self.sections.len() - 1)
     }
 
@@ -290,7 +308,7 @@ impl Ini {
     }
 
     fn section(&self, name: &str) -> Option<&Section> {
-        self.sections.iter().find(|s| s.name == name)
+        self.index.get(name).map(|&i| &self.sections[i])
     }
 
     /// Section names in order of first appearance (`[DEFAULT]` excluded).
@@ -315,7 +333,9 @@ impl Ini {
 
     /// Option names of a section: its own, then defaults it does not override.
     pub fn options(&self, section: &str) -> Vec<String> {
-        let Some(sect) = self.section(section) else { return Vec::new() };
+        let Some(sect) = self.section(section) else {
+            return Vec::new();
+        };
         let mut keys: Vec<String> = sect.options.keys().map(str::to_string).collect();
         for k in self.defaults.keys() {
             if !keys.iter().any(|x| x == k) {
@@ -338,16 +358,31 @@ impl Ini {
         for sect in &mut self.sections {
             let keys: Vec<String> = {
                 let mut k: Vec<String> = sect.options.keys().map(str::to_string).collect();
-                k.extend(defaults.keys().filter(|d| sect.options.get(d).is_none()).map(str::to_string));
+                k.extend(
+                    defaults
+                        .keys()
+                        .filter(|d| sect.options.get(d).is_none())
+                        .map(str::to_string),
+                );
                 k
             };
             for key in keys {
-                let current = sect.options.get(&key).or_else(|| defaults.get(&key)).cloned();
+                let current = sect
+                    .options
+                    .get(&key)
+                    .or_else(|| defaults.get(&key))
+                    .cloned();
                 if let Some(v) = current
                     && v.value.contains(HERE)
                 {
                     let value = v.value.replace(HERE, here);
-                    sect.options.set(key, IniValue { value, span: v.span });
+                    sect.options.set(
+                        key,
+                        IniValue {
+                            value,
+                            span: v.span,
+                        },
+                    );
                 }
             }
         }
@@ -362,7 +397,12 @@ fn section_index(cur: Cursor) -> Option<usize> {
 }
 
 fn parse_error(file: &Path, line: usize, text: &str) -> IniError {
-    IniError { file: file.to_path_buf(), line, text: text.to_string(), kind: IniErrorKind::Parsing }
+    IniError {
+        file: file.to_path_buf(),
+        line,
+        text: text.to_string(),
+        kind: IniErrorKind::Parsing,
+    }
 }
 
 /// `\[(?P<header>.+)\]` matched at the start of the (stripped) line.
