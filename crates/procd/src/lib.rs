@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod daemon;
+pub mod events;
 pub mod http;
 pub mod logger;
 pub mod logs;

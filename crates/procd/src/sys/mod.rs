@@ -10,6 +10,7 @@
 #![allow(unsafe_code)]
 
 pub mod daemon;
+pub mod fcgi;
 pub mod reaper;
 pub mod rlimits;
 pub mod signals;
