@@ -26,15 +26,19 @@ use tokio::sync::{mpsc, oneshot};
 use crate::logger::Logger;
 use crate::sys;
 
-pub use deferred::Reply;
 use deferred::Pending;
+pub use deferred::Reply;
 use procs::{Group, Proc, ProcId};
 
 /// A request to the actor.
 #[derive(Debug)]
 enum Request {
     /// A `supervisor.*` method call, already checked for parameter count and types.
-    Call { method: String, params: Vec<Value>, reply: oneshot::Sender<Result<Value, Fault>> },
+    Call {
+        method: String,
+        params: Vec<Value>,
+        reply: oneshot::Sender<Result<Value, Fault>>,
+    },
 }
 
 /// Cloneable access to the actor, used by the HTTP/XML-RPC layer.
@@ -49,7 +53,11 @@ impl Handle {
     /// `startProcess(wait=True)` resolve when the target state is reached).
     pub async fn call(&self, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
         let (reply, rx) = oneshot::channel();
-        let req = Request::Call { method: method.to_owned(), params, reply };
+        let req = Request::Call {
+            method: method.to_owned(),
+            params,
+            reply,
+        };
         if self.tx.send(req).is_err() {
             return Err(shutting_down());
         }
@@ -58,7 +66,10 @@ impl Handle {
 
     /// The log file of `namespec`'s `channel`, if it has one (for `/logtail`; no round trip to the actor).
     pub fn log_path(&self, namespec: &str, stderr: bool) -> Option<PathBuf> {
-        let index = self.logs.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let index = self
+            .logs
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let [out, err] = index.get(namespec)?;
         if stderr { err.clone() } else { out.clone() }
     }
@@ -134,7 +145,10 @@ impl Supervisor {
     }
 
     pub fn handle(&self) -> Handle {
-        Handle { tx: self.tx.clone(), logs: Arc::clone(&self.logs) }
+        Handle {
+            tx: self.tx.clone(),
+            logs: Arc::clone(&self.logs),
+        }
     }
 
     /// Replaces the configuration after a reload (SIGHUP / `restart`), keeping the same actor and handles.
@@ -153,10 +167,16 @@ impl Supervisor {
 
     /// Publishes the current log paths for `/logtail`.
     fn refresh_log_index(&self) {
-        let mut index = self.logs.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut index = self
+            .logs
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         index.clear();
         for proc in self.procs.values() {
-            index.insert(proc.namespec(), [proc.stdout_path.clone(), proc.stderr_path.clone()]);
+            index.insert(
+                proc.namespec(),
+                [proc.stdout_path.clone(), proc.stderr_path.clone()],
+            );
         }
     }
 
@@ -193,17 +213,28 @@ impl Supervisor {
         for group in &configs {
             self.add_group(group);
         }
-        self.log(Level::Info, format!("supervisord started with pid {}", std::process::id()));
+        self.log(
+            Level::Info,
+            format!("supervisord started with pid {}", std::process::id()),
+        );
         // Children may have exited before the SIGCHLD stream existed (on reload).
         self.reap();
 
         loop {
             self.drive();
-            if self.mood != SupervisorState::Running && self.stop_groups.as_ref().is_some_and(Vec::is_empty) {
+            if self.mood != SupervisorState::Running
+                && self.stop_groups.as_ref().is_some_and(Vec::is_empty)
+            {
                 self.fail_pending();
-                return Ok(if self.mood == SupervisorState::Restarting { Exit::Restart } else { Exit::Shutdown });
+                return Ok(if self.mood == SupervisorState::Restarting {
+                    Exit::Restart
+                } else {
+                    Exit::Shutdown
+                });
             }
-            let deadline = self.next_deadline().map(|d| tokio::time::Instant::from_std(self.epoch + d));
+            let deadline = self
+                .next_deadline()
+                .map(|d| tokio::time::Instant::from_std(self.epoch + d));
             tokio::select! {
                 Some(req) = self.rx.recv() => self.on_request(req),
                 _ = sigchld.recv() => {
@@ -222,7 +253,11 @@ impl Supervisor {
 
     fn on_request(&mut self, req: Request) {
         match req {
-            Request::Call { method, params, reply } => match self.dispatch(&method, &params) {
+            Request::Call {
+                method,
+                params,
+                reply,
+            } => match self.dispatch(&method, &params) {
                 Reply::Now(result) => {
                     let _ = reply.send(result);
                 }
@@ -234,19 +269,28 @@ impl Supervisor {
     fn on_signal(&mut self, sig: Signal) {
         match sig {
             Signal::TERM | Signal::INT | Signal::QUIT => {
-                self.log(Level::Warn, format!("received {} indicating exit request", sig.name()));
+                self.log(
+                    Level::Warn,
+                    format!("received {} indicating exit request", sig.name()),
+                );
                 self.request_mood(SupervisorState::Shutdown);
             }
             Signal::HUP => {
                 if self.mood == SupervisorState::Shutdown {
-                    self.log(Level::Warn, "ignored SIGHUP indicating restart request (shutdown in progress)");
+                    self.log(
+                        Level::Warn,
+                        "ignored SIGHUP indicating restart request (shutdown in progress)",
+                    );
                 } else {
                     self.log(Level::Warn, "received SIGHUP indicating restart request");
                     self.request_mood(SupervisorState::Restarting);
                 }
             }
             Signal::USR2 => {
-                self.log(Level::Info, "received SIGUSR2 indicating log reopen request");
+                self.log(
+                    Level::Info,
+                    "received SIGUSR2 indicating log reopen request",
+                );
                 self.logger.reopen();
                 for proc in self.procs.values() {
                     proc.reopen_logs(&self.logger);
@@ -268,7 +312,12 @@ impl Supervisor {
         // Groups in ascending priority (stable, insertion order for ties); popped from the end.
         let mut order: Vec<usize> = (0..self.groups.len()).collect();
         order.sort_by_key(|&i| self.groups[i].priority);
-        self.stop_groups = Some(order.into_iter().map(|i| self.groups[i].name.clone()).collect());
+        self.stop_groups = Some(
+            order
+                .into_iter()
+                .map(|i| self.groups[i].name.clone())
+                .collect(),
+        );
     }
 
     /// Reaps every exited child and feeds the exits to their state machines.
@@ -276,9 +325,13 @@ impl Supervisor {
         for (pid, status) in sys::reap_all() {
             let status = match status {
                 sys::WaitStatus::Exited(code) => procd_core::WaitStatus::Exited(code),
-                sys::WaitStatus::Signaled { signal, core_dumped } => {
-                    procd_core::WaitStatus::Signaled { signal, core_dumped }
-                }
+                sys::WaitStatus::Signaled {
+                    signal,
+                    core_dumped,
+                } => procd_core::WaitStatus::Signaled {
+                    signal,
+                    core_dumped,
+                },
             };
             match self.pids.remove(&pid) {
                 Some(id) => {
@@ -301,7 +354,12 @@ impl Supervisor {
                 .groups
                 .iter()
                 .flat_map(|g| g.ids.iter().copied())
-                .filter(|id| self.procs[id].sm.next_deadline(self.mood).is_some_and(|d| d <= now.mono))
+                .filter(|id| {
+                    self.procs[id]
+                        .sm
+                        .next_deadline(self.mood)
+                        .is_some_and(|d| d <= now.mono)
+                })
                 .collect();
             let stopping = self.mood != SupervisorState::Running && self.shutdown_step();
             if due.is_empty() && !stopping {
@@ -316,7 +374,10 @@ impl Supervisor {
 
     /// The earliest moment the loop must wake up without outside input (monotonic, since `epoch`).
     fn next_deadline(&self) -> Option<Duration> {
-        let procs = self.procs.values().filter_map(|p| p.sm.next_deadline(self.mood));
+        let procs = self
+            .procs
+            .values()
+            .filter_map(|p| p.sm.next_deadline(self.mood));
         let reports = self.pending.iter().filter_map(Pending::next_report);
         let dying = (self.mood != SupervisorState::Running)
             .then(|| self.epoch.elapsed() + Duration::from_secs(3));
@@ -331,7 +392,9 @@ impl Supervisor {
         while let Some(input) = queue.pop_front() {
             let now = self.now();
             let mood = self.mood;
-            let Some(proc) = self.procs.get_mut(&id) else { break };
+            let Some(proc) = self.procs.get_mut(&id) else {
+                break;
+            };
             let effects = proc.sm.handle(input, now, mood);
             for effect in effects {
                 match effect {
@@ -341,9 +404,16 @@ impl Supervisor {
                         Ok(pid) => Input::Spawned { pid },
                         Err(message) => Input::SpawnFailed { message },
                     }),
-                    Effect::Kill { pid, signal, to_group } => {
-                        let res =
-                            if to_group { sys::kill_group(pid, signal) } else { sys::kill(pid, signal) };
+                    Effect::Kill {
+                        pid,
+                        signal,
+                        to_group,
+                    } => {
+                        let res = if to_group {
+                            sys::kill_group(pid, signal)
+                        } else {
+                            sys::kill(pid, signal)
+                        };
                         if let Err(e) = res {
                             queue.push_back(Input::KillFailed(signal_error(&e)));
                         }
@@ -361,10 +431,10 @@ impl Supervisor {
     }
 
     fn on_state_change(&mut self, id: ProcId, change: procd_core::Change) {
-        if change.to.is_stopped() || change.to == ProcessState::Backoff {
-            if let Some(proc) = self.procs.get_mut(&id) {
-                proc.child_gone();
-            }
+        if (change.to.is_stopped() || change.to == ProcessState::Backoff)
+            && let Some(proc) = self.procs.get_mut(&id)
+        {
+            proc.child_gone();
         }
     }
 
@@ -374,8 +444,15 @@ impl Supervisor {
         let Some(name) = self.stop_groups.as_ref().and_then(|g| g.last().cloned()) else {
             return false;
         };
+        // supervisord sorts the group's processes by priority (stable, so ties keep config order) and
+        // stops them in the reverse of that order.
         let ids: Vec<ProcId> = match self.groups.iter().find(|g| g.name == name) {
-            Some(g) => g.ids.iter().rev().copied().collect(),
+            Some(g) => {
+                let mut ids = g.ids.clone();
+                ids.sort_by_key(|id| self.procs[id].config.priority);
+                ids.reverse();
+                ids
+            }
             None => Vec::new(),
         };
         for &id in &ids {
@@ -404,9 +481,15 @@ impl Supervisor {
             .filter(|p| !p.sm.state().is_stopped())
             .collect();
         let now = Instant::now();
-        if self.last_die_report.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(3)) {
+        if self
+            .last_die_report
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(3))
+        {
             let names: Vec<&str> = unstopped.iter().map(|p| p.config.name.as_str()).collect();
-            self.log(Level::Info, format!("waiting for {} to die", names.join(", ")));
+            self.log(
+                Level::Info,
+                format!("waiting for {} to die", names.join(", ")),
+            );
             self.last_die_report = Some(now);
         }
         false
