@@ -5,7 +5,12 @@ use std::path::PathBuf;
 
 /// procd: a process supervisor that reads supervisord.conf files and speaks supervisord's XML-RPC API.
 #[derive(Debug, Parser)]
-#[command(name = "procd", version, disable_version_flag = true, disable_help_flag = true)]
+#[command(
+    name = "procd",
+    version,
+    disable_version_flag = true,
+    disable_help_flag = true
+)]
 pub struct Cli {
     /// Configuration file path (searched for in supervisord's locations if not given).
     #[arg(short = 'c', long = "configuration", value_name = "FILE")]

@@ -23,7 +23,9 @@ const EXIT_USAGE: i32 = 2;
 
 /// Runs procd with parsed flags; returns the process exit status.
 pub fn run(cli: Cli) -> i32 {
-    let argv0 = std::env::args_os().next().unwrap_or_else(|| OsString::from("procd"));
+    let argv0 = std::env::args_os()
+        .next()
+        .unwrap_or_else(|| OsString::from("procd"));
     let argv0 = PathBuf::from(argv0);
     if cli.sample_config {
         print!("{}", procd_config::SAMPLE_CONFIG);
@@ -31,7 +33,13 @@ pub fn run(cli: Cli) -> i32 {
     }
     if !cli.positional.is_empty() {
         let list: Vec<String> = cli.positional.iter().map(|a| format!("'{a}'")).collect();
-        return usage(&argv0, &format!("positional arguments are not supported: [{}]", list.join(", ")));
+        return usage(
+            &argv0,
+            &format!(
+                "positional arguments are not supported: [{}]",
+                list.join(", ")
+            ),
+        );
     }
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let path = match &cli.configuration {
@@ -130,7 +138,11 @@ pub(crate) fn level(l: LogLevel) -> Level {
 }
 
 /// Everything after a valid configuration: privileges, limits, logging, servers, daemonizing, the loop.
-fn start(config: Config, messages: Vec<procd_config::Message>, loader: Arc<ConfigLoader>) -> Result<i32, String> {
+fn start(
+    config: Config,
+    messages: Vec<procd_config::Message>,
+    loader: Arc<ConfigLoader>,
+) -> Result<i32, String> {
     let opts = &config.supervisord;
     // Dropping privileges first, as supervisord does, so log files and sockets belong to the user.
     let uid_note = sys::daemon::setuid_daemon(opts.user.as_ref().map(|u| u.uid))?;
@@ -142,7 +154,9 @@ fn start(config: Config, messages: Vec<procd_config::Message>, loader: Arc<Confi
             maxbytes: opts.logfile_maxbytes,
             backups: opts.logfile_backups,
         }),
-        LogTarget::Syslog => Some(MainTarget::Syslog(Box::new(sys::syslog::Syslog::open(&opts.identifier)))),
+        LogTarget::Syslog => Some(MainTarget::Syslog(Box::new(sys::syslog::Syslog::open(
+            &opts.identifier,
+        )))),
         LogTarget::None | LogTarget::Auto => None,
     };
     let mirror = opts.nodaemon && !opts.silent;
@@ -203,14 +217,19 @@ fn log_messages(logger: &Logger, messages: &[procd_config::Message]) {
 
 /// Removes AUTO child logs of an earlier run (`<name>-<channel>---<identifier>-*.log[.N]`).
 fn clear_auto_child_logs(dir: &Path, identifier: &str) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let marker = format!("---{identifier}-");
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
         let is_auto = name.contains(&marker)
             && (name.contains("-stdout---") || name.contains("-stderr---"))
-            && (name.ends_with(".log") || name.rsplit_once(".log.").is_some_and(|(_, n)| n.parse::<u32>().is_ok()));
+            && (name.ends_with(".log")
+                || name
+                    .rsplit_once(".log.")
+                    .is_some_and(|(_, n)| n.parse::<u32>().is_ok()));
         if is_auto {
             let _ = std::fs::remove_file(entry.path());
         }
@@ -219,7 +238,10 @@ fn clear_auto_child_logs(dir: &Path, identifier: &str) {
 
 fn credentials(username: &Option<String>, password: &Option<String>) -> Option<Credentials> {
     match (username, password) {
-        (Some(u), Some(p)) => Some(Credentials { username: u.clone(), password: p.clone() }),
+        (Some(u), Some(p)) => Some(Credentials {
+            username: u.clone(),
+            password: p.clone(),
+        }),
         _ => None,
     }
 }
@@ -229,14 +251,21 @@ fn bind_servers(config: &Config, logger: &Logger) -> Result<Vec<BoundServer>, St
     let mut wanted = Vec::new();
     for s in &config.unix_servers {
         wanted.push(ServerConfig {
-            kind: ListenerKind::Unix { path: s.file.clone(), chmod: s.chmod, chown: s.chown },
+            kind: ListenerKind::Unix {
+                path: s.file.clone(),
+                chmod: s.chmod,
+                chown: s.chown,
+            },
             name: s.section.clone(),
             auth: credentials(&s.username, &s.password),
         });
     }
     for s in &config.inet_servers {
         wanted.push(ServerConfig {
-            kind: ListenerKind::Tcp { host: s.host.clone(), port: s.port },
+            kind: ListenerKind::Tcp {
+                host: s.host.clone(),
+                port: s.port,
+            },
             name: s.section.clone(),
             auth: credentials(&s.username, &s.password),
         });
@@ -251,7 +280,10 @@ fn bind_servers(config: &Config, logger: &Logger) -> Result<Vec<BoundServer>, St
             logger.log(Level::Info, "RPC interface 'supervisor' initialized");
         }
         if open {
-            logger.log(Level::Critical, &format!("Server '{name}' running without any HTTP authentication checking"));
+            logger.log(
+                Level::Critical,
+                &format!("Server '{name}' running without any HTTP authentication checking"),
+            );
         }
     }
     Ok(bound)
@@ -265,7 +297,8 @@ async fn serve_and_supervise(
 ) -> i32 {
     let has_main_ns = config.rpcinterfaces.iter().any(|r| r.name == "supervisor");
     let reread = Arc::clone(&loader);
-    let loader_fn: Loader = Arc::new(move || reread.load().map(|(c, _)| c).map_err(|e| e.join("\n")));
+    let loader_fn: Loader =
+        Arc::new(move || reread.load().map(|(c, _)| c).map_err(|e| e.join("\n")));
     let mut sup = Supervisor::new(Arc::new(config), logger.clone(), loader_fn);
     let backend = RpcBackend::new(sup.handle(), logger.clone(), has_main_ns);
     let server = match http::serve(servers, Arc::new(backend), Limits::default()) {
@@ -285,7 +318,10 @@ async fn serve_and_supervise(
                 }
                 Err(errors) => {
                     for e in errors {
-                        logger.log(Level::Critical, &format!("could not reload the configuration: {e}"));
+                        logger.log(
+                            Level::Critical,
+                            &format!("could not reload the configuration: {e}"),
+                        );
                     }
                     break;
                 }

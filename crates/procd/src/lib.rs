@@ -16,5 +16,6 @@ pub mod logs;
 pub mod rpc;
 pub mod supervisor;
 pub mod sys;
+pub mod web;
 
 pub use daemon::run;

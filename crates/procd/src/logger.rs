@@ -15,12 +15,16 @@ pub struct Logger {
 
 impl Logger {
     pub fn new(log: MainLog) -> Self {
-        Logger { inner: Arc::new(Mutex::new(log)) }
+        Logger {
+            inner: Arc::new(Mutex::new(log)),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, MainLog> {
         // A panic while holding the lock cannot leave the log in a state worse than a lost line.
-        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn log(&self, level: Level, message: &str) {

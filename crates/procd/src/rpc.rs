@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use bytes::Bytes;
 use procd_core::Level;
 use procd_protocol::api::{METHODS, check_call, find_method};
-use procd_protocol::{Fault, FaultCode, MethodCall, Value, decode_call, encode_fault, encode_response};
+use procd_protocol::{
+    Fault, FaultCode, MethodCall, Value, decode_call, encode_fault, encode_response,
+};
 
 use crate::http::{Backend, BoxFuture, LogChannel, LogLevel, RpcFailure};
 use crate::logger::Logger;
@@ -24,7 +26,11 @@ pub struct RpcBackend {
 
 impl RpcBackend {
     pub fn new(handle: Handle, logger: Logger, supervisor_ns: bool) -> Self {
-        RpcBackend { handle, logger, supervisor_ns }
+        RpcBackend {
+            handle,
+            logger,
+            supervisor_ns,
+        }
     }
 }
 
@@ -34,7 +40,10 @@ impl Backend for RpcBackend {
             Ok(call) => call,
             Err(e) => {
                 let shown = String::from_utf8_lossy(&body[..body.len().min(512)]).into_owned();
-                self.logger.log(Level::Error, &format!("XML-RPC request data {shown:?} is invalid: {e}"));
+                self.logger.log(
+                    Level::Error,
+                    &format!("XML-RPC request data {shown:?} is invalid: {e}"),
+                );
                 return Box::pin(async { Err(RpcFailure::BadRequest) });
             }
         };
@@ -55,7 +64,8 @@ impl Backend for RpcBackend {
     }
 
     fn logtail_path(&self, namespec: &str, channel: LogChannel) -> Option<PathBuf> {
-        self.handle.log_path(namespec, channel == LogChannel::Stderr)
+        self.handle
+            .log_path(namespec, channel == LogChannel::Stderr)
     }
 
     fn mainlog_path(&self) -> Option<PathBuf> {
@@ -77,11 +87,16 @@ impl Backend for RpcBackend {
 
 /// Runs one call: parameter check, then `system.*` here or `supervisor.*` in the actor.
 async fn call_method(handle: &Handle, call: MethodCall) -> Result<Value, Fault> {
+    if let Some(fault) = stdin_type_fault(&call) {
+        return Err(fault);
+    }
     let (spec, params) = check_call(&call)?;
     let params = params.into_values();
     match spec.canonical() {
         "system.multicall" => multicall(handle, params).await,
-        "system.listMethods" => Ok(Value::Array(METHODS.iter().map(|m| Value::from(m.name)).collect())),
+        "system.listMethods" => Ok(Value::Array(
+            METHODS.iter().map(|m| Value::from(m.name)).collect(),
+        )),
         "system.methodHelp" => {
             let name = params.first().and_then(Value::as_str).unwrap_or_default();
             find_method(name)
@@ -98,6 +113,22 @@ async fn call_method(handle: &Handle, call: MethodCall) -> Result<Value, Fault> 
     }
 }
 
+/// `sendProcessStdin` with non-text `chars`: supervisord names the offending value in the fault
+/// (`INCORRECT_PARAMETERS: 5`), where the generic type check would give the bare fault.
+fn stdin_type_fault(call: &MethodCall) -> Option<Fault> {
+    if call.method != "supervisor.sendProcessStdin" || call.params.len() != 2 {
+        return None;
+    }
+    let shown = match &call.params[1] {
+        Value::String(_) | Value::Base64(_) => return None,
+        Value::Int(n) => n.to_string(),
+        Value::Bool(b) => if *b { "True" } else { "False" }.to_owned(),
+        Value::Double(d) => format!("{d:?}"),
+        other => other.type_name().to_owned(),
+    };
+    Some(Fault::new(FaultCode::IncorrectParameters, Some(&shown)))
+}
+
 /// `system.multicall`: calls run one after another (a deferred call holds up the next, so
 /// `[stopProcess x, startProcess x]` restarts x); each result is the raw value or a fault struct.
 async fn multicall(handle: &Handle, params: Vec<Value>) -> Result<Value, Fault> {
@@ -108,7 +139,10 @@ async fn multicall(handle: &Handle, params: Vec<Value>) -> Result<Value, Fault> 
     let mut results = Vec::with_capacity(calls.len());
     for call in calls {
         let outcome = match call.get("methodName").and_then(Value::as_str) {
-            None => Err(Fault::new(FaultCode::IncorrectParameters, Some("No methodName"))),
+            None => Err(Fault::new(
+                FaultCode::IncorrectParameters,
+                Some("No methodName"),
+            )),
             Some("system.multicall") => Err(Fault::new(
                 FaultCode::IncorrectParameters,
                 Some("Recursive system.multicall forbidden"),
@@ -122,7 +156,14 @@ async fn multicall(handle: &Handle, params: Vec<Value>) -> Result<Value, Fault> 
                         continue;
                     }
                 };
-                Box::pin(call_method(handle, MethodCall { method: name.to_owned(), params })).await
+                Box::pin(call_method(
+                    handle,
+                    MethodCall {
+                        method: name.to_owned(),
+                        params,
+                    },
+                ))
+                .await
             }
         };
         results.push(match outcome {

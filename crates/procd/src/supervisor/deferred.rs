@@ -29,7 +29,10 @@ pub struct Deferred {
 
 impl Deferred {
     pub fn new(poll: Poll) -> Self {
-        Deferred { poll, wake_every: None }
+        Deferred {
+            poll,
+            wake_every: None,
+        }
     }
 }
 
@@ -48,7 +51,11 @@ pub struct Pending {
 
 impl Pending {
     pub fn new(deferred: Deferred, reply: oneshot::Sender<Result<Value, Fault>>) -> Self {
-        Pending { deferred, reply: Some(reply), last_polled: None }
+        Pending {
+            deferred,
+            reply: Some(reply),
+            last_polled: None,
+        }
     }
 
     /// Polls once; returns true when the reply has been sent (or the client has gone away).

@@ -7,13 +7,14 @@ use chrono::{Datelike, Local, TimeZone, Timelike};
 use procd_config::{GroupConfig, LogTarget};
 use procd_core::{Input, Refusal};
 use procd_protocol::api::{
-    API_VERSION, ConfigInfo, ProcessInfo, ResultStruct, SUPERVISOR_VERSION, StreamConfigInfo, split_namespec,
+    API_VERSION, ConfigInfo, ProcessInfo, ResultStruct, SUPERVISOR_VERSION, StreamConfigInfo,
+    split_namespec,
 };
 use procd_protocol::{Fault, FaultCode, ProcessState, Signal, SupervisorState, Value};
 
+use super::Supervisor;
 use super::deferred::{Deferred, Poll, Reply};
 use super::procs::ProcId;
-use super::Supervisor;
 use crate::logs::read::{ReadError, read_file, tail_file};
 
 type R = Result<Value, Fault>;
@@ -41,7 +42,10 @@ struct P<'a>(&'a [Value]);
 
 impl P<'_> {
     fn str(&self, i: usize) -> Result<&str, Fault> {
-        self.0.get(i).and_then(Value::as_str).ok_or_else(|| bare(FaultCode::IncorrectParameters))
+        self.0
+            .get(i)
+            .and_then(Value::as_str)
+            .ok_or_else(|| bare(FaultCode::IncorrectParameters))
     }
     fn int(&self, i: usize) -> Result<i64, Fault> {
         match self.0.get(i) {
@@ -68,7 +72,10 @@ struct AllOp {
 
 impl AllOp {
     fn into_reply(self) -> Reply {
-        let AllOp { mut results, mut waiting } = self;
+        let AllOp {
+            mut results,
+            mut waiting,
+        } = self;
         if waiting.is_empty() {
             return Reply::Now(Ok(results_value(&results)));
         }
@@ -110,7 +117,9 @@ impl Supervisor {
                 ("statecode", Value::Int(self.mood.code())),
                 ("statename", Value::from(self.mood.name())),
             ])),
-            "getPID" => Ok(Value::Int(i32::try_from(std::process::id()).unwrap_or(i32::MAX))),
+            "getPID" => Ok(Value::Int(
+                i32::try_from(std::process::id()).unwrap_or(i32::MAX),
+            )),
             "readLog" | "readMainLog" => self.read_main_log(&p),
             "clearLog" => self.clear_main_log(),
             "shutdown" => {
@@ -124,9 +133,15 @@ impl Supervisor {
             "reloadConfig" => self.reload_config(),
             "addProcessGroup" => self.add_process_group(&p),
             "removeProcessGroup" => self.remove_process_group(&p),
-            "getProcessInfo" => p.str(0).and_then(|n| self.process_info_by_name(n)).map(|i| i.to_value()),
+            "getProcessInfo" => p
+                .str(0)
+                .and_then(|n| self.process_info_by_name(n))
+                .map(|i| i.to_value()),
             "getAllProcessInfo" => Ok(Value::Array(
-                self.lexical().into_iter().map(|id| self.process_info(id).to_value()).collect(),
+                self.lexical()
+                    .into_iter()
+                    .map(|id| self.process_info(id).to_value())
+                    .collect(),
             )),
             "getAllConfigInfo" => Ok(self.all_config_info()),
             "startProcess" => return self.start_process(&p),
@@ -143,18 +158,19 @@ impl Supervisor {
             }
             "signalProcess" => self.signal_process(&p),
             "signalProcessGroup" => self.signal_group(&p),
-            "signalAllProcesses" => {
-                p.str(0).map(|sig| results_value(&self.signal_many(self.ascending(), sig)))
-            }
+            "signalAllProcesses" => p
+                .str(0)
+                .map(|sig| results_value(&self.signal_many(self.ascending(), sig))),
             "sendProcessStdin" => self.send_stdin(&p),
             "sendRemoteCommEvent" => p.str(0).and(p.str(1)).map(|_| Value::Bool(true)),
             "readProcessStdoutLog" | "readProcessLog" => self.read_process_log(&p, "stdout"),
             "readProcessStderrLog" => self.read_process_log(&p, "stderr"),
             "tailProcessStdoutLog" | "tailProcessLog" => self.tail_process_log(&p, "stdout"),
             "tailProcessStderrLog" => self.tail_process_log(&p, "stderr"),
-            "clearProcessLogs" | "clearProcessLog" => {
-                p.str(0).and_then(|n| self.clear_process_logs(n)).map(|()| Value::Bool(true))
-            }
+            "clearProcessLogs" | "clearProcessLog" => p
+                .str(0)
+                .and_then(|n| self.clear_process_logs(n))
+                .map(|()| Value::Bool(true)),
             "clearAllProcessLogs" => Ok(self.clear_all_process_logs()),
             _ => Err(bare(FaultCode::UnknownMethod)),
         };
@@ -182,7 +198,10 @@ impl Supervisor {
     pub(super) fn ascending(&self) -> Vec<ProcId> {
         let mut groups: Vec<usize> = (0..self.groups.len()).collect();
         groups.sort_by_key(|&i| self.groups[i].priority);
-        groups.into_iter().flat_map(|gi| self.group_ascending(gi)).collect()
+        groups
+            .into_iter()
+            .flat_map(|gi| self.group_ascending(gi))
+            .collect()
     }
 
     fn group_ascending(&self, gi: usize) -> Vec<ProcId> {
@@ -206,7 +225,10 @@ impl Supervisor {
     }
 
     fn group_index(&self, name: &str) -> Result<usize, Fault> {
-        self.groups.iter().position(|g| g.name == name).ok_or_else(|| fault(FaultCode::BadName, name))
+        self.groups
+            .iter()
+            .position(|g| g.name == name)
+            .ok_or_else(|| fault(FaultCode::BadName, name))
     }
 
     // ----- process info ---------------------------------------------------------------------------
@@ -223,7 +245,9 @@ impl Supervisor {
         let sm = &proc.sm;
         let now = self.now().wall;
         let path_str = |p: &Option<std::path::PathBuf>| {
-            p.as_ref().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default()
+            p.as_ref()
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default()
         };
         let view = procd_core::InfoView {
             name: &proc.config.name,
@@ -252,12 +276,30 @@ impl Supervisor {
     }
 
     fn all_config_info(&self) -> Value {
+        // The loader fills every program's `serverurl` with the daemon's own URL when the option is
+        // absent; supervisord reports the option itself, which is then unset ('none').
+        let default_url = self.last_read.unix_servers.first().map_or_else(
+            || {
+                self.last_read.inet_servers.first().map(|i| {
+                    let host = if i.host.is_empty() {
+                        "localhost"
+                    } else {
+                        i.host.as_str()
+                    };
+                    format!("http://{host}:{}", i.port)
+                })
+            },
+            |u| Some(format!("unix://{}", u.file.display())),
+        );
         let mut infos: Vec<ConfigInfo> = Vec::new();
         for g in &self.last_read.groups {
             let active = self.groups.iter().find(|a| a.name == g.name);
             for p in &g.processes {
-                let live = active.and_then(|_| self.find(&g.name, &p.name)).map(|id| &self.procs[&id]);
-                let stream = |log: &procd_config::LogConfig, live_path: Option<&std::path::PathBuf>| {
+                let live = active
+                    .and_then(|_| self.find(&g.name, &p.name))
+                    .map(|id| &self.procs[&id]);
+                let stream = |log: &procd_config::LogConfig,
+                              live_path: Option<&std::path::PathBuf>| {
                     let logfile = match (&log.file, live_path) {
                         (LogTarget::Auto, Some(path)) => path.to_string_lossy().into_owned(),
                         (LogTarget::Auto, None) => "auto".to_owned(),
@@ -274,13 +316,19 @@ impl Supervisor {
                     }
                 };
                 let stderr = if p.redirect_stderr {
-                    procd_config::LogConfig { file: LogTarget::None, ..p.stderr.clone() }
+                    procd_config::LogConfig {
+                        file: LogTarget::None,
+                        ..p.stderr.clone()
+                    }
                 } else {
                     p.stderr.clone()
                 };
                 infos.push(ConfigInfo {
                     autostart: p.autostart,
-                    directory: p.directory.as_ref().map(|d| d.to_string_lossy().into_owned()),
+                    directory: p
+                        .directory
+                        .as_ref()
+                        .map(|d| d.to_string_lossy().into_owned()),
                     uid: p.user.as_ref().map(|u| u.uid),
                     command: p.command.clone(),
                     exitcodes: p.exitcodes.clone(),
@@ -297,7 +345,10 @@ impl Supervisor {
                     stopsignal: p.stopsignal,
                     stopwaitsecs: i32::try_from(p.stopwaitsecs).unwrap_or(i32::MAX),
                     stderr: stream(&stderr, live.and_then(|l| l.stderr_path.as_ref())),
-                    serverurl: p.serverurl.clone(),
+                    serverurl: p
+                        .serverurl
+                        .clone()
+                        .filter(|u| Some(u) != default_url.as_ref()),
                 });
             }
         }
@@ -332,7 +383,9 @@ impl Supervisor {
             Err(f) => return Reply::Now(Err(f)),
         };
         match self.group_index(&name) {
-            Ok(gi) => self.start_many(self.group_ascending(gi), p.wait(1)).into_reply(),
+            Ok(gi) => self
+                .start_many(self.group_ascending(gi), p.wait(1))
+                .into_reply(),
             Err(f) => Reply::Now(Err(f)),
         }
     }
@@ -374,7 +427,11 @@ impl Supervisor {
         let Some(argv0) = cfg.argv.first() else {
             return Err(fault(FaultCode::NotExecutable, "command is empty"));
         };
-        let program_path = cfg.environment.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.as_str());
+        let program_path = cfg
+            .environment
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_str());
         let daemon_path = std::env::var("PATH").ok();
         match crate::sys::resolve_command(argv0, program_path, daemon_path.as_deref()) {
             Ok(_) => Ok(()),
@@ -384,13 +441,22 @@ impl Supervisor {
     }
 
     fn start_many(&mut self, ids: Vec<ProcId>, wait: bool) -> AllOp {
-        let mut op = AllOp { results: Vec::new(), waiting: Vec::new() };
+        let mut op = AllOp {
+            results: Vec::new(),
+            waiting: Vec::new(),
+        };
         for id in ids {
-            let Some(proc) = self.procs.get(&id) else { continue };
+            let Some(proc) = self.procs.get(&id) else {
+                continue;
+            };
             if proc.sm.state().is_running() {
                 continue;
             }
-            let (name, group, spec) = (proc.config.name.clone(), proc.config.group.clone(), proc.namespec());
+            let (name, group, spec) = (
+                proc.config.name.clone(),
+                proc.config.group.clone(),
+                proc.namespec(),
+            );
             match self.start_one(id, &spec, wait) {
                 Ok(None) => op.results.push(ResultStruct::success(name, group)),
                 Ok(Some(poll)) => op.waiting.push((name, group, poll)),
@@ -414,9 +480,10 @@ impl Supervisor {
                 Err(f) => Reply::Now(Err(f)),
             },
             Ok((_, Some(id))) => match self.stop_one(id, &name, wait) {
-                Ok(Some(poll)) => {
-                    Reply::Later(Deferred { poll, wake_every: Some(Duration::from_secs(2)) })
-                }
+                Ok(Some(poll)) => Reply::Later(Deferred {
+                    poll,
+                    wake_every: Some(Duration::from_secs(2)),
+                }),
                 Ok(None) => Reply::Now(Ok(Value::Bool(true))),
                 Err(f) => Reply::Now(Err(f)),
             },
@@ -429,7 +496,9 @@ impl Supervisor {
             Err(f) => return Reply::Now(Err(f)),
         };
         match self.group_index(&name) {
-            Ok(gi) => self.stop_many(self.group_ascending(gi), p.wait(1)).into_reply(),
+            Ok(gi) => self
+                .stop_many(self.group_ascending(gi), p.wait(1))
+                .into_reply(),
             Err(f) => Reply::Now(Err(f)),
         }
     }
@@ -447,18 +516,31 @@ impl Supervisor {
         Ok(Some(Box::new(move |sup: &mut Supervisor| {
             sup.procs.get(&id)?;
             sup.input(id, Input::StopReport);
-            sup.procs[&id].sm.state().is_stopped().then_some(Ok(Value::Bool(true)))
+            sup.procs[&id]
+                .sm
+                .state()
+                .is_stopped()
+                .then_some(Ok(Value::Bool(true)))
         })))
     }
 
     fn stop_many(&mut self, ids: Vec<ProcId>, wait: bool) -> AllOp {
-        let mut op = AllOp { results: Vec::new(), waiting: Vec::new() };
+        let mut op = AllOp {
+            results: Vec::new(),
+            waiting: Vec::new(),
+        };
         for id in ids {
-            let Some(proc) = self.procs.get(&id) else { continue };
+            let Some(proc) = self.procs.get(&id) else {
+                continue;
+            };
             if !proc.sm.state().is_running() {
                 continue;
             }
-            let (name, group, spec) = (proc.config.name.clone(), proc.config.group.clone(), proc.namespec());
+            let (name, group, spec) = (
+                proc.config.name.clone(),
+                proc.config.group.clone(),
+                proc.namespec(),
+            );
             match self.stop_one(id, &spec, wait) {
                 Ok(None) => op.results.push(ResultStruct::success(name, group)),
                 Ok(Some(poll)) => op.waiting.push((name, group, poll)),
@@ -476,7 +558,9 @@ impl Supervisor {
         match self.resolve(&name)? {
             (group, None) => {
                 let gi = self.group_index(&group)?;
-                Ok(results_value(&self.signal_many(self.group_ascending(gi), &sig)))
+                Ok(results_value(
+                    &self.signal_many(self.group_ascending(gi), &sig),
+                ))
             }
             (_, Some(id)) => self.signal_one(id, &name, &sig).map(|()| Value::Bool(true)),
         }
@@ -486,7 +570,9 @@ impl Supervisor {
         let name = p.str(0)?.to_owned();
         let sig = p.str(1)?.to_owned();
         let gi = self.group_index(&name)?;
-        Ok(results_value(&self.signal_many(self.group_ascending(gi), &sig)))
+        Ok(results_value(
+            &self.signal_many(self.group_ascending(gi), &sig),
+        ))
     }
 
     fn signal_one(&mut self, id: ProcId, name: &str, sig: &str) -> Result<(), Fault> {
@@ -501,11 +587,17 @@ impl Supervisor {
     fn signal_many(&mut self, ids: Vec<ProcId>, sig: &str) -> Vec<ResultStruct> {
         let mut results = Vec::new();
         for id in ids {
-            let Some(proc) = self.procs.get(&id) else { continue };
+            let Some(proc) = self.procs.get(&id) else {
+                continue;
+            };
             if !proc.sm.state().is_signallable() {
                 continue;
             }
-            let (name, group, spec) = (proc.config.name.clone(), proc.config.group.clone(), proc.namespec());
+            let (name, group, spec) = (
+                proc.config.name.clone(),
+                proc.config.group.clone(),
+                proc.namespec(),
+            );
             match self.signal_one(id, &spec, sig) {
                 Ok(()) => results.push(ResultStruct::success(name, group)),
                 Err(f) => results.push(ResultStruct::from_fault(name, group, &f)),
@@ -551,8 +643,7 @@ impl Supervisor {
         let (offset, length) = (p.int(0)?, p.int(1)?);
         let path = self.main_log_path();
         let Some(path) = path.filter(|p| p.exists()) else {
-            let shown = self.main_log_path().map_or_else(|| "None".to_owned(), |p| p.display().to_string());
-            return Err(fault(FaultCode::NoFile, shown));
+            return Err(no_file(self.main_log_path().as_deref()));
         };
         read_result(read_file(&path, offset, length))
     }
@@ -565,13 +656,21 @@ impl Supervisor {
         Ok(Value::Bool(true))
     }
 
-    fn channel_path(&self, namespec: &str, channel: &str) -> Result<Option<std::path::PathBuf>, Fault> {
+    fn channel_path(
+        &self,
+        namespec: &str,
+        channel: &str,
+    ) -> Result<Option<std::path::PathBuf>, Fault> {
         let id = match self.resolve(namespec)? {
             (_, Some(id)) => id,
             (_, None) => return Err(fault(FaultCode::BadName, namespec)),
         };
         let proc = &self.procs[&id];
-        Ok(if channel == "stderr" { proc.stderr_path.clone() } else { proc.stdout_path.clone() })
+        Ok(if channel == "stderr" {
+            proc.stderr_path.clone()
+        } else {
+            proc.stdout_path.clone()
+        })
     }
 
     fn read_process_log(&self, p: &P<'_>, channel: &str) -> R {
@@ -579,10 +678,7 @@ impl Supervisor {
         let (offset, length) = (p.int(1)?, p.int(2)?);
         let path = self.channel_path(name, channel)?;
         let Some(path) = path.filter(|p| p.exists()) else {
-            let shown = self
-                .channel_path(name, channel)?
-                .map_or_else(|| "None".to_owned(), |p| p.display().to_string());
-            return Err(fault(FaultCode::NoFile, shown));
+            return Err(no_file(self.channel_path(name, channel)?.as_deref()));
         };
         read_result(read_file(&path, offset, length))
     }
@@ -592,7 +688,9 @@ impl Supervisor {
         let (offset, length) = (p.int(1)?, p.int(2)?);
         let path = self.channel_path(name, channel)?;
         let empty = || Value::Array(vec![Value::from(""), Value::Int(0), Value::Bool(false)]);
-        let Some(path) = path.filter(|p| p.exists()) else { return Ok(empty()) };
+        let Some(path) = path.filter(|p| p.exists()) else {
+            return Ok(empty());
+        };
         let tail = tail_file(&path, offset, length);
         Ok(Value::Array(vec![
             Value::String(String::from_utf8_lossy(&tail.data).into_owned()),
@@ -606,7 +704,9 @@ impl Supervisor {
             (_, Some(id)) => id,
             (_, None) => return Err(fault(FaultCode::BadName, namespec)),
         };
-        self.procs[&id].clear_logs().map_err(|_| fault(FaultCode::Failed, namespec))
+        self.procs[&id]
+            .clear_logs()
+            .map_err(|_| fault(FaultCode::Failed, namespec))
     }
 
     fn clear_all_process_logs(&self) -> Value {
@@ -633,14 +733,30 @@ impl Supervisor {
         let current: Vec<GroupConfig> = self.groups.iter().map(|g| g.config.clone()).collect();
         let new = &self.last_read.groups;
         let has = |list: &[GroupConfig], name: &str| list.iter().any(|g| g.name == name);
-        let names = |it: Vec<&GroupConfig>| Value::Array(it.into_iter().map(|g| Value::from(g.name.as_str())).collect());
+        let names = |it: Vec<&GroupConfig>| {
+            Value::Array(
+                it.into_iter()
+                    .map(|g| Value::from(g.name.as_str()))
+                    .collect(),
+            )
+        };
         let added: Vec<&GroupConfig> = new.iter().filter(|g| !has(&current, &g.name)).collect();
         let changed: Vec<&GroupConfig> = new
             .iter()
-            .filter(|g| current.iter().rev().find(|c| c.name == g.name).is_some_and(|c| c != *g))
+            .filter(|g| {
+                current
+                    .iter()
+                    .rev()
+                    .find(|c| c.name == g.name)
+                    .is_some_and(|c| c != *g)
+            })
             .collect();
         let removed: Vec<&GroupConfig> = current.iter().filter(|g| !has(new, &g.name)).collect();
-        Ok(Value::Array(vec![Value::Array(vec![names(added), names(changed), names(removed)])]))
+        Ok(Value::Array(vec![Value::Array(vec![
+            names(added),
+            names(changed),
+            names(removed),
+        ])]))
     }
 
     fn add_process_group(&mut self, p: &P<'_>) -> R {
@@ -667,6 +783,15 @@ impl Supervisor {
     }
 }
 
+/// NO_FILE for a log read: the path when one is configured but missing, bare when none is configured
+/// (supervisord passes `None` as the fault's extra, which leaves the bare name).
+fn no_file(path: Option<&std::path::Path>) -> Fault {
+    match path {
+        Some(p) => fault(FaultCode::NoFile, p.display().to_string()),
+        None => bare(FaultCode::NoFile),
+    }
+}
+
 fn read_result(r: Result<Vec<u8>, ReadError>) -> R {
     match r {
         Ok(bytes) => Ok(Value::String(String::from_utf8_lossy(&bytes).into_owned())),
@@ -679,7 +804,17 @@ fn read_result(r: Result<Vec<u8>, ReadError>) -> R {
 /// Breaks a Unix second down in the daemon's local timezone for ProcessInfo descriptions.
 fn local_time(secs: i64) -> procd_core::LocalTime {
     match Local.timestamp_opt(secs, 0).earliest() {
-        Some(t) => procd_core::LocalTime { month: t.month(), day: t.day(), hour: t.hour(), minute: t.minute() },
-        None => procd_core::LocalTime { month: 1, day: 1, hour: 0, minute: 0 },
+        Some(t) => procd_core::LocalTime {
+            month: t.month(),
+            day: t.day(),
+            hour: t.hour(),
+            minute: t.minute(),
+        },
+        None => procd_core::LocalTime {
+            month: 1,
+            day: 1,
+            hour: 0,
+            minute: 0,
+        },
     }
 }

@@ -56,12 +56,18 @@ impl Channel {
             channel,
             strip_ansi,
             logger,
-            state: Mutex::new(ChannelState { file, lost: 0, lost_total: 0 }),
+            state: Mutex::new(ChannelState {
+                file,
+                lost: 0,
+                lost_total: 0,
+            }),
         })
     }
 
     fn lock(&self) -> MutexGuard<'_, ChannelState> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn describe(&self) -> String {
@@ -105,7 +111,10 @@ impl Channel {
                 st.lost_total += n;
                 drop(st);
                 if first {
-                    let msg = format!("could not write to {}: {e}; output is being lost", self.describe());
+                    let msg = format!(
+                        "could not write to {}: {e}; output is being lost",
+                        self.describe()
+                    );
                     self.logger.log(Level::Error, &msg);
                     eprintln!("procd: {msg}");
                 }
@@ -161,7 +170,10 @@ pub fn pump(
         let mut pipe = match tokio::net::unix::pipe::Receiver::from_owned_fd(fd) {
             Ok(p) => p,
             Err(e) => {
-                logger.log(Level::Error, &format!("cannot read {stream} of '{name}' (pid {pid}): {e}"));
+                logger.log(
+                    Level::Error,
+                    &format!("cannot read {stream} of '{name}' (pid {pid}): {e}"),
+                );
                 return;
             }
         };

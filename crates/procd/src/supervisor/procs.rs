@@ -8,9 +8,9 @@ use std::sync::Arc;
 use procd_config::{GroupConfig, LogConfig, LogTarget, ProcessConfig};
 use procd_core::{AutoRestart, Level, Policy};
 
+use super::Supervisor;
 use super::output::{self, Channel};
 use super::stdin::StdinWriter;
-use super::Supervisor;
 use crate::logger::Logger;
 use crate::sys;
 
@@ -54,7 +54,10 @@ impl Proc {
     pub fn reopen_logs(&self, logger: &Logger) {
         for ch in [&self.stdout_log, &self.stderr_log].into_iter().flatten() {
             if let Err(e) = ch.reopen() {
-                logger.log(Level::Error, &format!("could not reopen {}: {e}", ch.describe()));
+                logger.log(
+                    Level::Error,
+                    &format!("could not reopen {}: {e}", ch.describe()),
+                );
             }
         }
     }
@@ -97,7 +100,12 @@ fn policy(cfg: &ProcessConfig) -> Policy {
 }
 
 /// Creates the AUTO log file `<name>-<channel>---<identifier>-<random>.log` in `childlogdir`.
-fn auto_log_path(dir: &Path, name: &str, channel: &str, identifier: &str) -> std::io::Result<PathBuf> {
+fn auto_log_path(
+    dir: &Path,
+    name: &str,
+    channel: &str,
+    identifier: &str,
+) -> std::io::Result<PathBuf> {
     let prefix = format!("{name}-{channel}---{identifier}-");
     let file = tempfile::Builder::new()
         .prefix(&prefix)
@@ -151,7 +159,11 @@ impl Supervisor {
         let Some(pos) = self.groups.iter().position(|g| g.name == name) else {
             return false;
         };
-        if self.groups[pos].ids.iter().any(|id| !self.procs[id].sm.state().is_stopped()) {
+        if self.groups[pos]
+            .ids
+            .iter()
+            .any(|id| !self.procs[id].sm.state().is_stopped())
+        {
             return false;
         }
         let group = self.groups.remove(pos);
@@ -162,7 +174,12 @@ impl Supervisor {
         true
     }
 
-    fn resolve_log_path(&self, pconf: &ProcessConfig, log: &LogConfig, channel: &str) -> Option<PathBuf> {
+    fn resolve_log_path(
+        &self,
+        pconf: &ProcessConfig,
+        log: &LogConfig,
+        channel: &str,
+    ) -> Option<PathBuf> {
         match &log.file {
             LogTarget::Path(p) => Some(p.clone()),
             LogTarget::None | LogTarget::Syslog => None,
@@ -189,7 +206,10 @@ impl Supervisor {
     /// Finds a process by namespec (`name`, `group:name`).
     pub(super) fn find(&self, group: &str, name: &str) -> Option<super::ProcId> {
         let g = self.groups.iter().find(|g| g.name == group)?;
-        g.ids.iter().copied().find(|id| self.procs[id].config.name == name)
+        g.ids
+            .iter()
+            .copied()
+            .find(|id| self.procs[id].config.name == name)
     }
 
     /// The child's environment, layered as supervisord does: procd's own environment, then the
@@ -230,7 +250,11 @@ impl Supervisor {
             let Some(argv0) = cfg.argv.first() else {
                 return Err("command is empty".to_owned());
             };
-            let program_path = cfg.environment.iter().find(|(k, _)| k == "PATH").map(|(_, v)| v.as_str());
+            let program_path = cfg
+                .environment
+                .iter()
+                .find(|(k, _)| k == "PATH")
+                .map(|(_, v)| v.as_str());
             let daemon_path = std::env::var("PATH").ok();
             let program = sys::resolve_command(argv0, program_path, daemon_path.as_deref())?;
             let user = cfg.user.as_ref().map(|u| sys::SpawnUser {
@@ -254,14 +278,22 @@ impl Supervisor {
         self.open_logs(id);
         let spawned = sys::spawn(spec).map_err(|e| spawn_error_text(&e, &name))?;
         self.pids.insert(spawned.pid, id);
-        self.attach(id, spawned.pid, spawned.stdin, spawned.stdout, spawned.stderr);
+        self.attach(
+            id,
+            spawned.pid,
+            spawned.stdin,
+            spawned.stdout,
+            spawned.stderr,
+        );
         Ok(spawned.pid)
     }
 
     /// Opens the process's log channels if they are not open yet (they stay open across restarts).
     fn open_logs(&mut self, id: super::ProcId) {
         let strip_ansi = self.config.supervisord.strip_ansi;
-        let Some(proc) = self.procs.get(&id) else { return };
+        let Some(proc) = self.procs.get(&id) else {
+            return;
+        };
         let mut opened = [None, None];
         for (i, (path, log, slot)) in [
             (&proc.stdout_path, &proc.config.stdout, &proc.stdout_log),
@@ -274,11 +306,21 @@ impl Supervisor {
                 continue;
             }
             let channel = if i == 0 { "stdout" } else { "stderr" };
-            match Channel::open(&proc.config.name, channel, path.as_deref(), log, strip_ansi, self.logger.clone()) {
+            match Channel::open(
+                &proc.config.name,
+                channel,
+                path.as_deref(),
+                log,
+                strip_ansi,
+                self.logger.clone(),
+            ) {
                 Ok(ch) => opened[i] = Some(Arc::new(ch)),
                 Err(e) => self.log(
                     Level::Error,
-                    format!("could not open {channel} log for '{}': {e}", proc.config.name),
+                    format!(
+                        "could not open {channel} log for '{}': {e}",
+                        proc.config.name
+                    ),
                 ),
             }
         }
@@ -294,13 +336,38 @@ impl Supervisor {
     }
 
     /// Starts the output pumps and keeps the stdin pipe of a freshly spawned child.
-    fn attach(&mut self, id: super::ProcId, pid: i32, stdin: Option<OwnedFd>, stdout: OwnedFd, stderr: Option<OwnedFd>) {
+    fn attach(
+        &mut self,
+        id: super::ProcId,
+        pid: i32,
+        stdin: Option<OwnedFd>,
+        stdout: OwnedFd,
+        stderr: Option<OwnedFd>,
+    ) {
         let debug = self.logger.enabled(Level::Debug);
-        let Some(proc) = self.procs.get_mut(&id) else { return };
+        let Some(proc) = self.procs.get_mut(&id) else {
+            return;
+        };
         let name = proc.config.name.clone();
-        output::pump(stdout, proc.stdout_log.clone(), name.clone(), "stdout", pid, debug, self.logger.clone());
+        output::pump(
+            stdout,
+            proc.stdout_log.clone(),
+            name.clone(),
+            "stdout",
+            pid,
+            debug,
+            self.logger.clone(),
+        );
         if let Some(fd) = stderr {
-            output::pump(fd, proc.stderr_log.clone(), name, "stderr", pid, debug, self.logger.clone());
+            output::pump(
+                fd,
+                proc.stderr_log.clone(),
+                name,
+                "stderr",
+                pid,
+                debug,
+                self.logger.clone(),
+            );
         }
         proc.stdin = stdin.and_then(|fd| StdinWriter::new(fd).ok());
     }
