@@ -19,6 +19,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use procd_config::Config;
 use procd_core::{Effect, Input, Level, Now};
+
+use crate::events::{Event, EventBus, ProcessRef, Ticker};
 use procd_protocol::{Fault, ProcessState, Signal, SupervisorState, Value};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
@@ -117,12 +119,29 @@ pub struct Supervisor {
     tx: mpsc::UnboundedSender<Request>,
     loader: Loader,
     logs: LogIndex,
+    /// Event listener pools and the global event serial.
+    bus: EventBus,
+    ticker: Ticker,
+    /// Output pumps report listener protocol bytes and output events here.
+    internal_tx: mpsc::UnboundedSender<Internal>,
+    internal_rx: mpsc::UnboundedReceiver<Internal>,
+}
+
+/// Messages from the actor's own tasks (output pumps) back to the actor.
+#[derive(Debug)]
+pub enum Internal {
+    /// Bytes an event listener wrote on its stdout (the protocol channel).
+    ListenerOutput { id: ProcId, data: Vec<u8> },
+    /// An event produced from child output (PROCESS_LOG_*, PROCESS_COMMUNICATION_*).
+    Publish(Event),
 }
 
 impl Supervisor {
     /// Builds the actor for `config`; groups are created by [`Supervisor::run`].
     pub fn new(config: Arc<Config>, logger: Logger, loader: Loader) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
+        let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+        let bus = EventBus::new(config.supervisord.identifier.clone());
         Supervisor {
             last_read: Arc::clone(&config),
             config,
@@ -141,6 +160,10 @@ impl Supervisor {
             tx,
             loader,
             logs: LogIndex::default(),
+            bus,
+            ticker: Ticker::new(SystemTime::now()),
+            internal_tx,
+            internal_rx,
         }
     }
 
@@ -160,6 +183,8 @@ impl Supervisor {
         self.stop_groups = None;
         self.last_die_report = None;
         self.mood = SupervisorState::Running;
+        self.bus = EventBus::new(config.supervisord.identifier.clone());
+        self.ticker = Ticker::new(SystemTime::now());
         self.last_read = Arc::clone(&config);
         self.config = config;
         self.refresh_log_index();
@@ -217,6 +242,7 @@ impl Supervisor {
             Level::Info,
             format!("supervisord started with pid {}", std::process::id()),
         );
+        self.publish(Event::SupervisorStateChangeRunning);
         // Children may have exited before the SIGCHLD stream existed (on reload).
         self.reap();
 
@@ -237,6 +263,7 @@ impl Supervisor {
                 .map(|d| tokio::time::Instant::from_std(self.epoch + d));
             tokio::select! {
                 Some(req) = self.rx.recv() => self.on_request(req),
+                Some(msg) = self.internal_rx.recv() => self.on_internal(msg),
                 _ = sigchld.recv() => {
                     self.log(Level::Debug, "received SIGCHLD indicating a child quit");
                     self.reap();
@@ -263,6 +290,84 @@ impl Supervisor {
                 }
                 Reply::Later(deferred) => self.pending.push(Pending::new(deferred, reply)),
             },
+        }
+    }
+
+    fn on_internal(&mut self, msg: Internal) {
+        match msg {
+            Internal::Publish(event) => self.publish(event),
+            Internal::ListenerOutput { id, data } => {
+                let Some(proc) = self.procs.get(&id) else {
+                    return;
+                };
+                let (pool, name) = (proc.config.group.clone(), proc.config.name.clone());
+                let effects = self.bus.listener_output(&pool, &name, &data);
+                self.bus_effects(effects);
+            }
+        }
+    }
+
+    /// Sends an event to the listener pools that subscribe to it.
+    pub(super) fn publish(&mut self, event: Event) {
+        let effects = self.bus.publish(event);
+        self.bus_effects(effects);
+    }
+
+    /// Carries out what the event bus asks for: envelopes to listeners' stdin and main-log lines.
+    fn bus_effects(&mut self, effects: Vec<crate::events::Effect>) {
+        let mut queue = std::collections::VecDeque::from(effects);
+        while let Some(effect) = queue.pop_front() {
+            match effect {
+                crate::events::Effect::WriteStdin {
+                    pool,
+                    process,
+                    bytes,
+                } => {
+                    let sent = self
+                        .find(&pool, &process)
+                        .and_then(|id| self.procs[&id].stdin.as_ref())
+                        .is_some_and(|w| w.send(bytes));
+                    if !sent {
+                        queue.extend(self.bus.write_failed(&pool, &process));
+                    }
+                }
+                crate::events::Effect::Log { level, text } => self.log(level, text),
+                crate::events::Effect::Rejected { .. } => {}
+            }
+        }
+    }
+
+    /// Publishes the PROCESS_STATE_* event of a state change and keeps listener pools informed.
+    fn publish_state(&mut self, id: ProcId, change: procd_core::Change) {
+        let Some(proc) = self.procs.get(&id) else {
+            return;
+        };
+        let process = ProcessRef::new(proc.config.name.clone(), proc.config.group.clone());
+        let listener = proc.is_listener;
+        let from = change.from;
+        let event = match change.to {
+            ProcessState::Stopped => Event::ProcessStateStopped { process, from, pid: change.pid },
+            ProcessState::Starting => Event::ProcessStateStarting { process, from, tries: change.tries },
+            ProcessState::Running => Event::ProcessStateRunning { process, from, pid: change.pid },
+            ProcessState::Backoff => Event::ProcessStateBackoff { process, from, tries: change.tries },
+            ProcessState::Stopping => Event::ProcessStateStopping { process, from, pid: change.pid },
+            ProcessState::Exited => Event::ProcessStateExited {
+                process,
+                from,
+                expected: change.expected,
+                pid: change.pid,
+            },
+            ProcessState::Fatal => Event::ProcessStateFatal { process, from },
+            ProcessState::Unknown => Event::ProcessStateUnknown { process, from },
+        };
+        self.publish(event);
+        if listener {
+            let proc = &self.procs[&id];
+            let (pool, name) = (proc.config.group.clone(), proc.config.name.clone());
+            let effects =
+                self.bus
+                    .listener_running(&pool, &name, change.to == ProcessState::Running);
+            self.bus_effects(effects);
         }
     }
 
@@ -309,6 +414,7 @@ impl Supervisor {
             return;
         }
         self.mood = mood;
+        self.publish(Event::SupervisorStateChangeStopping);
         // Groups in ascending priority (stable, insertion order for ties); popped from the end.
         let mut order: Vec<usize> = (0..self.groups.len()).collect();
         order.sort_by_key(|&i| self.groups[i].priority);
@@ -336,6 +442,7 @@ impl Supervisor {
             match self.pids.remove(&pid) {
                 Some(id) => {
                     self.input(id, Input::Exited { pid, status });
+                    self.child_reaped(id);
                 }
                 None => {
                     let (_, text) = status.decode();
@@ -369,7 +476,22 @@ impl Supervisor {
                 self.input(id, Input::Tick);
             }
         }
+        self.tick_events();
         self.poll_pending();
+    }
+
+    /// Publishes TICK_* events whose boundary has passed (only armed while a pool subscribes to them).
+    fn tick_events(&mut self) {
+        let bus = &self.bus;
+        let Some(due) = self.ticker.next_wakeup(|n| bus.wants(n)) else {
+            return;
+        };
+        let now = SystemTime::now();
+        if due <= now {
+            for event in self.ticker.poll(now) {
+                self.publish(event);
+            }
+        }
     }
 
     /// The earliest moment the loop must wake up without outside input (monotonic, since `epoch`).
@@ -381,7 +503,12 @@ impl Supervisor {
         let reports = self.pending.iter().filter_map(Pending::next_report);
         let dying = (self.mood != SupervisorState::Running)
             .then(|| self.epoch.elapsed() + Duration::from_secs(3));
-        procs.chain(reports).chain(dying).min()
+        let bus = &self.bus;
+        let tick = self.ticker.next_wakeup(|n| bus.wants(n)).map(|at| {
+            let wait = at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+            self.epoch.elapsed() + wait
+        });
+        procs.chain(reports).chain(dying).chain(tick).min()
     }
 
     /// Applies one input to a process and carries out the effects. Returns the text of a refused request
@@ -431,6 +558,7 @@ impl Supervisor {
     }
 
     fn on_state_change(&mut self, id: ProcId, change: procd_core::Change) {
+        self.publish_state(id, change);
         if (change.to.is_stopped() || change.to == ProcessState::Backoff)
             && let Some(proc) = self.procs.get_mut(&id)
         {

@@ -12,6 +12,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use procd_config::LogConfig;
 use procd_core::Level;
 use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+
+use super::Internal;
+use super::procs::ProcId;
+use crate::events::{OutputRouter, Routed};
 
 use crate::logger::Logger;
 use crate::logs::RotatingFile;
@@ -80,13 +85,18 @@ impl Channel {
 
     /// Appends output; never fails (errors are counted and reported).
     pub fn write(&self, data: &[u8]) {
-        let stripped;
-        let data = if self.strip_ansi {
-            stripped = strip_ansi(data);
-            &stripped[..]
+        if self.strip_ansi {
+            self.write_filtered(&strip_ansi(data));
         } else {
-            data
-        };
+            self.write_filtered(data);
+        }
+    }
+
+    /// Appends output that has already been through `strip_ansi` where configured.
+    pub fn write_filtered(&self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
         let mut st = self.lock();
         let Some(file) = st.file.as_mut() else { return };
         match file.write_all(data) {
@@ -138,7 +148,7 @@ impl Channel {
 }
 
 /// Removes ANSI escape sequences (`ESC [` ... final byte) as supervisord's `strip_ansi` does.
-fn strip_ansi(data: &[u8]) -> Vec<u8> {
+pub fn strip_ansi(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
     let mut i = 0;
     while i < data.len() {
@@ -156,6 +166,16 @@ fn strip_ansi(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Where the bytes read from one pipe go besides the log file.
+pub enum Route {
+    /// Only the log file (and the main log when it is at debug level).
+    Plain { debug: bool },
+    /// Capture mode and/or PROCESS_LOG events: the router splits log bytes from events.
+    Routed(Box<OutputRouter>),
+    /// An event listener's stdout: the protocol channel, also kept in its log file.
+    Listener { id: ProcId },
+}
+
 /// Starts the task that pumps one pipe into `channel` until EOF.
 pub fn pump(
     fd: OwnedFd,
@@ -163,8 +183,9 @@ pub fn pump(
     name: String,
     stream: &'static str,
     pid: i32,
-    debug: bool,
+    mut route: Route,
     logger: Logger,
+    internal: mpsc::UnboundedSender<Internal>,
 ) {
     tokio::spawn(async move {
         let mut pipe = match tokio::net::unix::pipe::Receiver::from_owned_fd(fd) {
@@ -179,23 +200,57 @@ pub fn pump(
         };
         let mut buf = vec![0u8; READ_CHUNK];
         loop {
-            match pipe.read(&mut buf).await {
+            let n = match pipe.read(&mut buf).await {
                 Ok(0) => break,
-                Ok(n) => {
-                    let data = &buf[..n];
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            let data = &buf[..n];
+            match &mut route {
+                Route::Plain { debug } => {
                     if let Some(ch) = &channel {
                         ch.write(data);
                     }
-                    if debug {
+                    if *debug {
                         let text = String::from_utf8_lossy(data);
                         logger.log(Level::Debug, &format!("'{name}' {stream} output:\n{text}"));
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => break,
+                Route::Routed(router) => {
+                    let routed = router.feed(data);
+                    deliver(routed, channel.as_deref(), &logger, &internal);
+                }
+                Route::Listener { id } => {
+                    if let Some(ch) = &channel {
+                        ch.write(data);
+                    }
+                    let _ = internal.send(Internal::ListenerOutput { id: *id, data: data.to_vec() });
+                }
             }
         }
+        if let Route::Routed(router) = &mut route {
+            let routed = router.finish();
+            deliver(routed, channel.as_deref(), &logger, &internal);
+        }
     });
+}
+
+fn deliver(
+    routed: Routed,
+    channel: Option<&Channel>,
+    logger: &Logger,
+    internal: &mpsc::UnboundedSender<Internal>,
+) {
+    if let Some(ch) = channel {
+        ch.write_filtered(&routed.log_file);
+    }
+    for (level, text) in routed.main_log {
+        logger.log(level, &text);
+    }
+    for event in routed.events {
+        let _ = internal.send(Internal::Publish(event));
+    }
 }
 
 #[cfg(test)]

@@ -5,11 +5,12 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use procd_config::{GroupConfig, LogConfig, LogTarget, ProcessConfig};
+use procd_config::{GroupConfig, GroupKind, LogConfig, LogTarget, ProcessConfig};
 use procd_core::{AutoRestart, Level, Policy};
 
 use super::Supervisor;
-use super::output::{self, Channel};
+use super::output::{self, Channel, Route};
+use crate::events::{Event, OutputRouter, PoolConfig, ProcessRef, RouterConfig};
 use super::stdin::StdinWriter;
 use crate::logger::Logger;
 use crate::sys;
@@ -26,6 +27,17 @@ pub struct Group {
     pub config: GroupConfig,
     /// Processes in config order.
     pub ids: Vec<ProcId>,
+    /// `[fcgi-program:x]`: the shared listening socket, created on first spawn and closed when the last
+    /// process using it has been reaped.
+    pub fcgi: Option<FcgiSocket>,
+}
+
+/// A FastCGI group's socket and how many of its processes hold it.
+#[derive(Debug)]
+pub struct FcgiSocket {
+    pub config: procd_config::FcgiSocketConfig,
+    pub fd: Option<OwnedFd>,
+    pub users: usize,
 }
 
 /// One supervised process.
@@ -38,6 +50,10 @@ pub struct Proc {
     pub stdout_log: Option<Arc<Channel>>,
     pub stderr_log: Option<Arc<Channel>>,
     pub stdin: Option<StdinWriter>,
+    /// An `[eventlistener:x]` process: its stdout is the event protocol.
+    pub is_listener: bool,
+    /// Holds a reference on its group's FastCGI socket while a child runs.
+    pub holds_fcgi: bool,
 }
 
 impl Proc {
@@ -140,17 +156,33 @@ impl Supervisor {
                 stdout_log: None,
                 stderr_log: None,
                 stdin: None,
+                is_listener: matches!(gconf.kind, GroupKind::EventListener(_)),
+                holds_fcgi: false,
             };
             self.procs.insert(id, proc);
             ids.push(id);
+        }
+        let fcgi = match &gconf.kind {
+            GroupKind::Fcgi(sock) => Some(FcgiSocket { config: sock.clone(), fd: None, users: 0 }),
+            _ => None,
+        };
+        if let GroupKind::EventListener(pool) = &gconf.kind {
+            self.bus.add_pool(PoolConfig {
+                name: gconf.name.clone(),
+                buffer_size: pool.buffer_size,
+                events: pool.events.clone(),
+                processes: gconf.processes.iter().map(|p| p.name.clone()).collect(),
+            });
         }
         self.groups.push(Group {
             name: gconf.name.clone(),
             priority: gconf.priority,
             config: gconf.clone(),
             ids,
+            fcgi,
         });
         self.refresh_log_index();
+        self.publish(Event::ProcessGroupAdded { group: gconf.name.clone() });
         true
     }
 
@@ -170,6 +202,8 @@ impl Supervisor {
         for id in group.ids {
             self.procs.remove(&id);
         }
+        self.bus.remove_pool(name);
+        self.publish(Event::ProcessGroupRemoved { group: name.to_owned() });
         self.refresh_log_index();
         true
     }
@@ -275,8 +309,18 @@ impl Supervisor {
             };
             (spec, cfg.name.clone())
         };
+        let mut spec = spec;
+        if let Some(fd) = self.acquire_fcgi(id)? {
+            spec.stdin = sys::StdinMode::Fd(fd);
+        }
         self.open_logs(id);
-        let spawned = sys::spawn(spec).map_err(|e| spawn_error_text(&e, &name))?;
+        let spawned = match sys::spawn(spec) {
+            Ok(s) => s,
+            Err(e) => {
+                self.release_fcgi(id);
+                return Err(spawn_error_text(&e, &name));
+            }
+        };
         self.pids.insert(spawned.pid, id);
         self.attach(
             id,
@@ -285,7 +329,76 @@ impl Supervisor {
             spawned.stdout,
             spawned.stderr,
         );
+        if self.procs[&id].is_listener {
+            let group = self.procs[&id].config.group.clone();
+            let effects = self.bus.listener_spawned(&group, &name);
+            self.bus_effects(effects);
+        }
         Ok(spawned.pid)
+    }
+
+    /// A FastCGI process takes a reference on its group's socket, creating it on first use.
+    fn acquire_fcgi(&mut self, id: super::ProcId) -> Result<Option<OwnedFd>, String> {
+        let group_name = self.procs[&id].config.group.clone();
+        let Some(group) = self.groups.iter_mut().find(|g| g.name == group_name) else {
+            return Ok(None);
+        };
+        let Some(sock) = group.fcgi.as_mut() else {
+            return Ok(None);
+        };
+        if sock.fd.is_none() {
+            self.logger.log(Level::Info, &format!("Creating socket {}", sock.config.url));
+            sock.fd = Some(sys::fcgi::create(&sock.config).map_err(|e| e.to_string())?);
+        }
+        let fd = match sock.fd.as_ref().map(OwnedFd::try_clone) {
+            Some(Ok(fd)) => fd,
+            Some(Err(e)) => return Err(format!("Could not create FastCGI socket {}: {e}", sock.config.url)),
+            None => return Ok(None),
+        };
+        sock.users += 1;
+        if let Some(proc) = self.procs.get_mut(&id) {
+            proc.holds_fcgi = true;
+        }
+        Ok(Some(fd))
+    }
+
+    /// Drops a process's reference on its group's FastCGI socket; the last one closes it.
+    fn release_fcgi(&mut self, id: super::ProcId) {
+        let Some(proc) = self.procs.get_mut(&id) else {
+            return;
+        };
+        if !std::mem::take(&mut proc.holds_fcgi) {
+            return;
+        }
+        let group_name = proc.config.group.clone();
+        let Some(sock) = self
+            .groups
+            .iter_mut()
+            .find(|g| g.name == group_name)
+            .and_then(|g| g.fcgi.as_mut())
+        else {
+            return;
+        };
+        sock.users = sock.users.saturating_sub(1);
+        if sock.users == 0 && sock.fd.take().is_some() {
+            if let procd_config::FcgiSocketKind::Unix { path } = &sock.config.kind {
+                let _ = std::fs::remove_file(path);
+            }
+            self.logger.log(Level::Info, &format!("Closing socket {}", sock.config.url));
+        }
+    }
+
+    /// Bookkeeping after a child was reaped: listener protocol state and FastCGI socket references.
+    pub(super) fn child_reaped(&mut self, id: super::ProcId) {
+        self.release_fcgi(id);
+        let Some(proc) = self.procs.get(&id) else {
+            return;
+        };
+        if proc.is_listener {
+            let (pool, name) = (proc.config.group.clone(), proc.config.name.clone());
+            let effects = self.bus.listener_exited(&pool, &name);
+            self.bus_effects(effects);
+        }
     }
 
     /// Opens the process's log channels if they are not open yet (they stay open across restarts).
@@ -344,7 +457,8 @@ impl Supervisor {
         stdout: OwnedFd,
         stderr: Option<OwnedFd>,
     ) {
-        let debug = self.logger.enabled(Level::Debug);
+        let stdout_route = self.route(id, pid, crate::events::Channel::Stdout);
+        let stderr_route = self.route(id, pid, crate::events::Channel::Stderr);
         let Some(proc) = self.procs.get_mut(&id) else {
             return;
         };
@@ -355,8 +469,9 @@ impl Supervisor {
             name.clone(),
             "stdout",
             pid,
-            debug,
+            stdout_route,
             self.logger.clone(),
+            self.internal_tx.clone(),
         );
         if let Some(fd) = stderr {
             output::pump(
@@ -365,11 +480,39 @@ impl Supervisor {
                 name,
                 "stderr",
                 pid,
-                debug,
+                stderr_route,
                 self.logger.clone(),
+                self.internal_tx.clone(),
             );
         }
         proc.stdin = stdin.and_then(|fd| StdinWriter::new(fd).ok());
+    }
+
+    /// Chooses how a channel's output is handled: the cheapest route that still does all that is needed.
+    fn route(&self, id: super::ProcId, pid: i32, channel: crate::events::Channel) -> Route {
+        let debug = self.logger.enabled(Level::Debug);
+        let proc = &self.procs[&id];
+        let stdout = channel == crate::events::Channel::Stdout;
+        if proc.is_listener && stdout {
+            return Route::Listener { id };
+        }
+        let log = if stdout { &proc.config.stdout } else { &proc.config.stderr };
+        let event_name = if stdout { "PROCESS_LOG_STDOUT" } else { "PROCESS_LOG_STDERR" };
+        let events = log.events_enabled && self.bus.wants(event_name);
+        if log.capture_maxbytes == 0 && !events {
+            return Route::Plain { debug };
+        }
+        let filter: Option<crate::events::capture::Filter> =
+            if self.config.supervisord.strip_ansi { Some(output::strip_ansi) } else { None };
+        Route::Routed(Box::new(OutputRouter::new(RouterConfig {
+            process: ProcessRef::new(proc.config.name.clone(), proc.config.group.clone()),
+            pid,
+            channel,
+            capture_maxbytes: usize::try_from(log.capture_maxbytes).unwrap_or(usize::MAX),
+            events_enabled: log.events_enabled,
+            debug_output: debug,
+            filter,
+        })))
     }
 }
 
