@@ -346,11 +346,31 @@ impl Supervisor {
         let listener = proc.is_listener;
         let from = change.from;
         let event = match change.to {
-            ProcessState::Stopped => Event::ProcessStateStopped { process, from, pid: change.pid },
-            ProcessState::Starting => Event::ProcessStateStarting { process, from, tries: change.tries },
-            ProcessState::Running => Event::ProcessStateRunning { process, from, pid: change.pid },
-            ProcessState::Backoff => Event::ProcessStateBackoff { process, from, tries: change.tries },
-            ProcessState::Stopping => Event::ProcessStateStopping { process, from, pid: change.pid },
+            ProcessState::Stopped => Event::ProcessStateStopped {
+                process,
+                from,
+                pid: change.pid,
+            },
+            ProcessState::Starting => Event::ProcessStateStarting {
+                process,
+                from,
+                tries: change.tries,
+            },
+            ProcessState::Running => Event::ProcessStateRunning {
+                process,
+                from,
+                pid: change.pid,
+            },
+            ProcessState::Backoff => Event::ProcessStateBackoff {
+                process,
+                from,
+                tries: change.tries,
+            },
+            ProcessState::Stopping => Event::ProcessStateStopping {
+                process,
+                from,
+                pid: change.pid,
+            },
             ProcessState::Exited => Event::ProcessStateExited {
                 process,
                 from,
@@ -505,7 +525,9 @@ impl Supervisor {
             .then(|| self.epoch.elapsed() + Duration::from_secs(3));
         let bus = &self.bus;
         let tick = self.ticker.next_wakeup(|n| bus.wants(n)).map(|at| {
-            let wait = at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+            let wait = at
+                .duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO);
             self.epoch.elapsed() + wait
         });
         procs.chain(reports).chain(dying).chain(tick).min()

@@ -176,17 +176,30 @@ pub enum Route {
     Listener { id: ProcId },
 }
 
-/// Starts the task that pumps one pipe into `channel` until EOF.
-pub fn pump(
-    fd: OwnedFd,
-    channel: Option<Arc<Channel>>,
-    name: String,
-    stream: &'static str,
-    pid: i32,
-    mut route: Route,
-    logger: Logger,
-    internal: mpsc::UnboundedSender<Internal>,
-) {
+/// One pipe of one child and everything its bytes may feed.
+pub struct Pump {
+    pub fd: OwnedFd,
+    pub channel: Option<Arc<Channel>>,
+    pub name: String,
+    pub stream: &'static str,
+    pub pid: i32,
+    pub route: Route,
+    pub logger: Logger,
+    pub internal: mpsc::UnboundedSender<Internal>,
+}
+
+/// Starts the task that pumps one pipe into its channel until EOF.
+pub fn pump(p: Pump) {
+    let Pump {
+        fd,
+        channel,
+        name,
+        stream,
+        pid,
+        mut route,
+        logger,
+        internal,
+    } = p;
     tokio::spawn(async move {
         let mut pipe = match tokio::net::unix::pipe::Receiver::from_owned_fd(fd) {
             Ok(p) => p,
@@ -225,7 +238,10 @@ pub fn pump(
                     if let Some(ch) = &channel {
                         ch.write(data);
                     }
-                    let _ = internal.send(Internal::ListenerOutput { id: *id, data: data.to_vec() });
+                    let _ = internal.send(Internal::ListenerOutput {
+                        id: *id,
+                        data: data.to_vec(),
+                    });
                 }
             }
         }

@@ -9,9 +9,9 @@ use procd_config::{GroupConfig, GroupKind, LogConfig, LogTarget, ProcessConfig};
 use procd_core::{AutoRestart, Level, Policy};
 
 use super::Supervisor;
-use super::output::{self, Channel, Route};
-use crate::events::{Event, OutputRouter, PoolConfig, ProcessRef, RouterConfig};
+use super::output::{self, Channel, Pump, Route};
 use super::stdin::StdinWriter;
+use crate::events::{Event, OutputRouter, PoolConfig, ProcessRef, RouterConfig};
 use crate::logger::Logger;
 use crate::sys;
 
@@ -163,7 +163,11 @@ impl Supervisor {
             ids.push(id);
         }
         let fcgi = match &gconf.kind {
-            GroupKind::Fcgi(sock) => Some(FcgiSocket { config: sock.clone(), fd: None, users: 0 }),
+            GroupKind::Fcgi(sock) => Some(FcgiSocket {
+                config: sock.clone(),
+                fd: None,
+                users: 0,
+            }),
             _ => None,
         };
         if let GroupKind::EventListener(pool) = &gconf.kind {
@@ -182,7 +186,9 @@ impl Supervisor {
             fcgi,
         });
         self.refresh_log_index();
-        self.publish(Event::ProcessGroupAdded { group: gconf.name.clone() });
+        self.publish(Event::ProcessGroupAdded {
+            group: gconf.name.clone(),
+        });
         true
     }
 
@@ -203,7 +209,9 @@ impl Supervisor {
             self.procs.remove(&id);
         }
         self.bus.remove_pool(name);
-        self.publish(Event::ProcessGroupRemoved { group: name.to_owned() });
+        self.publish(Event::ProcessGroupRemoved {
+            group: name.to_owned(),
+        });
         self.refresh_log_index();
         true
     }
@@ -347,12 +355,18 @@ impl Supervisor {
             return Ok(None);
         };
         if sock.fd.is_none() {
-            self.logger.log(Level::Info, &format!("Creating socket {}", sock.config.url));
+            self.logger
+                .log(Level::Info, &format!("Creating socket {}", sock.config.url));
             sock.fd = Some(sys::fcgi::create(&sock.config).map_err(|e| e.to_string())?);
         }
         let fd = match sock.fd.as_ref().map(OwnedFd::try_clone) {
             Some(Ok(fd)) => fd,
-            Some(Err(e)) => return Err(format!("Could not create FastCGI socket {}: {e}", sock.config.url)),
+            Some(Err(e)) => {
+                return Err(format!(
+                    "Could not create FastCGI socket {}: {e}",
+                    sock.config.url
+                ));
+            }
             None => return Ok(None),
         };
         sock.users += 1;
@@ -384,7 +398,8 @@ impl Supervisor {
             if let procd_config::FcgiSocketKind::Unix { path } = &sock.config.kind {
                 let _ = std::fs::remove_file(path);
             }
-            self.logger.log(Level::Info, &format!("Closing socket {}", sock.config.url));
+            self.logger
+                .log(Level::Info, &format!("Closing socket {}", sock.config.url));
         }
     }
 
@@ -463,27 +478,27 @@ impl Supervisor {
             return;
         };
         let name = proc.config.name.clone();
-        output::pump(
-            stdout,
-            proc.stdout_log.clone(),
-            name.clone(),
-            "stdout",
+        output::pump(Pump {
+            fd: stdout,
+            channel: proc.stdout_log.clone(),
+            name: name.clone(),
+            stream: "stdout",
             pid,
-            stdout_route,
-            self.logger.clone(),
-            self.internal_tx.clone(),
-        );
+            route: stdout_route,
+            logger: self.logger.clone(),
+            internal: self.internal_tx.clone(),
+        });
         if let Some(fd) = stderr {
-            output::pump(
+            output::pump(Pump {
                 fd,
-                proc.stderr_log.clone(),
+                channel: proc.stderr_log.clone(),
                 name,
-                "stderr",
+                stream: "stderr",
                 pid,
-                stderr_route,
-                self.logger.clone(),
-                self.internal_tx.clone(),
-            );
+                route: stderr_route,
+                logger: self.logger.clone(),
+                internal: self.internal_tx.clone(),
+            });
         }
         proc.stdin = stdin.and_then(|fd| StdinWriter::new(fd).ok());
     }
@@ -496,14 +511,25 @@ impl Supervisor {
         if proc.is_listener && stdout {
             return Route::Listener { id };
         }
-        let log = if stdout { &proc.config.stdout } else { &proc.config.stderr };
-        let event_name = if stdout { "PROCESS_LOG_STDOUT" } else { "PROCESS_LOG_STDERR" };
+        let log = if stdout {
+            &proc.config.stdout
+        } else {
+            &proc.config.stderr
+        };
+        let event_name = if stdout {
+            "PROCESS_LOG_STDOUT"
+        } else {
+            "PROCESS_LOG_STDERR"
+        };
         let events = log.events_enabled && self.bus.wants(event_name);
         if log.capture_maxbytes == 0 && !events {
             return Route::Plain { debug };
         }
-        let filter: Option<crate::events::capture::Filter> =
-            if self.config.supervisord.strip_ansi { Some(output::strip_ansi) } else { None };
+        let filter: Option<crate::events::capture::Filter> = if self.config.supervisord.strip_ansi {
+            Some(output::strip_ansi)
+        } else {
+            None
+        };
         Route::Routed(Box::new(OutputRouter::new(RouterConfig {
             process: ProcessRef::new(proc.config.name.clone(), proc.config.group.clone()),
             pid,
