@@ -72,6 +72,11 @@ impl Backend for RpcBackend {
         self.logger.path()
     }
 
+    fn web_ui(&self, request: crate::http::UiRequest) -> BoxFuture<Option<crate::http::UiResponse>> {
+        let handle = self.handle.clone();
+        Box::pin(async move { crate::web::handle(&handle, request).await })
+    }
+
     fn log(&self, level: LogLevel, text: String) {
         let level = match level {
             LogLevel::Critical => Level::Critical,
