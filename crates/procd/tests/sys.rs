@@ -294,6 +294,22 @@ fn setuid_switches_user_and_groups() {
     let (status, out, err) = run(spec);
     assert_eq!(status, WaitStatus::Exited(0), "{err}");
     assert_eq!(out, "65534\n65534\n65534 4242\n");
+    // The child shares the parent's memory until exec: switching its credentials must not switch any
+    // thread of the parent (glibc's setuid wrapper would broadcast to all of them).
+    for task in std::fs::read_dir("/proc/self/task")
+        .expect("tasks")
+        .flatten()
+    {
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        let uid = status
+            .lines()
+            .find(|l| l.starts_with("Uid:"))
+            .unwrap_or_default();
+        assert!(
+            uid.split_whitespace().skip(1).all(|u| u == "0"),
+            "thread changed uid: {uid}"
+        );
+    }
 }
 
 #[test]

@@ -1,26 +1,25 @@
 //! Starting a child process the way supervisord's `Subprocess._spawn_as_child` does.
 //!
-//! The parent prepares everything (pipes, C strings, messages, the privilege plan) and forks through
-//! `std::process::Command` with `process_group(0)` (the child's own process group, like `setpgrp`). The
-//! `pre_exec` hook then drops privileges, changes directory, sets the umask, re-creates the signal
-//! dispositions a supervisord child inherits (SIGPIPE and SIGXFSZ ignored, as Python leaves them), marks
-//! every fd from 3 up close-on-exec and calls `execve` itself. Any failure in the child is written to its
-//! stderr (the log pipe) as `supervisor: couldn't ...` plus `supervisor: child process was not spawned`,
-//! and the child exits 127 — exactly the observable behaviour of supervisord: the spawn "succeeds", the
-//! message lands in the stderr log and the process exits 127 shortly after.
+//! The parent prepares everything (pipes, C strings, messages, the privilege plan) and calls `fork(2)`
+//! directly. The child puts itself in its own process group (like `setpgrp`), moves the pipes onto fds
+//! 0-2, drops privileges, changes directory, sets the umask, re-creates the signal dispositions a
+//! supervisord child inherits (SIGPIPE and SIGXFSZ ignored, as Python leaves them), clears the signal
+//! mask, marks every fd from 3 up close-on-exec and calls `execve`. Any failure in the child is written
+//! to its stderr (the log pipe) as `supervisor: couldn't ...` plus `supervisor: child process was not
+//! spawned`, and the child exits 127 — exactly the observable behaviour of supervisord: the spawn
+//! "succeeds", the message lands in the stderr log and the process exits 127 shortly after.
 //!
-//! The `std::process::Child` handle is dropped without waiting: the pid belongs to the one reaper
-//! ([`crate::sys::reaper`]). Because the hook never returns (it either execs or `_exit`s), std never
-//! waits on the pid itself, so no exit status is stolen from the reaper.
+//! Unlike `std::process::Command`, the parent does not wait for the child to reach `execve`: it returns
+//! as soon as `fork` does, so spawning many programs does not serialise on each child's exec (on two
+//! busy cores that wait dominated the cost of a spawn). The pid belongs to the one reaper
+//! ([`crate::sys::reaper`]); nothing here waits on it.
 
 use std::ffi::{CString, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
@@ -211,32 +210,109 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
         set_nonblocking(fd).map_err(SpawnError::Pipes)?;
     }
 
-    let mut cmd = Command::new(&spec.program);
-    cmd.stdin(Stdio::from(stdin_child))
-        .stdout(Stdio::from(stdout_child))
-        .stderr(Stdio::from(stderr_child))
-        .process_group(0);
-    let mut plan = Some(plan);
-    // SAFETY: the hook runs in the forked child before exec. `ChildPlan::exec` only performs
-    // async-signal-safe system calls (setgroups, setgid, setuid, chdir, umask, sigaction, close_range or
-    // fcntl, execve, write, _exit) on data prepared before the fork, and never allocates or returns.
-    unsafe {
-        cmd.pre_exec(move || match plan.take() {
-            Some(p) => p.exec(),
-            None => Err(io::Error::from(io::ErrorKind::InvalidInput)),
-        });
-    }
-    let child = cmd.spawn().map_err(SpawnError::Fork)?;
-    let pid =
-        i32::try_from(child.id()).map_err(|_| SpawnError::Invalid("pid out of range".into()))?;
-    // Dropping the handle does not wait: the reaper owns the exit status.
-    drop(child);
+    let fds = ChildFds {
+        stdin: stdin_child.as_raw_fd(),
+        stdout: stdout_child.as_raw_fd(),
+        stderr: stderr_child.as_raw_fd(),
+    };
+    let pid = clone_and_exec(&ChildContext { plan, fds })?;
+    // Also set the group from the parent so a signal to -pid can never race the child's own setpgid.
+    // SAFETY: plain system call without pointers; EACCES after the child's exec is harmless.
+    unsafe { libc::setpgid(pid, pid) };
+    // The child's ends are closed here when they go out of scope.
+    drop((stdin_child, stdout_child, stderr_child));
     Ok(Spawned {
         pid,
         stdin: stdin_parent,
         stdout: stdout_parent,
         stderr: stderr_parent,
     })
+}
+
+/// What the child function receives.
+struct ChildContext {
+    plan: ChildPlan,
+    fds: ChildFds,
+}
+
+/// Size of the stack the child runs on until `execve` (it only needs a few KiB).
+const CHILD_STACK: usize = 128 * 1024;
+
+extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` points to the `ChildContext` borrowed by `clone_and_exec`, which stays alive because
+    // the parent thread is suspended (CLONE_VFORK) until this child execs or exits.
+    let ctx = unsafe { &*arg.cast::<ChildContext>() };
+    reset_signal_handlers();
+    ctx.plan.exec(&ctx.fds)
+}
+
+/// Starts the child like glibc's `posix_spawn`: `clone(CLONE_VM | CLONE_VFORK)` on a small stack of its
+/// own. The child shares the parent's memory until `execve`, so no page tables are copied (with `fork`,
+/// copying and then tearing down the parent's address space was most of the cost of a spawn); the
+/// calling thread resumes once the child has exec'd or exited. All signals are blocked around the
+/// call so no handler of procd runs in the child; the child resets handled signals to their defaults
+/// before unblocking them.
+fn clone_and_exec(ctx: &ChildContext) -> Result<i32, SpawnError> {
+    let mut stack = vec![0u8; CHILD_STACK];
+    // SAFETY: pointer arithmetic within the allocation (one past the end is allowed); the stack grows
+    // down from its 16-byte aligned top.
+    let top = unsafe { stack.as_mut_ptr().add(CHILD_STACK) };
+    let top = (top as usize & !15) as *mut libc::c_void;
+    // SAFETY: sigset_t is plain data; sigfillset/pthread_sigmask only read and write the given sets.
+    let old = unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        old
+    };
+    // SAFETY: `child_main` only reads `ctx` and performs async-signal-safe system calls (setpgid, dup2,
+    // fcntl, sigaction, sigprocmask, setgroups, setgid, setuid, chdir, umask, close_range, execve, write,
+    // _exit) without allocating or taking locks, which is what sharing the parent's memory (CLONE_VM)
+    // requires; CLONE_VFORK keeps `ctx` and `stack` alive until it has exec'd or exited.
+    let pid = unsafe {
+        libc::clone(
+            child_main,
+            top,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            std::ptr::from_ref(ctx).cast_mut().cast(),
+        )
+    };
+    let err = io::Error::last_os_error();
+    // SAFETY: restores the mask saved above.
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    drop(stack);
+    if pid < 0 {
+        return Err(SpawnError::Fork(err));
+    }
+    Ok(pid)
+}
+
+/// In the child: every signal with a handler of procd's goes back to its default action (ignored
+/// signals stay ignored, as `execve` would keep them).
+fn reset_signal_handlers() {
+    for sig in 1..libc::SIGRTMAX() {
+        // SAFETY: sigaction with a zeroed struct only reads/writes these locals; invalid or
+        // uncatchable signal numbers fail with EINVAL and are skipped.
+        unsafe {
+            let mut current: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &mut current) != 0 {
+                continue;
+            }
+            if current.sa_sigaction != libc::SIG_IGN && current.sa_sigaction != libc::SIG_DFL {
+                let mut dfl: libc::sigaction = std::mem::zeroed();
+                dfl.sa_sigaction = libc::SIG_DFL;
+                libc::sigaction(sig, &dfl, std::ptr::null_mut());
+            }
+        }
+    }
+}
+
+/// The raw fds the child moves onto 0, 1 and 2.
+struct ChildFds {
+    stdin: libc::c_int,
+    stdout: libc::c_int,
+    stderr: libc::c_int,
 }
 
 /// Returns (read end, write end), both close-on-exec.
@@ -343,7 +419,22 @@ impl ChildPlan {
     }
 
     /// Runs in the child: never returns (execs, or reports and `_exit(127)`s).
-    fn exec(&self) -> io::Result<()> {
+    fn exec(&self, fds: &ChildFds) -> ! {
+        // SAFETY: plain system calls on fds the child owns; async-signal-safe. `dup2` onto itself would
+        // keep close-on-exec set, so that case clears the flag instead.
+        unsafe {
+            libc::setpgid(0, 0);
+            for (fd, target) in [(fds.stdin, 0), (fds.stdout, 1), (fds.stderr, 2)] {
+                if fd == target {
+                    libc::fcntl(fd, libc::F_SETFD, 0);
+                } else {
+                    libc::dup2(fd, target);
+                }
+            }
+            let mut empty: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut empty);
+            libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        }
         match &self.user {
             UserStep::Keep => {}
             UserStep::Fail(msg) => fail(&[msg]),
@@ -353,16 +444,20 @@ impl ChildPlan {
                 groups,
                 prefix,
             } => {
+                // Raw system calls, not the libc wrappers: glibc's wrappers broadcast credential
+                // changes to every thread of the process, and this child still shares the parent's
+                // memory (and so its thread list) until execve.
                 // SAFETY: setgroups reads `groups.len()` gids from a live slice; async-signal-safe.
-                if unsafe { libc::setgroups(groups.len(), groups.as_ptr()) } != 0 {
+                if unsafe { libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) } != 0
+                {
                     fail(&[prefix, b"Could not set groups of effective user\n"]);
                 }
                 // SAFETY: plain system call without pointers.
-                if unsafe { libc::setgid(*gid) } != 0 {
+                if unsafe { libc::syscall(libc::SYS_setgid, *gid) } != 0 {
                     fail(&[prefix, b"Could not set group id of effective user\n"]);
                 }
                 // SAFETY: plain system call without pointers.
-                if unsafe { libc::setuid(*uid) } != 0 {
+                if unsafe { libc::syscall(libc::SYS_setuid, *uid) } != 0 {
                     fail(&[]);
                 }
             }
