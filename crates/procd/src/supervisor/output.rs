@@ -21,8 +21,12 @@ use crate::events::{OutputRouter, Routed};
 use crate::logger::Logger;
 use crate::logs::RotatingFile;
 
-/// How much one read takes from a pipe (a Linux pipe holds 64 KiB by default).
-const READ_CHUNK: usize = 128 * 1024;
+/// How much one read takes from a pipe.
+const READ_CHUNK: usize = 256 * 1024;
+
+/// The pipe buffer asked for (the kernel default is 64 KiB): a writer at full speed then wakes the pump
+/// once per large chunk instead of once per 64 KiB.
+const PIPE_SIZE: usize = 1024 * 1024;
 
 /// One log channel (stdout or stderr) of one process.
 #[derive(Debug)]
@@ -30,6 +34,8 @@ pub struct Channel {
     name: String,
     channel: &'static str,
     strip_ansi: bool,
+    /// `*_syslog=true`: every line also goes to syslog as `<name> <line>`.
+    syslog: bool,
     logger: Logger,
     state: Mutex<ChannelState>,
 }
@@ -60,6 +66,7 @@ impl Channel {
             name: name.to_owned(),
             channel,
             strip_ansi,
+            syslog: log.syslog,
             logger,
             state: Mutex::new(ChannelState {
                 file,
@@ -96,6 +103,11 @@ impl Channel {
     pub fn write_filtered(&self, data: &[u8]) {
         if data.is_empty() {
             return;
+        }
+        if self.syslog {
+            for line in syslog_lines(data) {
+                crate::sys::childsyslog::send_info(&syslog_message(&self.name, line));
+            }
         }
         let mut st = self.lock();
         let Some(file) = st.file.as_mut() else { return };
@@ -145,6 +157,18 @@ impl Channel {
             None => Ok(()),
         }
     }
+}
+
+/// How supervisord splits one chunk of output for syslog: trailing newlines dropped, then one message
+/// per `\n`-separated piece (a chunk is not joined with the next, so a line cut by a read stays cut).
+pub fn syslog_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let end = data.iter().rposition(|&b| b != b'\n').map_or(0, |i| i + 1);
+    data[..end].split(|&b| b == b'\n')
+}
+
+/// One syslog message: the program name, a space, the line (invalid UTF-8 replaced).
+pub fn syslog_message(name: &str, line: &[u8]) -> String {
+    format!("{name} {}", String::from_utf8_lossy(line))
 }
 
 /// Removes ANSI escape sequences (`ESC [` ... final byte) as supervisord's `strip_ansi` does.
@@ -200,6 +224,8 @@ pub fn pump(p: Pump) {
         logger,
         internal,
     } = p;
+    // Best effort: a smaller pipe only means more wakeups.
+    let _ = crate::sys::pipeio::set_pipe_size(std::os::fd::AsFd::as_fd(&fd), PIPE_SIZE);
     tokio::spawn(async move {
         let mut pipe = match tokio::net::unix::pipe::Receiver::from_owned_fd(fd) {
             Ok(p) => p,
@@ -271,7 +297,25 @@ fn deliver(
 
 #[cfg(test)]
 mod tests {
-    use super::strip_ansi;
+    use super::{strip_ansi, syslog_lines, syslog_message};
+
+    #[test]
+    fn syslog_splits_like_supervisord() {
+        // Python: data.rstrip('\n').split('\n')
+        let table: [(&[u8], &[&[u8]]); 6] = [
+            (b"one\n", &[b"one"]),
+            (b"a\nb\n", &[b"a", b"b"]),
+            (b"a\n\nb\n\n\n", &[b"a", b"", b"b"]),
+            (b"partial", &[b"partial"]),
+            (b"\n", &[b""]),
+            (b"x\ny", &[b"x", b"y"]),
+        ];
+        for (data, want) in table {
+            let got: Vec<&[u8]> = syslog_lines(data).collect();
+            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(data));
+        }
+        assert_eq!(syslog_message("web", b"hi \xff"), "web hi \u{fffd}");
+    }
 
     #[test]
     fn strips_colour_codes() {

@@ -354,6 +354,7 @@ impl Supervisor {
         let Some(sock) = group.fcgi.as_mut() else {
             return Ok(None);
         };
+        let already = self.procs.get(&id).is_some_and(|p| p.holds_fcgi);
         if sock.fd.is_none() {
             self.logger
                 .log(Level::Info, &format!("Creating socket {}", sock.config.url));
@@ -369,7 +370,9 @@ impl Supervisor {
             }
             None => return Ok(None),
         };
-        sock.users += 1;
+        if !already {
+            sock.users += 1;
+        }
         if let Some(proc) = self.procs.get_mut(&id) {
             proc.holds_fcgi = true;
         }
@@ -430,7 +433,7 @@ impl Supervisor {
         .into_iter()
         .enumerate()
         {
-            if slot.is_some() || path.is_none() {
+            if slot.is_some() || (path.is_none() && !log.syslog) {
                 continue;
             }
             let channel = if i == 0 { "stdout" } else { "stderr" };

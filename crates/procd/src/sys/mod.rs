@@ -9,8 +9,10 @@
 //! uses only async-signal-safe calls and never allocates: everything it needs is prepared before forking.
 #![allow(unsafe_code)]
 
+pub mod childsyslog;
 pub mod daemon;
 pub mod fcgi;
+pub mod pipeio;
 pub mod reaper;
 pub mod rlimits;
 pub mod signals;

@@ -1,0 +1,100 @@
+//! `/logtail/<name>` over a raw HTTP/1.1 connection on the unix socket follows the file across rotations.
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
+
+use super::{DEADLINE, start, wait_file};
+
+/// Line numbers of the complete `line-N` lines in the text.
+fn numbers(text: &str) -> Vec<u64> {
+    text.split_inclusive('\n')
+        .filter_map(|l| l.strip_suffix('\n')?.strip_prefix("line-")?.parse().ok())
+        .collect()
+}
+
+/// The payload of a chunked body received so far (an incomplete last chunk is kept as far as it goes).
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(pos) = raw.windows(2).position(|w| w == b"\r\n") {
+        let Ok(size) = usize::from_str_radix(String::from_utf8_lossy(&raw[..pos]).trim(), 16)
+        else {
+            break;
+        };
+        let start = pos + 2;
+        let end = (start + size).min(raw.len());
+        out.extend_from_slice(&raw[start..end]);
+        if size == 0 || end < start + size {
+            break;
+        }
+        raw = raw.get(end + 2..).unwrap_or(&[]);
+    }
+    out
+}
+
+/// Headers and decoded body of what has arrived.
+fn split_response(raw: &[u8]) -> Option<(String, String)> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let body = &raw[end + 4..];
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_vec()
+    };
+    Some((head, String::from_utf8_lossy(&body).into_owned()))
+}
+
+#[test]
+fn logtail_follows_the_file_across_rotation() {
+    let (fx, _d) = start(&super::program(
+        "r",
+        "sh -c 'i=0; while :; do i=$((i+1)); echo line-$i; sleep 0.005; done'",
+        "stdout_logfile=%(here)s/r.log\nstdout_logfile_maxbytes=2KB\nstdout_logfile_backups=2",
+    ));
+    wait_file(&fx.path("r.log"), "first lines", |d| !d.is_empty());
+    let mut conn = UnixStream::connect(fx.sock()).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    conn.write_all(b"GET /logtail/r HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .expect("request");
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    let start = Instant::now();
+    let target_rotations = 4;
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("read: {e}"),
+        }
+        let text = split_response(&raw).map(|(_, b)| b).unwrap_or_default();
+        // 2 KB holds ~250 lines: seeing a line 4 files further on means rotations were followed.
+        let nums = numbers(&text);
+        if let (Some(first), Some(last)) = (nums.first(), nums.last())
+            && last - first > 250 * target_rotations
+        {
+            break;
+        }
+        assert!(start.elapsed() < DEADLINE, "stream stalled: {}", text.len());
+    }
+    let (head, body) = split_response(&raw).expect("headers");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let nums = numbers(&body);
+    assert!(
+        nums.windows(2).all(|w| w[0] < w[1]),
+        "lines arrive in order, never repeated"
+    );
+    assert!(
+        super::backup(&fx.path("r.log"), 2).exists(),
+        "rotated meanwhile"
+    );
+}
