@@ -102,13 +102,12 @@ impl RotatingFile {
     /// Shifts the backups and starts a fresh file now, whatever the current size.
     pub fn rotate(&mut self) -> io::Result<()> {
         if self.backups > 0 {
+            // One rename per slot: rename(2) replaces the destination, and a missing source is simply
+            // skipped, so no stat or unlink is needed (this matters with hundreds of backups).
             for i in (1..self.backups).rev() {
-                let src = self.backup_path(i);
-                if src.exists() {
-                    remove_and_rename(&src, &self.backup_path(i + 1))?;
-                }
+                rename_if_exists(&self.backup_path(i), &self.backup_path(i + 1))?;
             }
-            remove_and_rename(&self.path, &self.backup_path(1))?;
+            rename_if_exists(&self.path, &self.backup_path(1))?;
         }
         self.file = None;
         let file = open_append(&self.path)?;
@@ -141,12 +140,7 @@ impl RotatingFile {
 }
 
 /// Replaces `dst` with `src`; either one vanishing meanwhile is not an error.
-fn remove_and_rename(src: &Path, dst: &Path) -> io::Result<()> {
-    match fs::remove_file(dst) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
+fn rename_if_exists(src: &Path, dst: &Path) -> io::Result<()> {
     match fs::rename(src, dst) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),

@@ -1,0 +1,298 @@
+//! procd-bench: runs the same workload against procd and supervisord and prints them side by side.
+//!
+//! Modules: `config` renders the daemons' configuration, `daemon` starts/stops them, `rpc` is the
+//! XML-RPC client, `procfs` reads /proc, `scenarios` holds the measurements, `report` the output,
+//! `children` the helper programs the daemons supervise (`procd-bench child-*`), `pattern` the
+//! verifiable byte stream, `stats` percentiles. See docs/performance.md.
+
+mod children;
+mod config;
+mod daemon;
+mod pattern;
+mod procfs;
+mod report;
+mod rpc;
+mod scenarios;
+mod stats;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use daemon::{DaemonBin, Kind};
+use report::{Outcome, Scenario};
+use scenarios::Sizes;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "procd-bench",
+    about = "Benchmark procd against supervisord, side by side"
+)]
+struct Cli {
+    /// Small sizes, finishes in well under a minute (CI smoke test; never fails on timing).
+    #[arg(long)]
+    quick: bool,
+    /// procd binary [default: `procd` next to this binary, built with cargo when missing].
+    #[arg(long)]
+    procd: Option<PathBuf>,
+    /// supervisord binary [default: $PROCD_BENCH_SUPERVISORD, else <repo>/.venv/bin/supervisord].
+    #[arg(long)]
+    supervisord: Option<PathBuf>,
+    /// Directory for the JSON results [default: <repo>/bench-results].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Benchmark only one of the daemons.
+    #[arg(long, value_enum)]
+    only: Option<Only>,
+    /// Keep the temporary directory (configs, daemon logs) and print its path.
+    #[arg(long)]
+    keep: bool,
+    #[command(subcommand)]
+    child: Option<Child>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Only {
+    Procd,
+    Supervisord,
+}
+
+/// Helper programs run by the daemons under test.
+#[derive(Subcommand, Debug)]
+enum Child {
+    #[command(name = "child-write", hide = true)]
+    Write {
+        #[arg(long)]
+        bytes: u64,
+    },
+    #[command(name = "child-echo", hide = true)]
+    Echo,
+    #[command(name = "child-crash", hide = true)]
+    Crash {
+        #[arg(long)]
+        stamp: PathBuf,
+        #[arg(long)]
+        after_ms: u64,
+    },
+}
+
+fn repo_root() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.canonicalize().unwrap_or(root)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.child {
+        Some(Child::Write { bytes }) => children::write(*bytes).map(|()| true),
+        Some(Child::Echo) => children::echo().map(|()| true),
+        Some(Child::Crash { stamp, after_ms }) => {
+            children::crash(stamp, Duration::from_millis(*after_ms)).map(|()| true)
+        }
+        None => run(&cli),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("procd-bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Finds (or builds) procd; `Err` carries the reason it is unavailable.
+fn procd_path(cli: &Cli, bench: &Path) -> std::result::Result<PathBuf, String> {
+    if let Some(p) = &cli.procd {
+        return if p.exists() {
+            Ok(p.clone())
+        } else {
+            Err(format!("{} does not exist", p.display()))
+        };
+    }
+    let path = bench.with_file_name("procd");
+    if !path.exists() {
+        eprintln!(
+            "procd not found at {}; running `cargo build --release -p procd`",
+            path.display()
+        );
+        let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args(["build", "--release", "-p", "procd"])
+            .current_dir(repo_root())
+            .status();
+        if !matches!(status, Ok(s) if s.success()) {
+            return Err(format!(
+                "procd is missing and `cargo build --release -p procd` failed ({status:?})"
+            ));
+        }
+    }
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(format!("{} does not exist", path.display()))
+    }
+}
+
+fn run(cli: &Cli) -> Result<bool> {
+    let sizes = if cli.quick {
+        Sizes::quick()
+    } else {
+        Sizes::full()
+    };
+    let bench = std::env::current_exe().context("locating the benchmark binary")?;
+    let supervisord = cli
+        .supervisord
+        .clone()
+        .or_else(|| std::env::var_os("PROCD_BENCH_SUPERVISORD").map(PathBuf::from))
+        .unwrap_or_else(|| repo_root().join(".venv/bin/supervisord"));
+    let mut bins: Vec<std::result::Result<DaemonBin, (Kind, String)>> = Vec::new();
+    if cli.only != Some(Only::Supervisord) {
+        bins.push(
+            procd_path(cli, &bench)
+                .map(|path| DaemonBin {
+                    kind: Kind::Procd,
+                    path,
+                })
+                .map_err(|e| (Kind::Procd, e)),
+        );
+    }
+    if cli.only != Some(Only::Procd) {
+        bins.push(if supervisord.exists() {
+            Ok(DaemonBin {
+                kind: Kind::Supervisord,
+                path: supervisord,
+            })
+        } else {
+            Err((
+                Kind::Supervisord,
+                format!("{} does not exist", supervisord.display()),
+            ))
+        });
+    }
+
+    let mut work = tempfile::Builder::new().prefix("procd-bench").tempdir()?;
+    if cli.keep {
+        work.disable_cleanup(true);
+        eprintln!("work directory (kept): {}", work.path().display());
+    }
+    let mut failed = false;
+    eprintln!("measuring the physical limit (writer | cat > file)");
+    let limit = match scenarios::physical_limit(&bench, sizes.write_bytes, work.path()) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            eprintln!("physical limit: {e:#}");
+            failed = true;
+            None
+        }
+    };
+
+    let mut per_daemon: BTreeMap<String, scenarios::Results> = BTreeMap::new();
+    let mut ran: Vec<&str> = Vec::new();
+    let mut daemons_json = Vec::new();
+    for bin in &bins {
+        match bin {
+            Ok(bin) => {
+                let name = bin.kind.name();
+                ran.push(name);
+                daemons_json.push(serde_json::json!({"name": name, "path": bin.path}));
+                let results = scenarios::run_all(bin, &sizes, &bench, work.path())?;
+                per_daemon.insert(name.to_owned(), results);
+            }
+            Err((kind, why)) => {
+                let name = kind.name();
+                ran.push(name);
+                eprintln!("[{name}] not available: {why}");
+                daemons_json.push(serde_json::json!({"name": name, "error": why}));
+                let all = scenarios::TITLES
+                    .iter()
+                    .map(|(id, _)| {
+                        (
+                            *id,
+                            Outcome::failed(format!("not available: {why}"), vec![]),
+                        )
+                    })
+                    .collect();
+                per_daemon.insert(name.to_owned(), all);
+            }
+        }
+    }
+
+    let mut report = Vec::new();
+    for (id, title) in scenarios::TITLES {
+        let mut results = BTreeMap::new();
+        for (daemon, list) in &per_daemon {
+            if let Some((_, o)) = list.iter().find(|(i, _)| *i == id) {
+                failed |= !o.ok;
+                results.insert(daemon.clone(), o.clone());
+            }
+        }
+        let mut limits = BTreeMap::new();
+        if let (7, Some(v)) = (id, limit) {
+            limits.insert(scenarios::output_names::PLAIN_RATE.to_owned(), v);
+            limits.insert(scenarios::output_names::ROTATED_RATE.to_owned(), v);
+        }
+        report.push(Scenario {
+            id,
+            title: title.to_owned(),
+            results,
+            limits,
+        });
+    }
+
+    println!(
+        "procd-bench ({} run; {} CPUs; ratio = procd / supervisord)\n",
+        if cli.quick { "quick" } else { "full" },
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+    for s in &report {
+        println!("{}", report::table(s, &ran));
+    }
+
+    let out = cli
+        .out
+        .clone()
+        .unwrap_or_else(|| repo_root().join("bench-results"));
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let doc = serde_json::json!({
+        "unix_time": now,
+        "quick": cli.quick,
+        "host": {
+            "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+            "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim(),
+        },
+        "sizes": {
+            "idle_programs": sizes.idle_programs,
+            "idle_window_s": sizes.idle_window.as_secs_f64(),
+            "mass_programs": sizes.mass_programs,
+            "rpc_window_s": sizes.rpc_window.as_secs_f64(),
+            "write_bytes": sizes.write_bytes,
+            "tail_samples": sizes.tail_samples,
+            "respawn_samples": sizes.respawn_samples,
+        },
+        "daemons": daemons_json,
+        "physical_limit_mib_s": limit,
+        "scenarios": report,
+    });
+    let text = serde_json::to_string_pretty(&doc)?;
+    let file = out.join(format!(
+        "results-{now}{}.json",
+        if cli.quick { "-quick" } else { "" }
+    ));
+    std::fs::write(&file, &text)?;
+    std::fs::write(out.join("latest.json"), &text)?;
+    println!("results written to {}", file.display());
+    if failed {
+        eprintln!("procd-bench: some scenarios failed (see above)");
+    }
+    Ok(!failed)
+}

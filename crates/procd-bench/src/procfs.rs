@@ -1,0 +1,159 @@
+//! Readings from `/proc`: a process's CPU time, RSS, context switches, and children.
+//!
+//! CPU time comes from `utime + stime` of `/proc/<pid>/stat`, which covers all threads of the process,
+//! in clock ticks of 10 ms (Linux's user-visible tick rate is fixed at 100 Hz). Context switches are
+//! summed over the threads alive at the time of reading (`/proc/<pid>/task/*/status`).
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+/// Linux reports `/proc` times in USER_HZ ticks, which is 100 per second on every supported target.
+const TICKS_PER_SEC: u64 = 100;
+
+/// Fields of `/proc/<pid>/stat` the benchmark uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stat {
+    pub ppid: i32,
+    pub utime: u64,
+    pub stime: u64,
+}
+
+impl Stat {
+    pub fn cpu(&self) -> Duration {
+        Duration::from_millis((self.utime + self.stime) * 1000 / TICKS_PER_SEC)
+    }
+}
+
+/// Parses a stat line; the command name may itself contain spaces and parentheses.
+pub fn parse_stat(text: &str) -> Option<Stat> {
+    let rest = &text[text.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // rest starts at field 3 (state): ppid is field 4, utime 14, stime 15 (1-based in proc(5)).
+    Some(Stat {
+        ppid: fields.get(1)?.parse().ok()?,
+        utime: fields.get(11)?.parse().ok()?,
+        stime: fields.get(12)?.parse().ok()?,
+    })
+}
+
+/// The number in a `Key:   123 kB` line of a status file.
+pub fn status_field(text: &str, key: &str) -> Option<u64> {
+    text.lines().find_map(|line| {
+        let (k, v) = line.split_once(':')?;
+        if k != key {
+            return None;
+        }
+        v.split_whitespace().next()?.parse().ok()
+    })
+}
+
+pub fn stat(pid: i32) -> Option<Stat> {
+    parse_stat(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// CPU time (user + system, all threads) of a process.
+pub fn cpu(pid: i32) -> Option<Duration> {
+    stat(pid).map(|s| s.cpu())
+}
+
+/// CPU time of the benchmark process itself.
+pub fn self_cpu() -> Option<Duration> {
+    parse_stat(&fs::read_to_string("/proc/self/stat").ok()?).map(|s| s.cpu())
+}
+
+/// Resident set size in KiB.
+pub fn rss_kib(pid: i32) -> Option<u64> {
+    status_field(
+        &fs::read_to_string(format!("/proc/{pid}/status")).ok()?,
+        "VmRSS",
+    )
+}
+
+/// Voluntary plus involuntary context switches, summed over the process's current threads.
+pub fn ctxt_switches(pid: i32) -> Option<u64> {
+    let mut total = 0;
+    let mut any = false;
+    for entry in fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+        let Ok(text) = fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        total += status_field(&text, "voluntary_ctxt_switches").unwrap_or(0);
+        total += status_field(&text, "nonvoluntary_ctxt_switches").unwrap_or(0);
+        any = true;
+    }
+    any.then_some(total)
+}
+
+/// The command name (`/proc/<pid>/comm`), which changes at exec.
+pub fn comm(pid: i32) -> Option<String> {
+    Some(
+        fs::read_to_string(format!("/proc/{pid}/comm"))
+            .ok()?
+            .trim_end()
+            .to_owned(),
+    )
+}
+
+/// Whether `/proc/<pid>` exists: true for running processes and for zombies not yet reaped.
+pub fn exists(pid: i32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Pids whose parent is `parent`.
+pub fn children_of(parent: i32) -> Vec<i32> {
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| stat(pid).is_some_and(|s| s.ppid == parent))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_stat_with_awkward_comm() {
+        let line = "1234 (a) b (c) S 77 1234 1234 0 -1 4194560 100 0 0 0 250 31 0 0 20 0 1 0 5 0 0";
+        assert_eq!(
+            parse_stat(line),
+            Some(Stat {
+                ppid: 77,
+                utime: 250,
+                stime: 31
+            })
+        );
+        assert_eq!(
+            parse_stat(line).map(|s| s.cpu()),
+            Some(Duration::from_millis(2810))
+        );
+        assert_eq!(parse_stat("1234 (x) S 1"), None);
+        assert_eq!(parse_stat("no paren"), None);
+    }
+
+    #[test]
+    fn reads_status_fields() {
+        let text = "Name:\tprocd\nVmRSS:\t    5120 kB\nvoluntary_ctxt_switches:\t17\n";
+        assert_eq!(status_field(text, "VmRSS"), Some(5120));
+        assert_eq!(status_field(text, "voluntary_ctxt_switches"), Some(17));
+        assert_eq!(status_field(text, "nonvoluntary_ctxt_switches"), None);
+        assert_eq!(status_field(text, "VmRS"), None);
+    }
+
+    #[test]
+    fn reads_own_process() {
+        let me = std::process::id() as i32;
+        assert!(exists(me));
+        assert!(comm(me).is_some_and(|c| !c.is_empty()));
+        assert!(rss_kib(me).is_some_and(|k| k > 0));
+        assert!(ctxt_switches(me).is_some());
+        assert_eq!(
+            stat(me).map(|s| s.ppid),
+            Some(nix::unistd::getppid().as_raw())
+        );
+        assert!(children_of(nix::unistd::getppid().as_raw()).contains(&me));
+    }
+}

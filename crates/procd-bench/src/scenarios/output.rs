@@ -1,0 +1,274 @@
+//! Scenario 7: one program writing a large stream to stdout while the idle sleepers are present.
+//!
+//! The writer is `procd-bench child-write`, which emits the deterministic pattern of `crate::pattern`.
+//! Timing runs from the `startProcess` call until the log file(s) hold every byte (sizes polled every
+//! 10 ms, 50 ms for the rotated case). Afterwards the log files are read back in order (oldest backup
+//! first) and compared with the pattern, so lost, duplicated or reordered bytes are counted. Daemon CPU
+//! is the `/proc` utime+stime delta over the same interval. The physical limit is the same writer piped
+//! through `cat` into a file, without any daemon (better of two runs).
+
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use procd_protocol::Value;
+
+use super::{Ctx, Partial};
+use crate::pattern::Verifier;
+use crate::procfs;
+use crate::report::{Better, Metric};
+
+pub const PLAIN_RATE: &str = "plain log: throughput";
+pub const ROTATED_RATE: &str = "rotated log (1MB files): throughput";
+const MIB: f64 = (1 << 20) as f64;
+const GIB: f64 = (1 << 30) as f64;
+
+/// Backups needed so a rotated log of `bytes` keeps everything (1 MiB files), plus slack.
+pub fn backups_needed(bytes: u64) -> u32 {
+    (bytes.div_ceil(1 << 20) + 4).min(u32::MAX as u64) as u32
+}
+
+/// `procd-bench child-write | cat > file`, in MiB/s: the better of two runs.
+pub fn physical_limit(bench: &Path, bytes: u64, dir: &Path) -> Result<f64> {
+    let first = pipe_to_cat(bench, bytes, dir)?;
+    Ok(first.max(pipe_to_cat(bench, bytes, dir)?))
+}
+
+fn pipe_to_cat(bench: &Path, bytes: u64, dir: &Path) -> Result<f64> {
+    let target = dir.join("limit.out");
+    let file = File::create(&target)?;
+    let t0 = Instant::now();
+    let mut writer = Command::new(bench)
+        .args(["child-write", "--bytes", &bytes.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()?;
+    let pipe = writer
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow!("no writer pipe"))?;
+    let mut cat = Command::new("cat").stdin(pipe).stdout(file).spawn()?;
+    let ws = writer.wait()?;
+    let cs = cat.wait()?;
+    let secs = t0.elapsed().as_secs_f64();
+    let len = fs::metadata(&target)?.len();
+    let _ = fs::remove_file(&target);
+    if !ws.success() || !cs.success() || len != bytes {
+        bail!("writer | cat failed ({ws}, {cs}, {len} of {bytes} bytes)");
+    }
+    Ok(bytes as f64 / MIB / secs)
+}
+
+/// The log file and its numbered backups, oldest (highest number) first.
+fn log_files(log: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(base)) = (log.parent(), log.file_name().and_then(|n| n.to_str())) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(u64, PathBuf)> = Vec::new();
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name == base {
+            found.push((0, entry.path()));
+        } else if let Some(n) = name.strip_prefix(base).and_then(|r| r.strip_prefix('.'))
+            && let Ok(n) = n.parse::<u64>()
+        {
+            found.push((n, entry.path()));
+        }
+    }
+    found.sort_by_key(|f| std::cmp::Reverse(f.0));
+    found.into_iter().map(|(_, p)| p).collect()
+}
+
+fn total_size(files: &[PathBuf]) -> u64 {
+    files
+        .iter()
+        .filter_map(|p| fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+struct WriteRun {
+    mib_s: f64,
+    cpu_s_per_gib: f64,
+    lost: u64,
+    files: usize,
+    error: Option<String>,
+}
+
+fn write_through_daemon(ctx: &Ctx<'_>, name: &str) -> Result<WriteRun> {
+    let bytes = ctx.sizes.write_bytes;
+    let log = ctx
+        .daemon
+        .config
+        .programs
+        .iter()
+        .find(|p| p.name == name)
+        .map(|p| p.stdout_logfile.clone())
+        .ok_or_else(|| anyhow!("no program {name}"))?;
+    let poll = if name.contains("rot") { 50 } else { 10 };
+    let pid = ctx.daemon.pid;
+    let mut client = ctx.client();
+    let cpu0 = procfs::cpu(pid).ok_or_else(|| anyhow!("daemon vanished"))?;
+    let t0 = Instant::now();
+    client.call(
+        "supervisor.startProcess",
+        vec![Value::String(name.into()), Value::Bool(false)],
+    )?;
+    let mut last = (0u64, Instant::now());
+    let elapsed = loop {
+        let size = total_size(&log_files(&log));
+        if size >= bytes {
+            break t0.elapsed();
+        }
+        if size != last.0 {
+            last = (size, Instant::now());
+        } else if last.1.elapsed() > Duration::from_secs(10) {
+            bail!(
+                "log stalled at {size} of {bytes} bytes ({} lost)",
+                bytes - size
+            );
+        }
+        ctx.check_deadline(&format!(
+            "waiting for {name}'s log ({size} of {bytes} bytes)"
+        ))?;
+        thread::sleep(Duration::from_millis(poll));
+    };
+    let cpu = procfs::cpu(pid).unwrap_or(cpu0).saturating_sub(cpu0);
+    // Let the writer finish and be reaped before reading the files back.
+    loop {
+        let info = client.call(
+            "supervisor.getProcessInfo",
+            vec![Value::String(name.into())],
+        )?;
+        match info.get("statename").and_then(Value::as_str) {
+            Some("EXITED") => break,
+            Some("STARTING" | "RUNNING") => {}
+            other => bail!("{name} ended in state {other:?}"),
+        }
+        ctx.check_deadline(&format!("waiting for {name} to exit"))?;
+        thread::sleep(Duration::from_millis(20));
+    }
+    let files = log_files(&log);
+    let mut v = Verifier::new();
+    let mut buf = vec![0u8; 1 << 20];
+    for path in &files {
+        let mut f = File::open(path).with_context(|| format!("open {}", path.display()))?;
+        loop {
+            let n = f.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            v.feed(&buf[..n]);
+        }
+    }
+    for path in &files {
+        let _ = fs::remove_file(path);
+    }
+    let error = if let Some(at) = v.first_mismatch() {
+        Some(format!(
+            "{name}: log content differs from the written stream at byte {at}"
+        ))
+    } else if v.len() != bytes {
+        Some(format!(
+            "{name}: log holds {} bytes, {bytes} were written",
+            v.len()
+        ))
+    } else {
+        None
+    };
+    let secs = elapsed.as_secs_f64();
+    Ok(WriteRun {
+        mib_s: bytes as f64 / MIB / secs,
+        cpu_s_per_gib: cpu.as_secs_f64() / (bytes as f64 / GIB),
+        lost: bytes.saturating_sub(v.len()),
+        files: files.len(),
+        error,
+    })
+}
+
+pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
+    let mut m = Vec::new();
+    let mut errors = Vec::new();
+    for (name, rate, label) in [
+        ("writer", PLAIN_RATE, "plain log"),
+        ("writer_rot", ROTATED_RATE, "rotated log"),
+    ] {
+        match write_through_daemon(ctx, name) {
+            Ok(r) => {
+                m.push(Metric::new(rate, "MiB/s", Better::Higher, r.mib_s));
+                m.push(Metric::new(
+                    &format!("{label}: daemon CPU"),
+                    "s/GiB",
+                    Better::Lower,
+                    r.cpu_s_per_gib,
+                ));
+                m.push(Metric::new(
+                    &format!("{label}: bytes lost"),
+                    "bytes",
+                    Better::Lower,
+                    r.lost as f64,
+                ));
+                if name == "writer_rot" {
+                    m.push(Metric::new(
+                        &format!("{label}: files"),
+                        "count",
+                        Better::Info,
+                        r.files as f64,
+                    ));
+                }
+                errors.extend(r.error);
+            }
+            Err(e) => errors.push(format!("{name}: {e:#}")),
+        }
+    }
+    if errors.is_empty() {
+        Ok(m)
+    } else {
+        Err(Partial {
+            error: errors.join("; "),
+            metrics: m,
+        }
+        .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backups_cover_the_stream() {
+        assert_eq!(backups_needed(16 << 20), 20);
+        assert_eq!(backups_needed((1 << 30) + 1), 1029);
+    }
+
+    #[test]
+    fn log_files_are_ordered_oldest_first() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in [
+            "w.log",
+            "w.log.1",
+            "w.log.10",
+            "w.log.2",
+            "w.logx",
+            "w.log.bak",
+            "other.log",
+        ] {
+            fs::write(dir.path().join(name), name).expect("write");
+        }
+        let names: Vec<String> = log_files(&dir.path().join("w.log"))
+            .iter()
+            .map(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(names, ["w.log.10", "w.log.2", "w.log.1", "w.log"]);
+    }
+}
