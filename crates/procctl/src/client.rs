@@ -6,8 +6,8 @@ use crate::error::ClientError;
 use crate::rpc::{self, Fault};
 use crate::transport::{ByteStream, Transport};
 use crate::types::{
-    CallResult, ConfigInfo, ProcessInfo, ReloadDiff, StateInfo, TailChunk, as_bool, as_int, as_string, list_of,
-    string_list,
+    CallResult, ConfigInfo, ProcessInfo, ReloadDiff, StateInfo, TailChunk, as_bool, as_int,
+    as_string, list_of, string_list,
 };
 use crate::url::{ServerUrl, UrlError};
 
@@ -44,7 +44,9 @@ impl Client {
     /// `url` is `unix:///path` or `http://host:port`; Basic auth is sent when credentials are given.
     pub fn new(url: &str, credentials: Option<(&str, &str)>) -> Result<Self, UrlError> {
         let parsed = ServerUrl::parse(url)?;
-        Ok(Client { transport: Transport::new(parsed, url, credentials) })
+        Ok(Client {
+            transport: Transport::new(parsed, url, credentials),
+        })
     }
 
     pub fn server_url(&self) -> &str {
@@ -70,7 +72,11 @@ impl Client {
         as_bool(&self.call(method, params).await?)
     }
 
-    async fn call_results(&self, method: &str, params: Vec<Value>) -> Result<Vec<CallResult>, ClientError> {
+    async fn call_results(
+        &self,
+        method: &str,
+        params: Vec<Value>,
+    ) -> Result<Vec<CallResult>, ClientError> {
         list_of(&self.call(method, params).await?, CallResult::from_value)
     }
 
@@ -86,7 +92,8 @@ impl Client {
     }
 
     pub async fn get_supervisor_version(&self) -> Result<String, ClientError> {
-        self.call_str("supervisor.getSupervisorVersion", vec![]).await
+        self.call_str("supervisor.getSupervisorVersion", vec![])
+            .await
     }
 
     pub async fn get_identification(&self) -> Result<String, ClientError> {
@@ -102,7 +109,8 @@ impl Client {
     }
 
     pub async fn read_log(&self, offset: i32, length: i32) -> Result<String, ClientError> {
-        self.call_str("supervisor.readLog", vec![offset.into(), length.into()]).await
+        self.call_str("supervisor.readLog", vec![offset.into(), length.into()])
+            .await
     }
 
     pub async fn clear_log(&self) -> Result<bool, ClientError> {
@@ -120,11 +128,18 @@ impl Client {
     // ---- supervisor.* : process information ----
 
     pub async fn get_process_info(&self, name: &str) -> Result<ProcessInfo, ClientError> {
-        ProcessInfo::from_value(&self.call("supervisor.getProcessInfo", vec![name.into()]).await?)
+        ProcessInfo::from_value(
+            &self
+                .call("supervisor.getProcessInfo", vec![name.into()])
+                .await?,
+        )
     }
 
     pub async fn get_all_process_info(&self) -> Result<Vec<ProcessInfo>, ClientError> {
-        list_of(&self.call("supervisor.getAllProcessInfo", vec![]).await?, ProcessInfo::from_value)
+        list_of(
+            &self.call("supervisor.getAllProcessInfo", vec![]).await?,
+            ProcessInfo::from_value,
+        )
     }
 
     /// Raw config entries (every key supervisord sends).
@@ -136,54 +151,99 @@ impl Client {
     }
 
     pub async fn get_all_config_info(&self) -> Result<Vec<ConfigInfo>, ClientError> {
-        list_of(&self.call("supervisor.getAllConfigInfo", vec![]).await?, ConfigInfo::from_value)
+        list_of(
+            &self.call("supervisor.getAllConfigInfo", vec![]).await?,
+            ConfigInfo::from_value,
+        )
     }
 
     // ---- supervisor.* : process control ----
 
     pub async fn start_process(&self, name: &str, wait: bool) -> Result<bool, ClientError> {
-        self.call_bool("supervisor.startProcess", vec![name.into(), wait.into()]).await
+        self.call_bool("supervisor.startProcess", vec![name.into(), wait.into()])
+            .await
     }
 
-    pub async fn start_process_group(&self, name: &str, wait: bool) -> Result<Vec<CallResult>, ClientError> {
-        self.call_results("supervisor.startProcessGroup", vec![name.into(), wait.into()]).await
+    pub async fn start_process_group(
+        &self,
+        name: &str,
+        wait: bool,
+    ) -> Result<Vec<CallResult>, ClientError> {
+        self.call_results(
+            "supervisor.startProcessGroup",
+            vec![name.into(), wait.into()],
+        )
+        .await
     }
 
     pub async fn start_all_processes(&self, wait: bool) -> Result<Vec<CallResult>, ClientError> {
-        self.call_results("supervisor.startAllProcesses", vec![wait.into()]).await
+        self.call_results("supervisor.startAllProcesses", vec![wait.into()])
+            .await
     }
 
     pub async fn stop_process(&self, name: &str, wait: bool) -> Result<bool, ClientError> {
-        self.call_bool("supervisor.stopProcess", vec![name.into(), wait.into()]).await
+        self.call_bool("supervisor.stopProcess", vec![name.into(), wait.into()])
+            .await
     }
 
-    pub async fn stop_process_group(&self, name: &str, wait: bool) -> Result<Vec<CallResult>, ClientError> {
-        self.call_results("supervisor.stopProcessGroup", vec![name.into(), wait.into()]).await
+    pub async fn stop_process_group(
+        &self,
+        name: &str,
+        wait: bool,
+    ) -> Result<Vec<CallResult>, ClientError> {
+        self.call_results(
+            "supervisor.stopProcessGroup",
+            vec![name.into(), wait.into()],
+        )
+        .await
     }
 
     pub async fn stop_all_processes(&self, wait: bool) -> Result<Vec<CallResult>, ClientError> {
-        self.call_results("supervisor.stopAllProcesses", vec![wait.into()]).await
+        self.call_results("supervisor.stopAllProcesses", vec![wait.into()])
+            .await
     }
 
     /// `signal` is a name (`HUP`, `SIGHUP`) or a number as text.
     pub async fn signal_process(&self, name: &str, signal: &str) -> Result<bool, ClientError> {
-        self.call_bool("supervisor.signalProcess", vec![name.into(), signal.into()]).await
+        self.call_bool("supervisor.signalProcess", vec![name.into(), signal.into()])
+            .await
     }
 
-    pub async fn signal_process_group(&self, name: &str, signal: &str) -> Result<Vec<CallResult>, ClientError> {
-        self.call_results("supervisor.signalProcessGroup", vec![name.into(), signal.into()]).await
+    pub async fn signal_process_group(
+        &self,
+        name: &str,
+        signal: &str,
+    ) -> Result<Vec<CallResult>, ClientError> {
+        self.call_results(
+            "supervisor.signalProcessGroup",
+            vec![name.into(), signal.into()],
+        )
+        .await
     }
 
     pub async fn signal_all_processes(&self, signal: &str) -> Result<Vec<CallResult>, ClientError> {
-        self.call_results("supervisor.signalAllProcesses", vec![signal.into()]).await
+        self.call_results("supervisor.signalAllProcesses", vec![signal.into()])
+            .await
     }
 
     pub async fn send_process_stdin(&self, name: &str, chars: &str) -> Result<bool, ClientError> {
-        self.call_bool("supervisor.sendProcessStdin", vec![name.into(), chars.into()]).await
+        self.call_bool(
+            "supervisor.sendProcessStdin",
+            vec![name.into(), chars.into()],
+        )
+        .await
     }
 
-    pub async fn send_remote_comm_event(&self, kind: &str, data: &str) -> Result<bool, ClientError> {
-        self.call_bool("supervisor.sendRemoteCommEvent", vec![kind.into(), data.into()]).await
+    pub async fn send_remote_comm_event(
+        &self,
+        kind: &str,
+        data: &str,
+    ) -> Result<bool, ClientError> {
+        self.call_bool(
+            "supervisor.sendRemoteCommEvent",
+            vec![kind.into(), data.into()],
+        )
+        .await
     }
 
     // ---- supervisor.* : configuration ----
@@ -193,11 +253,13 @@ impl Client {
     }
 
     pub async fn add_process_group(&self, name: &str) -> Result<bool, ClientError> {
-        self.call_bool("supervisor.addProcessGroup", vec![name.into()]).await
+        self.call_bool("supervisor.addProcessGroup", vec![name.into()])
+            .await
     }
 
     pub async fn remove_process_group(&self, name: &str) -> Result<bool, ClientError> {
-        self.call_bool("supervisor.removeProcessGroup", vec![name.into()]).await
+        self.call_bool("supervisor.removeProcessGroup", vec![name.into()])
+            .await
     }
 
     // ---- supervisor.* : process logs ----
@@ -213,15 +275,28 @@ impl Client {
             Channel::Stdout => "supervisor.readProcessStdoutLog",
             Channel::Stderr => "supervisor.readProcessStderrLog",
         };
-        self.call_str(method, vec![name.into(), offset.into(), length.into()]).await
+        self.call_str(method, vec![name.into(), offset.into(), length.into()])
+            .await
     }
 
-    pub async fn read_process_stdout_log(&self, name: &str, offset: i32, length: i32) -> Result<String, ClientError> {
-        self.read_process_log(name, Channel::Stdout, offset, length).await
+    pub async fn read_process_stdout_log(
+        &self,
+        name: &str,
+        offset: i32,
+        length: i32,
+    ) -> Result<String, ClientError> {
+        self.read_process_log(name, Channel::Stdout, offset, length)
+            .await
     }
 
-    pub async fn read_process_stderr_log(&self, name: &str, offset: i32, length: i32) -> Result<String, ClientError> {
-        self.read_process_log(name, Channel::Stderr, offset, length).await
+    pub async fn read_process_stderr_log(
+        &self,
+        name: &str,
+        offset: i32,
+        length: i32,
+    ) -> Result<String, ClientError> {
+        self.read_process_log(name, Channel::Stderr, offset, length)
+            .await
     }
 
     pub async fn tail_process_log(
@@ -235,23 +310,41 @@ impl Client {
             Channel::Stdout => "supervisor.tailProcessStdoutLog",
             Channel::Stderr => "supervisor.tailProcessStderrLog",
         };
-        TailChunk::from_value(&self.call(method, vec![name.into(), offset.into(), length.into()]).await?)
+        TailChunk::from_value(
+            &self
+                .call(method, vec![name.into(), offset.into(), length.into()])
+                .await?,
+        )
     }
 
-    pub async fn tail_process_stdout_log(&self, name: &str, offset: i32, length: i32) -> Result<TailChunk, ClientError> {
-        self.tail_process_log(name, Channel::Stdout, offset, length).await
+    pub async fn tail_process_stdout_log(
+        &self,
+        name: &str,
+        offset: i32,
+        length: i32,
+    ) -> Result<TailChunk, ClientError> {
+        self.tail_process_log(name, Channel::Stdout, offset, length)
+            .await
     }
 
-    pub async fn tail_process_stderr_log(&self, name: &str, offset: i32, length: i32) -> Result<TailChunk, ClientError> {
-        self.tail_process_log(name, Channel::Stderr, offset, length).await
+    pub async fn tail_process_stderr_log(
+        &self,
+        name: &str,
+        offset: i32,
+        length: i32,
+    ) -> Result<TailChunk, ClientError> {
+        self.tail_process_log(name, Channel::Stderr, offset, length)
+            .await
     }
 
     pub async fn clear_process_logs(&self, name: &str) -> Result<bool, ClientError> {
-        self.call_bool("supervisor.clearProcessLogs", vec![name.into()]).await
+        self.call_bool("supervisor.clearProcessLogs", vec![name.into()])
+            .await
     }
 
     pub async fn clear_all_process_logs(&self) -> Result<Vec<CallResult>, ClientError> {
-        self.call_results("supervisor.clearAllProcessLogs", vec![]).await
+        self.call_results("supervisor.clearAllProcessLogs", vec![])
+            .await
     }
 
     // ---- system.* ----
@@ -261,16 +354,24 @@ impl Client {
     }
 
     pub async fn method_help(&self, method: &str) -> Result<String, ClientError> {
-        self.call_str("system.methodHelp", vec![method.into()]).await
+        self.call_str("system.methodHelp", vec![method.into()])
+            .await
     }
 
     /// `[return type, param types...]` as supervisord reports them.
     pub async fn method_signature(&self, method: &str) -> Result<Vec<String>, ClientError> {
-        string_list(&self.call("system.methodSignature", vec![method.into()]).await?)
+        string_list(
+            &self
+                .call("system.methodSignature", vec![method.into()])
+                .await?,
+        )
     }
 
     /// Runs calls in order on the server; each entry is the call's value or its fault.
-    pub async fn multicall(&self, calls: &[Call]) -> Result<Vec<Result<Value, Fault>>, ClientError> {
+    pub async fn multicall(
+        &self,
+        calls: &[Call],
+    ) -> Result<Vec<Result<Value, Fault>>, ClientError> {
         let list = Value::Array(
             calls
                 .iter()
@@ -299,8 +400,14 @@ impl Client {
     // ---- HTTP streams ----
 
     /// Streams `/logtail/<name>/<channel>`: the last bytes of the log, then whatever is appended.
-    pub async fn tail_stream(&self, name: &str, channel: Channel) -> Result<ByteStream, ClientError> {
-        self.transport.get_stream(&format!("/logtail/{name}/{}", channel.as_str())).await
+    pub async fn tail_stream(
+        &self,
+        name: &str,
+        channel: Channel,
+    ) -> Result<ByteStream, ClientError> {
+        self.transport
+            .get_stream(&format!("/logtail/{name}/{}", channel.as_str()))
+            .await
     }
 
     /// Streams `/mainlogtail`, supervisord's own log.

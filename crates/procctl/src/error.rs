@@ -37,9 +37,16 @@ pub enum ClientError {
 impl ClientError {
     pub(crate) fn from_connect(url: &str, e: io::Error) -> Self {
         match e.kind() {
-            io::ErrorKind::ConnectionRefused => ClientError::ConnectionRefused { url: url.to_string() },
-            io::ErrorKind::NotFound => ClientError::NoSuchFile { url: url.to_string() },
-            _ => ClientError::Connect { url: url.to_string(), source: e },
+            io::ErrorKind::ConnectionRefused => ClientError::ConnectionRefused {
+                url: url.to_string(),
+            },
+            io::ErrorKind::NotFound => ClientError::NoSuchFile {
+                url: url.to_string(),
+            },
+            _ => ClientError::Connect {
+                url: url.to_string(),
+                source: e,
+            },
         }
     }
 

@@ -31,12 +31,19 @@ pub struct Transport {
 /// Builds the `Authorization: Basic` value for a user and password.
 pub fn basic_auth(username: &str, password: &str) -> String {
     let raw = format!("{username}:{password}");
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
 }
 
 impl Transport {
     /// `url_text` is kept verbatim for error messages (`<url> refused connection`).
-    pub fn new(url: ServerUrl, url_text: impl Into<String>, credentials: Option<(&str, &str)>) -> Self {
+    pub fn new(
+        url: ServerUrl,
+        url_text: impl Into<String>,
+        credentials: Option<(&str, &str)>,
+    ) -> Self {
         Transport {
             url,
             url_text: url_text.into(),
@@ -61,7 +68,9 @@ impl Transport {
                 handshake(stream).await?
             }
             ServerUrl::Http { host, port, .. } => {
-                let stream = TcpStream::connect((host.as_str(), *port)).await.map_err(map)?;
+                let stream = TcpStream::connect((host.as_str(), *port))
+                    .await
+                    .map_err(map)?;
                 let _ = stream.set_nodelay(true);
                 handshake(stream).await?
             }
@@ -69,12 +78,20 @@ impl Transport {
         Ok(sender)
     }
 
-    fn request(&self, method: &str, path: &str, body: Bytes) -> Result<Request<Full<Bytes>>, ClientError> {
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Bytes,
+    ) -> Result<Request<Full<Bytes>>, ClientError> {
         let mut builder = Request::builder()
             .method(method)
             .uri(path)
             .header(header::HOST, self.url.host_header())
-            .header(header::USER_AGENT, concat!("procctl/", env!("CARGO_PKG_VERSION")));
+            .header(
+                header::USER_AGENT,
+                concat!("procctl/", env!("CARGO_PKG_VERSION")),
+            );
         if method == "POST" {
             builder = builder
                 .header(header::CONTENT_TYPE, "text/xml")
@@ -86,7 +103,9 @@ impl Transport {
         if let Some(auth) = &self.authorization {
             builder = builder.header(header::AUTHORIZATION, auth);
         }
-        builder.body(Full::new(body)).map_err(|e| ClientError::Protocol(e.to_string()))
+        builder
+            .body(Full::new(body))
+            .map_err(|e| ClientError::Protocol(e.to_string()))
     }
 
     /// POSTs an XML-RPC request body to `/RPC2` and returns the response body of a 200 answer.
@@ -98,18 +117,26 @@ impl Transport {
             Some(s) => s,
             None => self.connect().await?,
         };
-        let response = match send(&mut sender, self.request("POST", RPC_PATH, body.clone())?).await {
+        let response = match send(&mut sender, self.request("POST", RPC_PATH, body.clone())?).await
+        {
             Ok(r) => r,
             // A kept-alive connection the server closed meanwhile: retry once on a fresh one.
             Err(e) if was_reused && is_stale(&e) => {
                 sender = self.connect().await?;
-                send(&mut sender, self.request("POST", RPC_PATH, body)?).await.map_err(ClientError::Http)?
+                send(&mut sender, self.request("POST", RPC_PATH, body)?)
+                    .await
+                    .map_err(ClientError::Http)?
             }
             Err(e) => return Err(ClientError::Http(e)),
         };
         let status = response.status();
         let keep = keep_alive(&response);
-        let data = response.into_body().collect().await.map_err(ClientError::Http)?.to_bytes();
+        let data = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(ClientError::Http)?
+            .to_bytes();
         if status != StatusCode::OK {
             return Err(ClientError::Status {
                 status: status.as_u16(),
@@ -125,8 +152,9 @@ impl Transport {
     /// Opens a streaming GET (e.g. `/logtail/foo/stdout`) on a dedicated connection.
     pub async fn get_stream(&self, path: &str) -> Result<ByteStream, ClientError> {
         let mut sender = self.connect().await?;
-        let response =
-            send(&mut sender, self.request("GET", path, Bytes::new())?).await.map_err(ClientError::Http)?;
+        let response = send(&mut sender, self.request("GET", path, Bytes::new())?)
+            .await
+            .map_err(ClientError::Http)?;
         let status = response.status();
         if status != StatusCode::OK {
             return Err(ClientError::Status {
@@ -134,7 +162,10 @@ impl Transport {
                 reason: status.canonical_reason().unwrap_or("").to_string(),
             });
         }
-        Ok(ByteStream { body: response.into_body(), _sender: sender })
+        Ok(ByteStream {
+            body: response.into_body(),
+            _sender: sender,
+        })
     }
 }
 
@@ -142,7 +173,9 @@ async fn handshake<S>(stream: S) -> Result<SendRequest<Full<Bytes>>, ClientError
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let (sender, conn) = http1::handshake(TokioIo::new(stream)).await.map_err(ClientError::Http)?;
+    let (sender, conn) = http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(ClientError::Http)?;
     tokio::spawn(async move {
         // Errors surface through the request future; the driver just ends.
         let _ = conn.await;
@@ -184,10 +217,10 @@ impl ByteStream {
         loop {
             match self.body.frame().await? {
                 Ok(frame) => {
-                    if let Ok(data) = frame.into_data() {
-                        if !data.is_empty() {
-                            return Some(Ok(data));
-                        }
+                    if let Ok(data) = frame.into_data()
+                        && !data.is_empty()
+                    {
+                        return Some(Ok(data));
                     }
                 }
                 Err(e) => return Some(Err(ClientError::Http(e))),

@@ -10,12 +10,15 @@ fn shape(what: &str, v: &Value) -> ClientError {
 }
 
 fn field<'a>(v: &'a Value, key: &str) -> Result<&'a Value, ClientError> {
-    v.get(key).ok_or_else(|| ClientError::Protocol(format!("missing struct member {key:?}")))
+    v.get(key)
+        .ok_or_else(|| ClientError::Protocol(format!("missing struct member {key:?}")))
 }
 
 pub(crate) fn str_field(v: &Value, key: &str) -> Result<String, ClientError> {
     let f = field(v, key)?;
-    f.as_str().map(str::to_owned).ok_or_else(|| shape("string", f))
+    f.as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| shape("string", f))
 }
 
 pub(crate) fn int_field(v: &Value, key: &str) -> Result<i32, ClientError> {
@@ -34,7 +37,10 @@ fn bool_field(v: &Value, key: &str) -> Result<bool, ClientError> {
 }
 
 fn opt_str(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_owned()
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn opt_int(v: &Value, key: &str) -> i32 {
@@ -143,13 +149,21 @@ impl ReloadDiff {
     /// Decodes `[[added, changed, removed]]`.
     pub fn from_value(v: &Value) -> Result<Self, ClientError> {
         let outer = v.as_array().ok_or_else(|| shape("array", v))?;
-        let inner = outer.first().ok_or_else(|| ClientError::Protocol("empty reloadConfig result".into()))?;
+        let inner = outer
+            .first()
+            .ok_or_else(|| ClientError::Protocol("empty reloadConfig result".into()))?;
         let parts = inner.as_array().ok_or_else(|| shape("array", inner))?;
         let list = |i: usize| -> Result<Vec<String>, ClientError> {
-            let Some(p) = parts.get(i) else { return Ok(Vec::new()) };
+            let Some(p) = parts.get(i) else {
+                return Ok(Vec::new());
+            };
             string_list(p)
         };
-        Ok(ReloadDiff { added: list(0)?, changed: list(1)?, removed: list(2)? })
+        Ok(ReloadDiff {
+            added: list(0)?,
+            changed: list(1)?,
+            removed: list(2)?,
+        })
     }
 }
 
@@ -174,7 +188,9 @@ impl TailChunk {
                     other => return Err(shape("boolean", other)),
                 },
             }),
-            _ => Err(ClientError::Protocol("tail result is not [string, int, boolean]".into())),
+            _ => Err(ClientError::Protocol(
+                "tail result is not [string, int, boolean]".into(),
+            )),
         }
     }
 }
@@ -188,17 +204,34 @@ pub struct StateInfo {
 
 impl StateInfo {
     pub fn from_value(v: &Value) -> Result<Self, ClientError> {
-        Ok(StateInfo { statecode: int_field(v, "statecode")?, statename: str_field(v, "statename")? })
+        Ok(StateInfo {
+            statecode: int_field(v, "statecode")?,
+            statename: str_field(v, "statename")?,
+        })
     }
 }
 
 pub(crate) fn string_list(v: &Value) -> Result<Vec<String>, ClientError> {
     let items = v.as_array().ok_or_else(|| shape("array", v))?;
-    items.iter().map(|i| i.as_str().map(str::to_owned).ok_or_else(|| shape("string", i))).collect()
+    items
+        .iter()
+        .map(|i| {
+            i.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| shape("string", i))
+        })
+        .collect()
 }
 
-pub(crate) fn list_of<T>(v: &Value, f: fn(&Value) -> Result<T, ClientError>) -> Result<Vec<T>, ClientError> {
-    v.as_array().ok_or_else(|| shape("array", v))?.iter().map(f).collect()
+pub(crate) fn list_of<T>(
+    v: &Value,
+    f: fn(&Value) -> Result<T, ClientError>,
+) -> Result<Vec<T>, ClientError> {
+    v.as_array()
+        .ok_or_else(|| shape("array", v))?
+        .iter()
+        .map(f)
+        .collect()
 }
 
 pub(crate) fn as_bool(v: &Value) -> Result<bool, ClientError> {
@@ -232,8 +265,20 @@ mod tests {
         assert_eq!(d.added, ["new"]);
         assert!(d.changed.is_empty());
         assert_eq!(d.removed, ["old", "gone"]);
-        let t = TailChunk::from_value(&Value::array([Value::from("rr\n"), Value::Int(4), Value::Bool(true)])).unwrap();
-        assert_eq!(t, TailChunk { bytes: "rr\n".into(), offset: 4, overflow: true });
+        let t = TailChunk::from_value(&Value::array([
+            Value::from("rr\n"),
+            Value::Int(4),
+            Value::Bool(true),
+        ]))
+        .unwrap();
+        assert_eq!(
+            t,
+            TailChunk {
+                bytes: "rr\n".into(),
+                offset: 4,
+                overflow: true
+            }
+        );
         assert!(TailChunk::from_value(&Value::Int(1)).is_err());
     }
 
@@ -248,7 +293,10 @@ mod tests {
             ("description", Value::from("pid 42, uptime 0:00:01")),
         ]);
         let info = ProcessInfo::from_value(&v).unwrap();
-        assert_eq!((info.pid, info.process_state()), (42, Some(procd_protocol::ProcessState::Running)));
+        assert_eq!(
+            (info.pid, info.process_state()),
+            (42, Some(procd_protocol::ProcessState::Running))
+        );
         assert!(ProcessInfo::from_value(&Value::structure([("name", "a")])).is_err());
     }
 }

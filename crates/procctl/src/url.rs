@@ -9,7 +9,11 @@ pub enum ServerUrl {
     /// A unix domain socket path (everything after `unix://`).
     Unix(PathBuf),
     /// A TCP endpoint; `authority` is the `host[:port]` text used for the `Host` header.
-    Http { host: String, port: u16, authority: String },
+    Http {
+        host: String,
+        port: u16,
+        authority: String,
+    },
 }
 
 /// A server URL that is neither `unix://` nor `http://`.
@@ -23,7 +27,9 @@ impl ServerUrl {
         if let Some(path) = text.strip_prefix("unix://") {
             return Ok(ServerUrl::Unix(PathBuf::from(path)));
         }
-        let rest = text.strip_prefix("http://").ok_or_else(|| UrlError(text.to_string()))?;
+        let rest = text
+            .strip_prefix("http://")
+            .ok_or_else(|| UrlError(text.to_string()))?;
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         // Credentials embedded in the URL are not used for the socket address.
         let hostport = authority.rsplit('@').next().unwrap_or_default();
@@ -31,7 +37,11 @@ impl ServerUrl {
         if host.is_empty() {
             return Err(UrlError(text.to_string()));
         }
-        Ok(ServerUrl::Http { host, port, authority: hostport.to_string() })
+        Ok(ServerUrl::Http {
+            host,
+            port,
+            authority: hostport.to_string(),
+        })
     }
 
     /// The value for the `Host` request header.
@@ -74,7 +84,10 @@ mod tests {
 
     #[test]
     fn parses_supported_schemes() {
-        assert_eq!(ServerUrl::parse("unix:///tmp/s.sock"), Ok(ServerUrl::Unix("/tmp/s.sock".into())));
+        assert_eq!(
+            ServerUrl::parse("unix:///tmp/s.sock"),
+            Ok(ServerUrl::Unix("/tmp/s.sock".into()))
+        );
         let cases = [
             ("http://localhost:9001", "localhost", 9001),
             ("http://127.0.0.1", "127.0.0.1", 80),
@@ -83,13 +96,21 @@ mod tests {
         ];
         for (text, host, port) in cases {
             match ServerUrl::parse(text) {
-                Ok(ServerUrl::Http { host: h, port: p, .. }) => {
+                Ok(ServerUrl::Http {
+                    host: h, port: p, ..
+                }) => {
                     assert_eq!((h.as_str(), p), (host, port), "{text}");
                 }
                 other => panic!("{text}: {other:?}"),
             }
         }
-        for bad in ["https://x", "ftp://x", "localhost:9001", "http://", "http://h:port"] {
+        for bad in [
+            "https://x",
+            "ftp://x",
+            "localhost:9001",
+            "http://",
+            "http://h:port",
+        ] {
             assert!(ServerUrl::parse(bad).is_err(), "{bad}");
         }
     }

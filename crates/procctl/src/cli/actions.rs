@@ -9,10 +9,33 @@ use crate::faults;
 use crate::types::{CallResult, ProcessInfo};
 
 const ACTIONS: &[&str] = &[
-    "add", "avail", "clear", "exit", "fg", "maintail", "open", "pid", "quit", "reload", "remove", "reread",
-    "restart", "shutdown", "signal", "start", "status", "stop", "tail", "update", "version", "help", "EOF",
+    "add",
+    "avail",
+    "clear",
+    "exit",
+    "fg",
+    "maintail",
+    "open",
+    "pid",
+    "quit",
+    "reload",
+    "remove",
+    "reread",
+    "restart",
+    "shutdown",
+    "signal",
+    "start",
+    "status",
+    "stop",
+    "tail",
+    "update",
+    "version",
+    "help",
+    "EOF",
     // procctl extensions
-    "wait", "completions", "manpage",
+    "wait",
+    "completions",
+    "manpage",
 ];
 
 pub fn is_action(name: &str) -> bool {
@@ -101,7 +124,10 @@ pub fn select<'a>(
     for name in names {
         let (group, process) = split_namespec(name);
         let before = matching.len();
-        matching.extend(all.iter().filter(|i| i.group == group && process.is_none_or(|p| i.name == p)));
+        matching.extend(
+            all.iter()
+                .filter(|i| i.group == group && process.is_none_or(|p| i.name == p)),
+        );
         if matching.len() == before {
             let msg = match process {
                 None => format!("{group}: ERROR (no such group)"),
@@ -133,7 +159,8 @@ fn do_status(ctl: &mut Controller, arg: &str) -> CmdResult {
         ctl.exitstatus = exit::STATUS_UNKNOWN;
     }
     if json {
-        let text = serde_json::to_string_pretty(&matching).map_err(|e| Raised::Value(e.to_string()))?;
+        let text =
+            serde_json::to_string_pretty(&matching).map_err(|e| Raised::Value(e.to_string()))?;
         ctl.output(&text);
     } else {
         let owned: Vec<ProcessInfo> = matching.iter().map(|i| (*i).clone()).collect();
@@ -141,7 +168,10 @@ fn do_status(ctl: &mut Controller, arg: &str) -> CmdResult {
             ctl.output(&line);
         }
     }
-    if matching.iter().any(|i| i.process_state().is_some_and(|s| s.is_stopped())) {
+    if matching
+        .iter()
+        .any(|i| i.process_state().is_some_and(|s| s.is_stopped()))
+    {
         ctl.exitstatus = exit::STATUS_NOT_RUNNING;
     }
     Ok(())
@@ -185,7 +215,9 @@ fn do_pid(ctl: &mut Controller, arg: &str) -> CmdResult {
 
 /// A single-process fault turned into the result struct supervisorctl formats.
 fn fault_result(e: ClientError, name: &str) -> Result<CallResult, Raised> {
-    let ClientError::Fault(f) = e else { return Err(e.into()) };
+    let ClientError::Fault(f) = e else {
+        return Err(e.into());
+    };
     let (group, process) = split_namespec(name);
     Ok(CallResult {
         name: process.unwrap_or_default().to_string(),
@@ -371,7 +403,10 @@ fn do_clear(ctl: &mut Controller, arg: &str) -> CmdResult {
     for name in names {
         let (group, process) = split_namespec(name);
         match ctl.block(client.clear_process_logs(name)) {
-            Ok(_) => ctl.output(&format!("{}: cleared", namespec(group, process.unwrap_or_default()))),
+            Ok(_) => ctl.output(&format!(
+                "{}: cleared",
+                namespec(group, process.unwrap_or_default())
+            )),
             Err(e) => {
                 let r = fault_result(e, name)?;
                 print_results(ctl, &[r], format::clear_result, None)?;
@@ -427,7 +462,9 @@ fn do_reread(ctl: &mut Controller, arg: &str) -> CmdResult {
             }
             Ok(())
         }
-        Err(ClientError::Fault(f)) if f.code == faults::SHUTDOWN_STATE || f.code == faults::CANT_REREAD => {
+        Err(ClientError::Fault(f))
+            if f.code == faults::SHUTDOWN_STATE || f.code == faults::CANT_REREAD =>
+        {
             ctl.exitstatus = exit::GENERIC;
             if f.code == faults::SHUTDOWN_STATE {
                 ctl.output("ERROR: supervisor shutting down");
@@ -476,8 +513,12 @@ fn do_remove(ctl: &mut Controller, arg: &str) -> CmdResult {
             Err(e) => {
                 ctl.exitstatus = exit::GENERIC;
                 match e.fault_code() {
-                    Some(faults::STILL_RUNNING) => ctl.output(&format!("ERROR: process/group still running: {name}")),
-                    Some(faults::BAD_NAME) => ctl.output(&format!("ERROR: no such process/group: {name}")),
+                    Some(faults::STILL_RUNNING) => {
+                        ctl.output(&format!("ERROR: process/group still running: {name}"))
+                    }
+                    Some(faults::BAD_NAME) => {
+                        ctl.output(&format!("ERROR: no such process/group: {name}"))
+                    }
                     _ => return Err(e.into()),
                 }
             }
@@ -551,7 +592,10 @@ fn confirm(ctl: &mut Controller, question: &str) -> Result<bool, Raised> {
         return Ok(true);
     }
     ctl.out.flush();
-    let answer = ctl.input.read_line(question).ok_or(Raised::Eof)?;
+    let answer = ctl
+        .input
+        .read_line_after(&mut ctl.out, question)
+        .ok_or(Raised::Eof)?;
     Ok(answer.to_lowercase().starts_with('y'))
 }
 
@@ -587,10 +631,14 @@ fn do_shutdown(ctl: &mut Controller, arg: &str) -> CmdResult {
     let client = ctl.client()?;
     match ctl.block(client.shutdown()) {
         Ok(_) => ctl.output("Shut down"),
-        Err(ClientError::Fault(f)) if f.code == faults::SHUTDOWN_STATE => ctl.output("ERROR: already shutting down"),
+        Err(ClientError::Fault(f)) if f.code == faults::SHUTDOWN_STATE => {
+            ctl.output("ERROR: already shutting down")
+        }
         Err(ClientError::ConnectionRefused { url }) => {
             ctl.exitstatus = exit::GENERIC;
-            ctl.output(&format!("ERROR: {url} refused connection (already shut down?)"));
+            ctl.output(&format!(
+                "ERROR: {url} refused connection (already shut down?)"
+            ));
         }
         Err(ClientError::NoSuchFile { url }) => {
             ctl.exitstatus = exit::GENERIC;
@@ -609,7 +657,8 @@ fn url_scheme(url: &str) -> &str {
     match url.split_once(':') {
         Some((s, _))
             if s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) =>
         {
             s
         }
@@ -619,7 +668,10 @@ fn url_scheme(url: &str) -> &str {
 
 fn do_open(ctl: &mut Controller, arg: &str) -> CmdResult {
     let url = arg.trim();
-    if !matches!(url_scheme(url).to_ascii_lowercase().as_str(), "unix" | "http") {
+    if !matches!(
+        url_scheme(url).to_ascii_lowercase().as_str(),
+        "unix" | "http"
+    ) {
         ctl.output("ERROR: url must be http:// or unix://");
         ctl.exitstatus = exit::GENERIC;
         return Ok(());

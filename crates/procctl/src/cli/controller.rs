@@ -61,7 +61,11 @@ pub type CmdResult = Result<(), Raised>;
 
 /// Python-style `repr` of a string.
 fn py_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     let mut out = String::from(quote);
     for c in s.chars() {
         match c {
@@ -85,10 +89,16 @@ impl Raised {
     pub fn describe(&self) -> String {
         match self {
             Raised::Client(ClientError::Fault(f)) => {
-                format!("<class 'xmlrpc.client.Fault'>, <Fault {}: {}>", f.code, py_repr(&f.string))
+                format!(
+                    "<class 'xmlrpc.client.Fault'>, <Fault {}: {}>",
+                    f.code,
+                    py_repr(&f.string)
+                )
             }
             Raised::Client(ClientError::Status { status, reason }) => {
-                format!("<class 'xmlrpc.client.ProtocolError'>, <ProtocolError for 127.0.0.1/RPC2: {status} {reason}>")
+                format!(
+                    "<class 'xmlrpc.client.ProtocolError'>, <ProtocolError for 127.0.0.1/RPC2: {status} {reason}>"
+                )
             }
             Raised::Client(ClientError::ConnectionRefused { .. }) => {
                 "<class 'ConnectionRefusedError'>, [Errno 111] Connection refused".to_string()
@@ -100,8 +110,12 @@ impl Raised {
                 Some(n) => format!("<class 'OSError'>, [Errno {n}] {source}"),
                 None => format!("<class 'OSError'>, {source}"),
             },
-            Raised::Client(ClientError::Http(e)) => format!("<class 'http.client.HTTPException'>, {e}"),
-            Raised::Client(ClientError::Protocol(m)) => format!("<class 'xml.parsers.expat.ExpatError'>, {m}"),
+            Raised::Client(ClientError::Http(e)) => {
+                format!("<class 'http.client.HTTPException'>, {e}")
+            }
+            Raised::Client(ClientError::Protocol(m)) => {
+                format!("<class 'xml.parsers.expat.ExpatError'>, {m}")
+            }
             Raised::Value(m) => format!("<class 'ValueError'>, {m}"),
             Raised::Eof => "<class 'EOFError'>, EOF when reading a line".to_string(),
         }
@@ -120,7 +134,10 @@ pub struct Controller {
 
 impl std::fmt::Debug for Controller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Controller").field("settings", &self.settings).field("exitstatus", &self.exitstatus).finish()
+        f.debug_struct("Controller")
+            .field("settings", &self.settings)
+            .field("exitstatus", &self.exitstatus)
+            .finish()
     }
 }
 
@@ -128,7 +145,11 @@ impl std::fmt::Debug for Controller {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Parsed {
     Empty,
-    Command { name: String, arg: String, line: String },
+    Command {
+        name: String,
+        arg: String,
+        line: String,
+    },
     Unknown(String),
 }
 
@@ -140,17 +161,32 @@ pub fn parseline(line: &str) -> Parsed {
     if let Some(rest) = line.strip_prefix('?') {
         line = format!("help {rest}");
     }
-    let end = line.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(line.len());
+    let end = line
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(line.len());
     if end == 0 {
         return Parsed::Unknown(line);
     }
-    Parsed::Command { name: line[..end].to_string(), arg: line[end..].trim().to_string(), line }
+    Parsed::Command {
+        name: line[..end].to_string(),
+        arg: line[end..].trim().to_string(),
+        line,
+    }
 }
 
 impl Controller {
     pub fn new(settings: Settings, out: Out, input: Input) -> std::io::Result<Self> {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-        Ok(Controller { settings, exitstatus: exit::SUCCESS, out, input, rt: Arc::new(rt), client: None })
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        Ok(Controller {
+            settings,
+            exitstatus: exit::SUCCESS,
+            out,
+            input,
+            rt: Arc::new(rt),
+            client: None,
+        })
     }
 
     pub fn runtime(&self) -> Arc<Runtime> {
@@ -175,8 +211,12 @@ impl Controller {
             (Some(u), Some(p)) => Some((u.as_str(), p.as_str())),
             _ => None,
         };
-        let client = Client::new(&self.settings.serverurl, creds)
-            .map_err(|_| Raised::Value(format!("Unknown protocol for serverurl {}", self.settings.serverurl)))?;
+        let client = Client::new(&self.settings.serverurl, creds).map_err(|_| {
+            Raised::Value(format!(
+                "Unknown protocol for serverurl {}",
+                self.settings.serverurl
+            ))
+        })?;
         let client = Arc::new(client);
         self.client = Some(Arc::clone(&client));
         Ok(client)
@@ -231,13 +271,19 @@ impl Controller {
             return;
         }
         self.exitstatus = match code {
-            faults::SPAWN_ERROR | faults::ABNORMAL_TERMINATION | faults::NOT_RUNNING => exit::NOT_RUNNING,
+            faults::SPAWN_ERROR | faults::ABNORMAL_TERMINATION | faults::NOT_RUNNING => {
+                exit::NOT_RUNNING
+            }
             _ => exit::GENERIC,
         };
     }
 
     fn report(&mut self, raised: &Raised) {
-        let line = format!("error: {}: file: {} line: 0", raised.describe(), self.settings.progname);
+        let line = format!(
+            "error: {}: file: {} line: 0",
+            raised.describe(),
+            self.settings.progname
+        );
         self.output(&line);
         self.exitstatus = exit::GENERIC;
     }
@@ -272,13 +318,14 @@ impl Controller {
             Err(Raised::Client(ClientError::Status { status: 401, .. })) => {
                 self.output("Server requires authentication");
                 if self.settings.interactive {
-                    let user = match self.input.read_line("Username:") {
+                    let user = match self.input.read_line_after(&mut self.out, "Username:") {
                         Some(u) => u,
                         None => {
                             self.report(&Raised::Eof);
                             return false;
                         }
                     };
+                    self.out.flush();
                     let pass = self.input.read_password("Password:").unwrap_or_default();
                     self.output("");
                     self.settings.username = Some(user);
@@ -310,10 +357,20 @@ mod tests {
 
     #[test]
     fn parseline_like_cmd() {
-        let cmd = |n: &str, a: &str, l: &str| Parsed::Command { name: n.into(), arg: a.into(), line: l.into() };
+        let cmd = |n: &str, a: &str, l: &str| Parsed::Command {
+            name: n.into(),
+            arg: a.into(),
+            line: l.into(),
+        };
         assert_eq!(parseline("  "), Parsed::Empty);
-        assert_eq!(parseline(" status a  b "), cmd("status", "a  b", "status a  b"));
-        assert_eq!(parseline("status--json"), cmd("status", "--json", "status--json"));
+        assert_eq!(
+            parseline(" status a  b "),
+            cmd("status", "a  b", "status a  b")
+        );
+        assert_eq!(
+            parseline("status--json"),
+            cmd("status", "--json", "status--json")
+        );
         assert_eq!(parseline("!ls"), Parsed::Unknown("!ls".into()));
         assert_eq!(parseline("?start"), cmd("help", "start", "help start"));
     }

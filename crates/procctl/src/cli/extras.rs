@@ -12,19 +12,65 @@ use procd_protocol::ProcessState;
 
 /// The command line as a clap model: global options, then one subcommand per action.
 pub fn command() -> Command {
-    let names = || Arg::new("names").num_args(0..).value_name("NAME").help("process, group:*, group: or all");
-    let opt = |id: &'static str, short: char, long: &'static str, value: &'static str, help: &'static str| {
-        Arg::new(id).short(short).long(long).value_name(value).help(help).global(true)
+    let names = || {
+        Arg::new("names")
+            .num_args(0..)
+            .value_name("NAME")
+            .help("process, group:*, group: or all")
+    };
+    let opt = |id: &'static str,
+               short: char,
+               long: &'static str,
+               value: &'static str,
+               help: &'static str| {
+        Arg::new(id)
+            .short(short)
+            .long(long)
+            .value_name(value)
+            .help(help)
+            .global(true)
     };
     Command::new("procctl")
-        .about("Control the programs of a supervisord-compatible server (a drop-in for supervisorctl)")
+        .about(
+            "Control the programs of a supervisord-compatible server (a drop-in for supervisorctl)",
+        )
         .version(env!("CARGO_PKG_VERSION"))
         .disable_help_subcommand(true)
-        .arg(opt("configuration", 'c', "configuration", "FILE", "Configuration file (searched for when absent)"))
-        .arg(opt("serverurl", 's', "serverurl", "URL", "Server URL: http://host:port or unix:///path"))
-        .arg(opt("username", 'u', "username", "USER", "User name for authentication"))
-        .arg(opt("password", 'p', "password", "PASS", "Password for authentication"))
-        .arg(opt("history_file", 'r', "history_file", "FILE", "Shell history file"))
+        .arg(opt(
+            "configuration",
+            'c',
+            "configuration",
+            "FILE",
+            "Configuration file (searched for when absent)",
+        ))
+        .arg(opt(
+            "serverurl",
+            's',
+            "serverurl",
+            "URL",
+            "Server URL: http://host:port or unix:///path",
+        ))
+        .arg(opt(
+            "username",
+            'u',
+            "username",
+            "USER",
+            "User name for authentication",
+        ))
+        .arg(opt(
+            "password",
+            'p',
+            "password",
+            "PASS",
+            "Password for authentication",
+        ))
+        .arg(opt(
+            "history_file",
+            'r',
+            "history_file",
+            "FILE",
+            "Shell history file",
+        ))
         .arg(
             Arg::new("interactive")
                 .short('i')
@@ -32,23 +78,51 @@ pub fn command() -> Command {
                 .action(ArgAction::SetTrue)
                 .help("Interactive mode (shell when no action is given)"),
         )
-        .subcommand(Command::new("add").about("Activate config changes for groups").arg(names()))
+        .subcommand(
+            Command::new("add")
+                .about("Activate config changes for groups")
+                .arg(names()),
+        )
         .subcommand(Command::new("avail").about("List configured processes"))
-        .subcommand(Command::new("clear").about("Clear process logs").arg(names()))
+        .subcommand(
+            Command::new("clear")
+                .about("Clear process logs")
+                .arg(names()),
+        )
         .subcommand(Command::new("exit").about("Leave the shell"))
-        .subcommand(Command::new("fg").about("Attach to a running process").arg(Arg::new("name").required(true)))
+        .subcommand(
+            Command::new("fg")
+                .about("Attach to a running process")
+                .arg(Arg::new("name").required(true)),
+        )
         .subcommand(
             Command::new("maintail")
                 .about("Show or follow the supervisord log")
-                .arg(Arg::new("modifier").value_name("-f|-N").allow_hyphen_values(true)),
+                .arg(
+                    Arg::new("modifier")
+                        .value_name("-f|-N")
+                        .allow_hyphen_values(true),
+                ),
         )
-        .subcommand(Command::new("open").about("Switch server").arg(Arg::new("url").required(true)))
+        .subcommand(
+            Command::new("open")
+                .about("Switch server")
+                .arg(Arg::new("url").required(true)),
+        )
         .subcommand(Command::new("pid").about("Print pids").arg(names()))
         .subcommand(Command::new("quit").about("Leave the shell"))
         .subcommand(Command::new("reload").about("Restart supervisord"))
-        .subcommand(Command::new("remove").about("Remove groups from the running config").arg(names()))
+        .subcommand(
+            Command::new("remove")
+                .about("Remove groups from the running config")
+                .arg(names()),
+        )
         .subcommand(Command::new("reread").about("Re-read the configuration"))
-        .subcommand(Command::new("restart").about("Restart processes").arg(names()))
+        .subcommand(
+            Command::new("restart")
+                .about("Restart processes")
+                .arg(names()),
+        )
         .subcommand(Command::new("shutdown").about("Stop supervisord"))
         .subcommand(
             Command::new("signal")
@@ -60,20 +134,38 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("status")
                 .about("Show process states")
-                .arg(Arg::new("json").long("json").action(ArgAction::SetTrue).help("Print JSON"))
+                .arg(
+                    Arg::new("json")
+                        .long("json")
+                        .action(ArgAction::SetTrue)
+                        .help("Print JSON"),
+                )
                 .arg(names()),
         )
         .subcommand(Command::new("stop").about("Stop processes").arg(names()))
         .subcommand(
             Command::new("tail")
                 .about("Show or follow a process log")
-                .arg(Arg::new("modifier").short('f').action(ArgAction::SetTrue).help("Follow"))
+                .arg(
+                    Arg::new("modifier")
+                        .short('f')
+                        .action(ArgAction::SetTrue)
+                        .help("Follow"),
+                )
                 .arg(Arg::new("name").required(true))
                 .arg(Arg::new("channel").value_parser(["stdout", "stderr"])),
         )
-        .subcommand(Command::new("update").about("Apply config changes").arg(names()))
+        .subcommand(
+            Command::new("update")
+                .about("Apply config changes")
+                .arg(names()),
+        )
         .subcommand(Command::new("version").about("Print the server version"))
-        .subcommand(Command::new("help").about("List actions or explain one").arg(Arg::new("action")))
+        .subcommand(
+            Command::new("help")
+                .about("List actions or explain one")
+                .arg(Arg::new("action")),
+        )
         .subcommand(
             Command::new("wait")
                 .about("Wait until processes are RUNNING")
@@ -83,7 +175,11 @@ pub fn command() -> Command {
         .subcommand(
             Command::new("completions")
                 .about("Print a shell completion script")
-                .arg(Arg::new("shell").required(true).value_parser(clap::value_parser!(clap_complete::Shell))),
+                .arg(
+                    Arg::new("shell")
+                        .required(true)
+                        .value_parser(clap::value_parser!(clap_complete::Shell)),
+                ),
         )
         .subcommand(Command::new("manpage").about("Print the manual page"))
 }
@@ -91,7 +187,10 @@ pub fn command() -> Command {
 pub fn do_completions(ctl: &mut Controller, arg: &str) {
     let shell = arg.trim().parse::<clap_complete::Shell>();
     let Ok(shell) = shell else {
-        ctl.output(&format!("Error: unknown shell '{}' (bash, zsh, fish, elvish, powershell)", arg.trim()));
+        ctl.output(&format!(
+            "Error: unknown shell '{}' (bash, zsh, fish, elvish, powershell)",
+            arg.trim()
+        ));
         ctl.exitstatus = exit::GENERIC;
         return;
     };
@@ -185,13 +284,18 @@ pub fn do_wait(ctl: &mut Controller, arg: &str) -> CmdResult {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             for info in pending {
                 let spec = namespec(&info.group, &info.name);
-                ctl.output(&format!("{spec}: ERROR (timed out in state {})", info.statename));
+                ctl.output(&format!(
+                    "{spec}: ERROR (timed out in state {})",
+                    info.statename
+                ));
             }
             ctl.exitstatus = exit::GENERIC;
             return Ok(());
         }
         let pause = Duration::from_millis(200);
-        let pause = deadline.map_or(pause, |d| pause.min(d.saturating_duration_since(Instant::now())));
+        let pause = deadline.map_or(pause, |d| {
+            pause.min(d.saturating_duration_since(Instant::now()))
+        });
         std::thread::sleep(pause);
     }
 }
@@ -208,8 +312,14 @@ mod tests {
     #[test]
     fn wait_arguments() {
         assert_eq!(parse_wait("a b"), Ok((vec!["a", "b"], None)));
-        assert_eq!(parse_wait("a --timeout 1.5"), Ok((vec!["a"], Some(Duration::from_millis(1500)))));
-        assert_eq!(parse_wait("--timeout=2 g:*"), Ok((vec!["g:*"], Some(Duration::from_secs(2)))));
+        assert_eq!(
+            parse_wait("a --timeout 1.5"),
+            Ok((vec!["a"], Some(Duration::from_millis(1500))))
+        );
+        assert_eq!(
+            parse_wait("--timeout=2 g:*"),
+            Ok((vec!["g:*"], Some(Duration::from_secs(2))))
+        );
         assert!(parse_wait("--timeout 2").is_err());
         assert!(parse_wait("a --timeout").is_err());
         assert!(parse_wait("a --timeout -1").is_err());

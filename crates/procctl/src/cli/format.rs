@@ -6,7 +6,11 @@ use crate::types::{CallResult, ConfigInfo, ProcessInfo, ReloadDiff};
 
 /// `group:name`, or just `name` when the process is alone in a group of the same name.
 pub fn namespec(group: &str, name: &str) -> String {
-    if group == name { name.to_string() } else { format!("{group}:{name}") }
+    if group == name {
+        name.to_string()
+    } else {
+        format!("{group}:{name}")
+    }
 }
 
 /// Splits `group:name` / `group:*` / `group:` / `name` into (group, Some(process) or None for the whole group).
@@ -21,7 +25,13 @@ pub fn split_namespec(spec: &str) -> (&str, Option<&str>) {
 /// Status lines: namespec padded to max(30, longest)+3, state padded to 10, then the description.
 pub fn status_lines(infos: &[ProcessInfo]) -> Vec<String> {
     let specs: Vec<String> = infos.iter().map(|i| namespec(&i.group, &i.name)).collect();
-    let width = specs.iter().map(|s| s.chars().count()).max().unwrap_or(0).max(30) + 3;
+    let width = specs
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(30)
+        + 3;
     infos
         .iter()
         .zip(&specs)
@@ -34,13 +44,20 @@ pub fn avail_line(info: &ConfigInfo) -> String {
     let name = namespec(&info.group, &info.name);
     let inuse = if info.inuse { "in use" } else { "avail" };
     let auto = if info.autostart { "auto" } else { "manual" };
-    format!("{name:<32} {inuse:<9} {auto:<9} {}:{}", info.group_prio, info.process_prio)
+    format!(
+        "{name:<32} {inuse:<9} {auto:<9} {}:{}",
+        info.group_prio, info.process_prio
+    )
 }
 
 /// `reread` output: sorted `name: available|changed|disappeared`, or the no-change line.
 pub fn reread_lines(diff: &ReloadDiff) -> Vec<String> {
     let mut entries: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
-    for (names, what) in [(&diff.added, "available"), (&diff.changed, "changed"), (&diff.removed, "disappeared")] {
+    for (names, what) in [
+        (&diff.added, "available"),
+        (&diff.changed, "changed"),
+        (&diff.removed, "disappeared"),
+    ] {
         for n in names {
             entries.insert(n, what);
         }
@@ -48,7 +65,10 @@ pub fn reread_lines(diff: &ReloadDiff) -> Vec<String> {
     if entries.is_empty() {
         return vec!["No config updates to processes".to_string()];
     }
-    entries.into_iter().map(|(n, w)| format!("{n}: {w}")).collect()
+    entries
+        .into_iter()
+        .map(|(n, w)| format!("{n}: {w}"))
+        .collect()
 }
 
 /// The message for an unexpected result code (supervisorctl raises ValueError here).
@@ -111,7 +131,11 @@ pub fn columnize(words: &[&str], width: usize) -> Vec<String> {
         let mut widths = Vec::with_capacity(ncols);
         let mut total: i64 = -2;
         for col in 0..ncols {
-            let w = (0..nrows).filter_map(|r| words.get(r + nrows * col)).map(|s| s.len()).max().unwrap_or(0);
+            let w = (0..nrows)
+                .filter_map(|r| words.get(r + nrows * col))
+                .map(|s| s.len())
+                .max()
+                .unwrap_or(0);
             widths.push(w);
             total += i64::try_from(w).unwrap_or(i64::MAX) + 2;
             if total > width {
@@ -126,12 +150,18 @@ pub fn columnize(words: &[&str], width: usize) -> Vec<String> {
     let (nrows, widths) = layout.unwrap_or_else(|| (n, vec![0]));
     (0..nrows)
         .map(|row| {
-            let mut cells: Vec<&str> =
-                (0..widths.len()).map(|c| words.get(row + nrows * c).copied().unwrap_or("")).collect();
+            let mut cells: Vec<&str> = (0..widths.len())
+                .map(|c| words.get(row + nrows * c).copied().unwrap_or(""))
+                .collect();
             while cells.last().is_some_and(|c| c.is_empty()) {
                 cells.pop();
             }
-            cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ")
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:<w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
         })
         .collect()
 }
@@ -163,8 +193,14 @@ mod tests {
 
     #[test]
     fn status_width_grows_with_longest_name() {
-        let lines = status_lines(&[info("good", "good", "RUNNING", "pid 1, uptime 0:00:01"), info("g", "x", "STARTING", "")]);
-        assert_eq!(lines[0], format!("{:<33}{:<10}{}", "good", "RUNNING", "pid 1, uptime 0:00:01"));
+        let lines = status_lines(&[
+            info("good", "good", "RUNNING", "pid 1, uptime 0:00:01"),
+            info("g", "x", "STARTING", ""),
+        ]);
+        assert_eq!(
+            lines[0],
+            format!("{:<33}{:<10}{}", "good", "RUNNING", "pid 1, uptime 0:00:01")
+        );
         assert_eq!(lines[1], "g:x                              STARTING  ");
         let long = "l".repeat(40);
         let lines = status_lines(&[info(&long, &long, "STOPPED", "Not started")]);
@@ -181,10 +217,23 @@ mod tests {
             group_prio: -1,
             process_prio: 999,
         };
-        assert_eq!(avail_line(&c), "listener                         in use    auto      -1:999");
-        let diff = ReloadDiff { added: vec!["z".into()], changed: vec!["a".into()], removed: vec!["m".into()] };
-        assert_eq!(reread_lines(&diff), ["a: changed", "m: disappeared", "z: available"]);
-        assert_eq!(reread_lines(&ReloadDiff::default()), ["No config updates to processes"]);
+        assert_eq!(
+            avail_line(&c),
+            "listener                         in use    auto      -1:999"
+        );
+        let diff = ReloadDiff {
+            added: vec!["z".into()],
+            changed: vec!["a".into()],
+            removed: vec!["m".into()],
+        };
+        assert_eq!(
+            reread_lines(&diff),
+            ["a: changed", "m: disappeared", "z: available"]
+        );
+        assert_eq!(
+            reread_lines(&ReloadDiff::default()),
+            ["No config updates to processes"]
+        );
     }
 
     #[test]
@@ -196,19 +245,35 @@ mod tests {
             description: description.into(),
         };
         assert_eq!(start_result(&r(80, "OK")), Ok("g:a: started".into()));
-        assert_eq!(start_result(&r(50, "")), Ok("g:a: ERROR (spawn error)".into()));
-        assert_eq!(start_result(&r(99, "")), Err("Unknown result code 99 for g:a".into()));
-        assert_eq!(signal_result(&r(80, ""), "stopped"), Ok("g:a: stopped".into()));
-        assert_eq!(signal_result(&r(30, "FAILED: boom"), "stopped"), Ok("FAILED: boom".into()));
-        assert_eq!(signal_result(&r(70, ""), "signalled"), Ok("g:a: ERROR (not running)".into()));
+        assert_eq!(
+            start_result(&r(50, "")),
+            Ok("g:a: ERROR (spawn error)".into())
+        );
+        assert_eq!(
+            start_result(&r(99, "")),
+            Err("Unknown result code 99 for g:a".into())
+        );
+        assert_eq!(
+            signal_result(&r(80, ""), "stopped"),
+            Ok("g:a: stopped".into())
+        );
+        assert_eq!(
+            signal_result(&r(30, "FAILED: boom"), "stopped"),
+            Ok("FAILED: boom".into())
+        );
+        assert_eq!(
+            signal_result(&r(70, ""), "signalled"),
+            Ok("g:a: ERROR (not running)".into())
+        );
         assert_eq!(clear_result(&r(30, "")), Ok("g:a: ERROR (failed)".into()));
     }
 
     #[test]
     fn columnize_matches_help_table() {
         let words = [
-            "add", "avail", "clear", "exit", "fg", "maintail", "open", "pid", "quit", "reload", "remove", "reread",
-            "restart", "shutdown", "signal", "start", "status", "stop", "tail", "update", "version",
+            "add", "avail", "clear", "exit", "fg", "maintail", "open", "pid", "quit", "reload",
+            "remove", "reread", "restart", "shutdown", "signal", "start", "status", "stop", "tail",
+            "update", "version",
         ];
         assert_eq!(
             columnize(&words, 79),

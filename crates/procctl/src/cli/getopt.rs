@@ -75,7 +75,11 @@ pub fn parse(args: &[String]) -> Result<CliOptions, String> {
                     Some(v) => Some(v),
                     None => {
                         i += 1;
-                        Some(args.get(i).cloned().ok_or_else(|| format!("option --{full} requires argument"))?)
+                        Some(
+                            args.get(i)
+                                .cloned()
+                                .ok_or_else(|| format!("option --{full} requires argument"))?,
+                        )
                     }
                 }
             } else {
@@ -89,8 +93,8 @@ pub fn parse(args: &[String]) -> Result<CliOptions, String> {
             continue;
         }
         if arg.starts_with('-') && arg.len() > 1 {
-            let mut chars = arg[1..].char_indices();
-            while let Some((pos, c)) = chars.next() {
+            let chars = arg[1..].char_indices();
+            for (pos, c) in chars {
                 let opt = SHORT
                     .iter()
                     .find(|(k, _)| *k == c)
@@ -100,7 +104,9 @@ pub fn parse(args: &[String]) -> Result<CliOptions, String> {
                     let rest = &arg[1 + pos + c.len_utf8()..];
                     let value = if rest.is_empty() {
                         i += 1;
-                        args.get(i).cloned().ok_or_else(|| format!("option -{c} requires argument"))?
+                        args.get(i)
+                            .cloned()
+                            .ok_or_else(|| format!("option -{c} requires argument"))?
                     } else {
                         rest.to_string()
                     };
@@ -114,17 +120,20 @@ pub fn parse(args: &[String]) -> Result<CliOptions, String> {
         }
         break;
     }
-    let mut out = CliOptions { args: args[i.min(args.len())..].to_vec(), ..CliOptions::default() };
+    let mut out = CliOptions {
+        args: args[i.min(args.len())..].to_vec(),
+        ..CliOptions::default()
+    };
     for (flag, opt, value) in seen {
         if opt == Opt::Help {
             // Help is acted upon as soon as it is met, before any conflict check of later options.
             out.help = true;
             return Ok(out);
         }
-        if opt == Opt::ServerUrl {
-            if let Some(v) = &value {
-                check_url(&flag, v)?;
-            }
+        if opt == Opt::ServerUrl
+            && let Some(v) = &value
+        {
+            check_url(&flag, v)?;
         }
         let slot_taken = match opt {
             Opt::Interactive => std::mem::replace(&mut out.interactive, true),
@@ -171,7 +180,9 @@ fn check_url(flag: &str, value: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("invalid value for {flag} '{value}': value '{value}' is not a URL"))
+        Err(format!(
+            "invalid value for {flag} '{value}': value '{value}' is not a URL"
+        ))
     }
 }
 
@@ -197,23 +208,45 @@ mod tests {
 
     #[test]
     fn long_options_and_prefixes() {
-        let o = p(&["--server=http://h:1", "--user", "bob", "--history_file=h", "status"]).unwrap();
+        let o = p(&[
+            "--server=http://h:1",
+            "--user",
+            "bob",
+            "--history_file=h",
+            "status",
+        ])
+        .unwrap();
         assert_eq!(o.serverurl.as_deref(), Some("http://h:1"));
         assert_eq!(o.username.as_deref(), Some("bob"));
         assert_eq!(o.history_file.as_deref(), Some("h"));
         assert_eq!(p(&["--h"]), Err("option --h not a unique prefix".into()));
         assert_eq!(p(&["--nope"]), Err("option --nope not recognized".into()));
-        assert_eq!(p(&["--interactive=1"]), Err("option --interactive must not have an argument".into()));
-        assert_eq!(p(&["--password"]), Err("option --password requires argument".into()));
+        assert_eq!(
+            p(&["--interactive=1"]),
+            Err("option --interactive must not have an argument".into())
+        );
+        assert_eq!(
+            p(&["--password"]),
+            Err("option --password requires argument".into())
+        );
     }
 
     #[test]
     fn errors_match_getopt() {
         assert_eq!(p(&["-x"]), Err("option -x not recognized".into()));
         assert_eq!(p(&["-s"]), Err("option -s requires argument".into()));
-        assert_eq!(p(&["-c", "a", "-c", "b"]), Err("conflicting command line option '-c'".into()));
-        assert_eq!(p(&["-i", "-i"]), Err("conflicting command line option '-i'".into()));
-        assert_eq!(p(&["-s", "foo"]), Err("invalid value for -s 'foo': value 'foo' is not a URL".into()));
+        assert_eq!(
+            p(&["-c", "a", "-c", "b"]),
+            Err("conflicting command line option '-c'".into())
+        );
+        assert_eq!(
+            p(&["-i", "-i"]),
+            Err("conflicting command line option '-i'".into())
+        );
+        assert_eq!(
+            p(&["-s", "foo"]),
+            Err("invalid value for -s 'foo': value 'foo' is not a URL".into())
+        );
         assert!(p(&["-h", "-x"]).is_err(), "getopt errors come before help");
         assert!(p(&["-?", "-c", "a", "-c", "b"]).unwrap().help);
     }

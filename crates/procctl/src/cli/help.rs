@@ -3,8 +3,9 @@
 
 /// Actions listed by `help`, in the order the table is laid out.
 pub const TOPICS: &[&str] = &[
-    "add", "avail", "clear", "exit", "fg", "maintail", "open", "pid", "quit", "reload", "remove", "reread",
-    "restart", "shutdown", "signal", "start", "status", "stop", "tail", "update", "version",
+    "add", "avail", "clear", "exit", "fg", "maintail", "open", "pid", "quit", "reload", "remove",
+    "reread", "restart", "shutdown", "signal", "start", "status", "stop", "tail", "update",
+    "version",
 ];
 
 /// Help lines for `help <action>`; None when there is no such topic.
@@ -19,7 +20,10 @@ pub fn topic(action: &str) -> Option<&'static [&'static str]> {
         ],
         "exit" => &["exit\tLeave the shell."],
         "quit" => &["quit\tLeave the shell."],
-        "fg" => &["fg <process>\tAttach to a process: show its output, send it your input", "\t\tCtrl-C to exit"],
+        "fg" => &[
+            "fg <process>\tAttach to a process: show its output, send it your input",
+            "\t\tCtrl-C to exit",
+        ],
         "maintail" => &[
             "maintail -f \tFollow the supervisord main log as it grows (Ctrl-C to stop)",
             "maintail -100\tShow the final 100 *bytes* of the supervisord main log",
@@ -36,8 +40,12 @@ pub fn topic(action: &str) -> Option<&'static [&'static str]> {
             "pid all\t\t\tPrint the process id of each child process, one per line.",
         ],
         "reload" => &["reload \t\tRestart supervisord on the server side."],
-        "remove" => &["remove <name> [...]\tTake the process/group out of the running configuration"],
-        "reread" => &["reread \t\t\tRe-read the configuration files, reporting changes without applying them"],
+        "remove" => {
+            &["remove <name> [...]\tTake the process/group out of the running configuration"]
+        }
+        "reread" => &[
+            "reread \t\t\tRe-read the configuration files, reporting changes without applying them",
+        ],
         "restart" => &[
             "restart <name>\t\tStop, then start, one process",
             "restart <gname>:*\tStop, then start, every process of a group",
@@ -85,12 +93,17 @@ pub fn topic(action: &str) -> Option<&'static [&'static str]> {
             "update <gname> [...]\tApply configuration changes to the named groups only",
         ],
         "version" => &["version\t\t\tPrint the version of supervisord on the server side"],
-        "help" => &["help\t\tList the available actions", "help <action>\tExplain <action>"],
+        "help" => &[
+            "help\t\tList the available actions",
+            "help <action>\tExplain <action>",
+        ],
         "wait" => &[
             "wait <name> [...] [--timeout S]\tWait until the processes are RUNNING (procctl extension)",
             "\t\t\t\tExits 7 if one becomes FATAL, 1 on timeout",
         ],
-        "completions" => &["completions <shell>\tPrint a completion script for bash, zsh, fish, elvish or powershell"],
+        "completions" => &[
+            "completions <shell>\tPrint a completion script for bash, zsh, fish, elvish or powershell",
+        ],
         "manpage" => &["manpage\t\t\tPrint procctl's manual page (roff)"],
         _ => return None,
     };
@@ -98,7 +111,8 @@ pub fn topic(action: &str) -> Option<&'static [&'static str]> {
 }
 
 /// `-h` text; `%s` stands for the program name.
-pub const USAGE: &str = "procctl -- control the programs of a supervisord-compatible server from the command line.
+pub const USAGE: &str =
+    "procctl -- control the programs of a supervisord-compatible server from the command line.
 
 Usage: %s [options] [action [arguments]]
 

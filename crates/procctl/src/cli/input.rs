@@ -16,17 +16,13 @@ use tokio::sync::mpsc;
 pub struct Input;
 
 impl Input {
-    /// Python `input(prompt)`: prompt on stdout, one line without its newline; None at end of input.
-    pub fn read_line(&mut self, prompt: &str) -> Option<String> {
-        let mut out = io::stdout().lock();
-        let _ = out.write_all(prompt.as_bytes());
-        let _ = out.flush();
-        drop(out);
-        read_stdin_line()
-    }
-
-    /// Like [`Input::read_line`] but writes the prompt through the command output, keeping order with it.
-    pub fn read_line_after(&mut self, out: &mut crate::cli::output::Out, prompt: &str) -> Option<String> {
+    /// Python `input(prompt)`: the prompt goes through the command output (keeping order with it), then
+    /// one line is read without its newline; None at end of input.
+    pub fn read_line_after(
+        &mut self,
+        out: &mut crate::cli::output::Out,
+        prompt: &str,
+    ) -> Option<String> {
         out.prompt(prompt);
         read_stdin_line()
     }

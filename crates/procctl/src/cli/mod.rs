@@ -18,11 +18,6 @@ use std::path::{Path, PathBuf};
 use controller::{Controller, Settings, exit};
 use output::{Out, eprint_line};
 
-/// Default server when neither `-s` nor `serverurl=` says otherwise.
-pub const DEFAULT_SERVERURL: &str = "http://localhost:9001";
-/// Default shell prompt (`<prompt>> `).
-pub const DEFAULT_PROMPT: &str = "supervisor";
-
 fn usage_error(progname: &str, msg: &str) -> i32 {
     eprint_line(&format!("Error: {msg}"));
     eprint_line(&format!("For help, use {progname} -h"));
@@ -31,7 +26,10 @@ fn usage_error(progname: &str, msg: &str) -> i32 {
 
 /// Resolves options and config into settings; `Err` is an exit status after the message was printed.
 pub fn settings_from_args(argv: &[String], cwd: &Path) -> Result<(Settings, Vec<String>), i32> {
-    let progname = argv.first().cloned().unwrap_or_else(|| "procctl".to_string());
+    let progname = argv
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "procctl".to_string());
     let opts = match getopt::parse(argv.get(1..).unwrap_or_default()) {
         Ok(o) => o,
         Err(msg) => return Err(usage_error(&progname, &msg)),
@@ -43,17 +41,19 @@ pub fn settings_from_args(argv: &[String], cwd: &Path) -> Result<(Settings, Vec<
     }
     let explicit = opts.configuration.as_deref().map(PathBuf::from);
     let file = match config::load_ctl(explicit.as_deref(), Path::new(&progname), cwd) {
-        Ok(c) => c.unwrap_or_default(),
+        Ok(c) => c,
         Err(msg) => return Err(usage_error(&progname, &msg)),
     };
     let interactive = opts.interactive || opts.args.is_empty();
     let settings = Settings {
         progname,
-        serverurl: opts.serverurl.or(file.serverurl).unwrap_or_else(|| DEFAULT_SERVERURL.to_string()),
+        serverurl: opts.serverurl.unwrap_or(file.serverurl),
         username: opts.username.or(file.username),
         password: opts.password.or(file.password),
-        prompt: file.prompt.unwrap_or_else(|| DEFAULT_PROMPT.to_string()),
-        history_file: opts.history_file.or(file.history_file),
+        prompt: file.prompt,
+        history_file: opts
+            .history_file
+            .or_else(|| file.history_file.map(|p| p.display().to_string())),
         interactive,
     };
     Ok((settings, opts.args))
@@ -61,7 +61,10 @@ pub fn settings_from_args(argv: &[String], cwd: &Path) -> Result<(Settings, Vec<
 
 /// Runs the command line (argv including the program name) and returns the exit status.
 pub fn main_with_args(argv: Vec<OsString>) -> i32 {
-    let argv: Vec<String> = argv.into_iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let argv: Vec<String> = argv
+        .into_iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     let (settings, args) = match settings_from_args(&argv, &cwd) {
         Ok(x) => x,

@@ -16,7 +16,9 @@ impl std::fmt::Debug for Out {
 
 impl Out {
     pub fn stdout() -> Self {
-        Out { sink: Box::new(io::BufWriter::new(io::stdout())) }
+        Out {
+            sink: Box::new(io::BufWriter::new(io::stdout())),
+        }
     }
 
     /// Output into any writer (tests).
@@ -26,7 +28,10 @@ impl Out {
 
     /// Writes `text` and a newline.
     pub fn line(&mut self, text: &str) {
-        let r = self.sink.write_all(text.as_bytes()).and_then(|()| self.sink.write_all(b"\n"));
+        let r = self
+            .sink
+            .write_all(text.as_bytes())
+            .and_then(|()| self.sink.write_all(b"\n"));
         check(r);
     }
 
@@ -38,7 +43,10 @@ impl Out {
 
     /// Writes text without a newline (prompts) and flushes.
     pub fn prompt(&mut self, text: &str) {
-        let r = self.sink.write_all(text.as_bytes()).and_then(|()| self.sink.flush());
+        let r = self
+            .sink
+            .write_all(text.as_bytes())
+            .and_then(|()| self.sink.flush());
         check(r);
     }
 
@@ -49,10 +57,10 @@ impl Out {
 
 /// A reader that went away is not an error for a command-line tool: leave quietly.
 fn check(r: io::Result<()>) {
-    if let Err(e) = r {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
+    if let Err(e) = r
+        && e.kind() == io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
     }
 }
 

@@ -21,8 +21,9 @@ use crate::types::ProcessInfo;
 
 /// Actions offered by tab completion (supervisorctl's vocabulary).
 const VOCAB: &[&str] = &[
-    "help", "add", "avail", "clear", "exit", "fg", "maintail", "open", "pid", "quit", "reload", "remove", "reread",
-    "restart", "shutdown", "signal", "start", "status", "stop", "tail", "update", "version",
+    "help", "add", "avail", "clear", "exit", "fg", "maintail", "open", "pid", "quit", "reload",
+    "remove", "reread", "restart", "shutdown", "signal", "start", "status", "stop", "tail",
+    "update", "version",
 ];
 
 /// Characters that end a word for completion (readline's defaults without `:`, `*` and `-`).
@@ -37,10 +38,10 @@ struct CompletionState {
 
 impl CompletionState {
     fn infos(&mut self) -> Vec<ProcessInfo> {
-        if self.cache.is_none() {
-            if let Some(client) = &self.client {
-                self.cache = self.rt.block_on(client.get_all_process_info()).ok();
-            }
+        if self.cache.is_none()
+            && let Some(client) = &self.client
+        {
+            self.cache = self.rt.block_on(client.get_all_process_info()).ok();
         }
         self.cache.clone().unwrap_or_default()
     }
@@ -48,7 +49,13 @@ impl CompletionState {
 
 /// Completion candidates for `text` (the word at the cursor) given the line before the cursor.
 fn candidates(line: &str, text: &str, infos: &mut dyn FnMut() -> Vec<ProcessInfo>) -> Vec<String> {
-    let actions = || VOCAB.iter().filter(|a| a.starts_with(text)).map(|a| format!("{a} ")).collect::<Vec<_>>();
+    let actions = || {
+        VOCAB
+            .iter()
+            .filter(|a| a.starts_with(text))
+            .map(|a| format!("{a} "))
+            .collect::<Vec<_>>()
+    };
     if line.trim().is_empty() {
         return actions();
     }
@@ -66,7 +73,11 @@ fn candidates(line: &str, text: &str, infos: &mut dyn FnMut() -> Vec<ProcessInfo
                     groups.push(info.group);
                 }
             }
-            groups.into_iter().filter(|g| g.starts_with(text)).map(|g| format!("{g} ")).collect()
+            groups
+                .into_iter()
+                .filter(|g| g.starts_with(text))
+                .map(|g| format!("{g} "))
+                .collect()
         }
         "clear" | "fg" | "pid" | "restart" | "signal" | "start" | "status" | "stop" | "tail" => {
             let mut procs: Vec<String> = Vec::new();
@@ -81,7 +92,11 @@ fn candidates(line: &str, text: &str, infos: &mut dyn FnMut() -> Vec<ProcessInfo
                     procs.push(info.name);
                 }
             }
-            procs.into_iter().filter(|p| p.starts_with(text)).map(|p| format!("{p} ")).collect()
+            procs
+                .into_iter()
+                .filter(|p| p.starts_with(text))
+                .map(|p| format!("{p} "))
+                .collect()
         }
         _ => Vec::new(),
     }
@@ -94,7 +109,12 @@ struct ShellHelper {
 impl Completer for ShellHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let before = &line[..pos];
         let start = before.rfind(|c| DELIMS.contains(c)).map_or(0, |i| i + 1);
         let text = &before[start..];
@@ -105,7 +125,15 @@ impl Completer for ShellHelper {
                 seen.push(c);
             }
         }
-        Ok((start, seen.into_iter().map(|c| Pair { display: c.trim_end().to_string(), replacement: c }).collect()))
+        Ok((
+            start,
+            seen.into_iter()
+                .map(|c| Pair {
+                    display: c.trim_end().to_string(),
+                    replacement: c,
+                })
+                .collect(),
+        ))
     }
 }
 
@@ -114,7 +142,11 @@ impl Hinter for ShellHelper {
 }
 
 impl Highlighter for ShellHelper {
-    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(&'s self, prompt: &'p str, _default: bool) -> Cow<'b, str> {
+    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(
+        &'s self,
+        prompt: &'p str,
+        _default: bool,
+    ) -> Cow<'b, str> {
         Cow::Borrowed(prompt)
     }
 }
@@ -145,7 +177,10 @@ fn prompt(ctl: &Controller) -> String {
 fn run_piped(ctl: &mut Controller) {
     loop {
         let p = prompt(ctl);
-        let line = ctl.input.read_line_after(&mut ctl.out, &p).unwrap_or_else(|| "EOF".to_string());
+        let line = ctl
+            .input
+            .read_line_after(&mut ctl.out, &p)
+            .unwrap_or_else(|| "EOF".to_string());
         let stop = ctl.onecmd(&line);
         ctl.out.flush();
         if stop {
@@ -155,12 +190,22 @@ fn run_piped(ctl: &mut Controller) {
 }
 
 fn run_terminal(ctl: &mut Controller) {
-    let state = Arc::new(Mutex::new(CompletionState { client: None, rt: ctl.runtime(), cache: None }));
-    let mut editor: Editor<ShellHelper, DefaultHistory> = match Editor::new() {
+    let state = Arc::new(Mutex::new(CompletionState {
+        client: None,
+        rt: ctl.runtime(),
+        cache: None,
+    }));
+    // List all candidates on a second tab, as readline does, instead of cycling through them.
+    let config = rustyline::Config::builder()
+        .completion_type(rustyline::CompletionType::List)
+        .build();
+    let mut editor: Editor<ShellHelper, DefaultHistory> = match Editor::with_config(config) {
         Ok(e) => e,
         Err(_) => return run_piped(ctl),
     };
-    editor.set_helper(Some(ShellHelper { state: Arc::clone(&state) }));
+    editor.set_helper(Some(ShellHelper {
+        state: Arc::clone(&state),
+    }));
     let history = ctl.settings.history_file.clone();
     if let Some(h) = &history {
         let _ = editor.history_mut().load(std::path::Path::new(h));
@@ -203,19 +248,38 @@ mod tests {
     use super::*;
 
     fn info(group: &str, name: &str) -> ProcessInfo {
-        ProcessInfo { group: group.into(), name: name.into(), ..ProcessInfo::default() }
+        ProcessInfo {
+            group: group.into(),
+            name: name.into(),
+            ..ProcessInfo::default()
+        }
     }
 
     #[test]
     fn completes_like_supervisorctl() {
         let mut infos = || vec![info("good", "good"), info("grp", "a"), info("grp", "b")];
         assert_eq!(candidates("", "", &mut infos).len(), VOCAB.len());
-        assert_eq!(candidates("st", "st", &mut infos), ["start ", "status ", "stop "]);
-        assert_eq!(candidates("start ", "", &mut infos), ["good ", "grp:a ", "grp:* ", "grp:b "]);
-        assert_eq!(candidates("stop g", "g", &mut infos), ["good ", "grp:a ", "grp:* ", "grp:b "]);
-        assert_eq!(candidates("stop grp:", "grp:", &mut infos), ["grp:a ", "grp:* ", "grp:b "]);
+        assert_eq!(
+            candidates("st", "st", &mut infos),
+            ["start ", "status ", "stop "]
+        );
+        assert_eq!(
+            candidates("start ", "", &mut infos),
+            ["good ", "grp:a ", "grp:* ", "grp:b "]
+        );
+        assert_eq!(
+            candidates("stop g", "g", &mut infos),
+            ["good ", "grp:a ", "grp:* ", "grp:b "]
+        );
+        assert_eq!(
+            candidates("stop grp:", "grp:", &mut infos),
+            ["grp:a ", "grp:* ", "grp:b "]
+        );
         assert_eq!(candidates("add ", "", &mut infos), ["good ", "grp "]);
-        assert_eq!(candidates("help re", "re", &mut infos), ["reload ", "remove ", "reread ", "restart "]);
+        assert_eq!(
+            candidates("help re", "re", &mut infos),
+            ["reload ", "remove ", "reread ", "restart "]
+        );
         assert!(candidates("version ", "", &mut infos).is_empty());
     }
 }

@@ -18,10 +18,14 @@ fn stream_error(url: &str, e: &ClientError) -> String {
     match e {
         ClientError::Status { status, .. } => format!("{url} Cannot read, status code {status}"),
         ClientError::ConnectionRefused { .. } => {
-            format!("{url} Cannot connect, error: <class 'ConnectionRefusedError'> ([Errno 111] Connection refused)")
+            format!(
+                "{url} Cannot connect, error: <class 'ConnectionRefusedError'> ([Errno 111] Connection refused)"
+            )
         }
         ClientError::NoSuchFile { .. } => {
-            format!("{url} Cannot connect, error: <class 'FileNotFoundError'> ([Errno 2] No such file or directory)")
+            format!(
+                "{url} Cannot connect, error: <class 'FileNotFoundError'> ([Errno 2] No such file or directory)"
+            )
         }
         other => format!("{url} Cannot connect, error: <class 'OSError'> ({other})"),
     }
@@ -69,12 +73,20 @@ pub fn do_tail(ctl: &mut Controller, arg: &str) -> CmdResult {
     }
     let mut args: Vec<&str> = arg.split_whitespace().collect();
     if args.is_empty() || args.len() > 3 {
-        ctl.output(if args.is_empty() { "Error: too few arguments" } else { "Error: too many arguments" });
+        ctl.output(if args.is_empty() {
+            "Error: too few arguments"
+        } else {
+            "Error: too many arguments"
+        });
         ctl.exitstatus = exit::GENERIC;
         show_help(ctl, "tail");
         return Ok(());
     }
-    let modifier = if args[0].starts_with('-') { Some(args.remove(0)) } else { None };
+    let modifier = if args[0].starts_with('-') {
+        Some(args.remove(0))
+    } else {
+        None
+    };
     let (name, channel) = match args.as_slice() {
         [name] => (*name, "stdout".to_string()),
         [name, .., last] => {
@@ -112,7 +124,11 @@ pub fn do_tail(ctl: &mut Controller, arg: &str) -> CmdResult {
         return follow(ctl, &format!("/logtail/{name}/{channel}"));
     };
     let client = ctl.client()?;
-    let ch = if channel == "stdout" { Channel::Stdout } else { Channel::Stderr };
+    let ch = if channel == "stdout" {
+        Channel::Stdout
+    } else {
+        Channel::Stderr
+    };
     match ctl.block(client.read_process_log(name, ch, bytes.saturating_neg(), 0)) {
         Ok(text) => ctl.output(&text),
         Err(e) => {
@@ -133,7 +149,11 @@ pub fn do_tail(ctl: &mut Controller, arg: &str) -> CmdResult {
 fn parse_py_int(text: &str) -> Option<i32> {
     let t = text.trim();
     let digits = t.strip_prefix(['+', '-']).unwrap_or(t);
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+    {
         return None;
     }
     t.replace('_', "").parse().ok()

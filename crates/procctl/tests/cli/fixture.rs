@@ -93,8 +93,15 @@ impl Daemon {
             .spawn()
             .expect("spawn supervisord");
         let url = format!("unix://{}", sock.display());
-        let daemon = Daemon { _dir: dir, conf, url, child: Some(child) };
-        daemon.wait_for("supervisord to answer", |d| d.ctl(&["pid"]).status.success());
+        let daemon = Daemon {
+            _dir: dir,
+            conf,
+            url,
+            child: Some(child),
+        };
+        daemon.wait_for("supervisord to answer", |d| {
+            d.ctl(&["pid"]).status.success()
+        });
         daemon
     }
 
@@ -137,9 +144,14 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
         if let Ok(pid) = i32::try_from(child.id()) {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
         }
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
@@ -159,7 +171,10 @@ pub fn run(bin: &Path, conf: &Path, args: &[&str], stdin: Option<&str>) -> Outpu
     if !conf.as_os_str().is_empty() {
         cmd.arg("-c").arg(conf);
     }
-    cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn client");
     let mut input = child.stdin.take().expect("stdin");
     let text = stdin.unwrap_or("").to_string();
@@ -178,16 +193,27 @@ pub fn mask(text: &str, bin: &Path) -> String {
     text.lines()
         .map(|line| {
             let mut l = line.replace(&bin, "<prog>");
-            if let Some(pos) = l.find(": file: ") {
-                if l.starts_with("error: ") {
-                    l.truncate(pos);
-                    l.push_str(": file: <f> line: <n>");
-                }
+            if let Some(pos) = l.find(": file: ")
+                && l.contains("error: <class ")
+            {
+                l.truncate(pos);
+                l.push_str(": file: <f> line: <n>");
             }
-            mask_tokens(&l)
+            mask_help(&mask_tokens(&l))
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// Help texts are procctl's own words; only the command syntax before the tabs must match.
+fn mask_help(line: &str) -> String {
+    if line.starts_with("Note: ") {
+        return "Note: <desc>".to_string();
+    }
+    match line.rfind('\t') {
+        Some(p) => format!("{}<desc>", &line[..=p]),
+        None => line.to_string(),
+    }
 }
 
 fn mask_tokens(line: &str) -> String {
@@ -210,7 +236,16 @@ fn mask_tokens(line: &str) -> String {
         out.push_str("pid <pid>");
         rest = &after[digits..];
         if let Some(r) = rest.strip_prefix(", uptime ") {
-            let n = r.chars().take_while(|c| c.is_ascii_digit() || *c == ':' || *c == ',' || *c == ' ' || c.is_ascii_alphabetic()).count();
+            let n = r
+                .chars()
+                .take_while(|c| {
+                    c.is_ascii_digit()
+                        || *c == ':'
+                        || *c == ','
+                        || *c == ' '
+                        || c.is_ascii_alphabetic()
+                })
+                .count();
             out.push_str(", uptime <up>");
             rest = &r[n..];
         }
@@ -220,7 +255,9 @@ fn mask_tokens(line: &str) -> String {
 }
 
 fn mask_stop_time(line: &str) -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
     for m in MONTHS {
         if let Some(p) = line.find(&format!("{m} ")) {
             let tail = &line[p..];
@@ -259,7 +296,10 @@ pub fn same(conf: &Path, args: &[&str]) -> Outcome {
 pub fn same_with_stdin(conf: &Path, args: &[&str], stdin: Option<&str>) -> Outcome {
     let reference = outcome(&python_bin_dir().join("supervisorctl"), conf, args, stdin);
     let ours = outcome(&procctl_bin(), conf, args, stdin);
-    assert_eq!(ours, reference, "procctl differs from supervisorctl for {args:?}");
+    assert_eq!(
+        ours, reference,
+        "procctl differs from supervisorctl for {args:?}"
+    );
     ours
 }
 
@@ -271,12 +311,28 @@ mod tests {
     fn masks_volatile_parts() {
         let p = Path::new("/x/procctl");
         assert_eq!(
-            mask("good                             RUNNING   pid 12, uptime 1 day, 0:00:01", p),
+            mask(
+                "good                             RUNNING   pid 12, uptime 1 day, 0:00:01",
+                p
+            ),
             "good                             RUNNING   pid <pid>, uptime <up>"
         );
-        assert_eq!(mask("manual     STOPPED   Nov 26 10:29 AM", p), "manual     STOPPED   <time>");
+        assert_eq!(
+            mask("manual     STOPPED   Nov 26 10:29 AM", p),
+            "manual     STOPPED   <time>"
+        );
         assert_eq!(mask("4242", p), "<n>");
-        assert_eq!(mask("For help, use /x/procctl -h", p), "For help, use <prog> -h");
-        assert_eq!(mask("error: <class 'X'>, y: file: /a.py line: 3", p), "error: <class 'X'>, y: file: <f> line: <n>");
+        assert_eq!(
+            mask("start <name>\t\tStart it", p),
+            "start <name>\t\t<desc>"
+        );
+        assert_eq!(
+            mask("For help, use /x/procctl -h", p),
+            "For help, use <prog> -h"
+        );
+        assert_eq!(
+            mask("error: <class 'X'>, y: file: /a.py line: 3", p),
+            "error: <class 'X'>, y: file: <f> line: <n>"
+        );
     }
 }

@@ -5,7 +5,11 @@ use crate::fixture::{Daemon, PROGRAMS, same_with_stdin};
 #[test]
 fn piped_shell_matches() {
     let d = Daemon::start(PROGRAMS);
-    d.wait_states(&[("good", "RUNNING"), ("quick", "FATAL"), ("grp:a", "RUNNING")]);
+    d.wait_states(&[
+        ("good", "RUNNING"),
+        ("quick", "FATAL"),
+        ("grp:a", "RUNNING"),
+    ]);
     let c = &d.conf;
     for script in [
         "",
@@ -33,4 +37,36 @@ fn prompt_comes_from_config() {
     d.wait_states(&[("good", "RUNNING")]);
     let o = same_with_stdin(&d.conf, &[], Some("version\n"));
     assert!(o.stdout.contains("box> "), "{}", o.stdout);
+}
+
+#[test]
+fn shell_asks_for_credentials_on_401() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let d = Daemon::start_with(
+        &format!(
+            "[inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=secret\n\n{PROGRAMS}"
+        ),
+        "",
+    );
+    d.wait_states(&[("good", "RUNNING")]);
+    let url = format!("http://127.0.0.1:{port}");
+    let bin = crate::fixture::procctl_bin();
+    let none = std::path::Path::new("");
+    let out = crate::fixture::run(&bin, none, &["-s", &url], Some("user\nsecret\nversion\n"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout.starts_with("Server requires authentication\nUsername:\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\ngood                             RUNNING   pid "),
+        "{stdout}"
+    );
+    assert!(stdout.contains("supervisor> 4.3.0\n"), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Password:"));
 }

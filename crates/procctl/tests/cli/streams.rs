@@ -8,7 +8,12 @@ use crate::fixture::{Daemon, PROGRAMS, procctl_bin, same};
 
 fn settled() -> Daemon {
     let d = Daemon::start(PROGRAMS);
-    d.wait_states(&[("good", "RUNNING"), ("quick", "FATAL"), ("grp:b", "RUNNING"), ("ticker", "RUNNING")]);
+    d.wait_states(&[
+        ("good", "RUNNING"),
+        ("quick", "FATAL"),
+        ("grp:b", "RUNNING"),
+        ("ticker", "RUNNING"),
+    ]);
     d
 }
 
@@ -54,14 +59,19 @@ fn tail_follow_streams_and_stops_on_ctrl_c() {
             .expect("spawn");
         let mut out = BufReader::new(child.stdout.take().expect("stdout"));
         let mut seen = String::new();
-        read_until(&mut out, &mut seen, |l| l == "==> Press Ctrl-C to exit <==\n");
+        read_until(&mut out, &mut seen, |l| {
+            l == "==> Press Ctrl-C to exit <==\n"
+        });
         read_until(&mut out, &mut seen, |l| l.contains(want));
         interrupt(&child);
         let mut rest = String::new();
         out.read_to_string(&mut rest).expect("rest");
         let status = child.wait().expect("wait");
         assert_eq!(status.code(), Some(0), "{args:?}");
-        assert!(rest.ends_with('\n'), "a newline is printed on Ctrl-C: {rest:?}");
+        assert!(
+            rest.ends_with('\n'),
+            "a newline is printed on Ctrl-C: {rest:?}"
+        );
     }
     // A missing process: banner on stdout, the HTTP error on stderr, status 0 (as supervisorctl).
     same(&d.conf, &["tail", "-f", "nosuch"]);
@@ -75,9 +85,17 @@ fn broken_pipe_ends_quietly() {
         procctl_bin().display(),
         d.conf.display()
     );
-    let out = Command::new("bash").arg("-c").arg(&script).output().expect("bash");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("bash");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "no panic or error message");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "no panic or error message"
+    );
 }
 
 #[test]
@@ -133,14 +151,28 @@ fn status_json_and_wait() {
     let out = d.ctl(&["status", "--json", "grp:*"]);
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    let names: Vec<&str> = v.as_array().expect("array").iter().filter_map(|p| p["name"].as_str()).collect();
+    let names: Vec<&str> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
     assert_eq!(names, ["a", "b"]);
     assert!(v[0]["pid"].as_i64().is_some_and(|p| p > 0));
-    assert_eq!(d.ctl(&["status", "--json", "manual"]).status.code(), Some(3));
+    assert_eq!(
+        d.ctl(&["status", "--json", "manual"]).status.code(),
+        Some(3)
+    );
     let bad = d.ctl(&["status", "--json", "nosuch"]);
     assert_eq!(bad.status.code(), Some(4));
-    assert_eq!(String::from_utf8_lossy(&bad.stderr), "nosuch: ERROR (no such process)\n");
-    assert_eq!(serde_json::from_slice::<serde_json::Value>(&bad.stdout).expect("json"), serde_json::json!([]));
+    assert_eq!(
+        String::from_utf8_lossy(&bad.stderr),
+        "nosuch: ERROR (no such process)\n"
+    );
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&bad.stdout).expect("json"),
+        serde_json::json!([])
+    );
 
     assert_eq!(d.ctl(&["wait", "good", "grp:*"]).status.code(), Some(0));
     let fatal = d.ctl(&["wait", "quick"]);
@@ -150,7 +182,10 @@ fn status_json_and_wait() {
     let timeout = d.ctl(&["wait", "manual", "--timeout", "0.5"]);
     assert_eq!(timeout.status.code(), Some(1));
     assert!(start.elapsed() < Duration::from_secs(10));
-    assert_eq!(String::from_utf8_lossy(&timeout.stdout), "manual: ERROR (timed out in state STOPPED)\n");
+    assert_eq!(
+        String::from_utf8_lossy(&timeout.stdout),
+        "manual: ERROR (timed out in state STOPPED)\n"
+    );
     assert_eq!(d.ctl(&["wait"]).status.code(), Some(2));
     assert_eq!(d.ctl(&["wait", "nosuch"]).status.code(), Some(4));
     // wait sees a process that becomes RUNNING meanwhile.
@@ -171,10 +206,21 @@ fn completions_and_manpage() {
         let out = crate::fixture::run(&procctl_bin(), none, &["completions", shell], None);
         assert_eq!(out.status.code(), Some(0));
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("procctl") && text.contains("maintail"), "{shell}");
+        assert!(
+            text.contains("procctl") && text.contains("maintail"),
+            "{shell}"
+        );
     }
-    assert_eq!(crate::fixture::run(&procctl_bin(), none, &["completions", "tcsh"], None).status.code(), Some(1));
+    assert_eq!(
+        crate::fixture::run(&procctl_bin(), none, &["completions", "tcsh"], None)
+            .status
+            .code(),
+        Some(1)
+    );
     let man = crate::fixture::run(&procctl_bin(), none, &["manpage"], None);
     assert_eq!(man.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&man.stdout).starts_with(".ie"), "roff output");
+    assert!(
+        String::from_utf8_lossy(&man.stdout).starts_with(".ie"),
+        "roff output"
+    );
 }
