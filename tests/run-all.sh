@@ -17,8 +17,20 @@ export PROCD_TEST_PYTHON_BIN_DIR="$venv/bin"
 
 echo "==> building"
 cargo build --workspace --bins --quiet
+export PROCD_BIN="$root/target/debug/procd"
+status=0
+
+# The benchmark's smoke mode: procd and supervisord side by side on small sizes. It fails only on real
+# errors (a daemon that does not start, a failed call, lost bytes), never on timing.
+echo "==> benchmark smoke test (procd-bench --quick)"
+"$root/target/debug/procd-bench" --quick --procd "$PROCD_BIN" \
+  --supervisord "$venv/bin/supervisord" --out "$root/target/bench-smoke" || status=$?
+
+echo "==> tests"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast "$@"
+  cargo nextest run --workspace --no-fail-fast "$@" || status=$?
 else
-  cargo test --workspace --no-fail-fast "$@"
+  cargo test --workspace --no-fail-fast "$@" || status=$?
 fi
+
+exit $status
