@@ -72,7 +72,10 @@ impl Backend for RpcBackend {
         self.logger.path()
     }
 
-    fn web_ui(&self, request: crate::http::UiRequest) -> BoxFuture<Option<crate::http::UiResponse>> {
+    fn web_ui(
+        &self,
+        request: crate::http::UiRequest,
+    ) -> BoxFuture<Option<crate::http::UiResponse>> {
         let handle = self.handle.clone();
         Box::pin(async move { crate::web::handle(&handle, request).await })
     }

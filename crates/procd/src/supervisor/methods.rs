@@ -162,7 +162,13 @@ impl Supervisor {
                 .str(0)
                 .map(|sig| results_value(&self.signal_many(self.ascending(), sig))),
             "sendProcessStdin" => self.send_stdin(&p),
-            "sendRemoteCommEvent" => p.str(0).and(p.str(1)).map(|_| Value::Bool(true)),
+            "sendRemoteCommEvent" => p
+                .str(0)
+                .and_then(|k| Ok((k.to_owned(), p.str(1)?.to_owned())))
+                .map(|(kind, data)| {
+                    self.publish(crate::events::Event::RemoteCommunication { kind, data });
+                    Value::Bool(true)
+                }),
             "readProcessStdoutLog" | "readProcessLog" => self.read_process_log(&p, "stdout"),
             "readProcessStderrLog" => self.read_process_log(&p, "stderr"),
             "tailProcessStdoutLog" | "tailProcessLog" => self.tail_process_log(&p, "stdout"),

@@ -461,8 +461,10 @@ impl Supervisor {
             };
             match self.pids.remove(&pid) {
                 Some(id) => {
-                    self.input(id, Input::Exited { pid, status });
+                    // Bookkeeping first: the exit may restart the process at once (autorestart with
+                    // startsecs=0), and the new child must not lose its listener or socket state.
                     self.child_reaped(id);
+                    self.input(id, Input::Exited { pid, status });
                 }
                 None => {
                     let (_, text) = status.decode();
