@@ -81,6 +81,9 @@ fn shutting_down() -> Fault {
     Fault::new(procd_protocol::FaultCode::ShutdownState, None)
 }
 
+/// How long shutdown waits for an event-listener pool to deliver its buffered events.
+const LISTENER_DRAIN: Duration = Duration::from_secs(5);
+
 /// Log paths by namespec, `[stdout, stderr]`, kept current by the actor for the HTTP layer.
 pub type LogIndex = Arc<RwLock<HashMap<String, [Option<PathBuf>; 2]>>>;
 
@@ -109,6 +112,8 @@ pub struct Supervisor {
     /// Groups still to stop during shutdown/reload, highest priority number last (popped first).
     stop_groups: Option<Vec<String>>,
     last_die_report: Option<Instant>,
+    /// Until when shutdown waits for an event-listener pool to drain (see `listener_pool_busy`).
+    drain_deadline: Option<Instant>,
     pending: Vec<Pending>,
     logger: Logger,
     epoch: Instant,
@@ -131,7 +136,7 @@ pub struct Supervisor {
 #[derive(Debug)]
 pub enum Internal {
     /// Bytes an event listener wrote on its stdout (the protocol channel).
-    ListenerOutput { id: ProcId, data: Vec<u8> },
+    ListenerOutput { id: ProcId, pid: i32, data: Vec<u8> },
     /// An event produced from child output (PROCESS_LOG_*, PROCESS_COMMUNICATION_*).
     Publish(Event),
 }
@@ -152,6 +157,7 @@ impl Supervisor {
             mood: SupervisorState::Running,
             stop_groups: None,
             last_die_report: None,
+            drain_deadline: None,
             pending: Vec::new(),
             logger,
             epoch: Instant::now(),
@@ -182,6 +188,7 @@ impl Supervisor {
         self.pending.clear();
         self.stop_groups = None;
         self.last_die_report = None;
+        self.drain_deadline = None;
         self.mood = SupervisorState::Running;
         self.bus = EventBus::new(config.supervisord.identifier.clone());
         self.ticker = Ticker::new(SystemTime::now());
@@ -296,8 +303,10 @@ impl Supervisor {
     fn on_internal(&mut self, msg: Internal) {
         match msg {
             Internal::Publish(event) => self.publish(event),
-            Internal::ListenerOutput { id, data } => {
-                let Some(proc) = self.procs.get(&id) else {
+            Internal::ListenerOutput { id, pid, data } => {
+                // Output of an earlier child of this listener that arrives after its restart belongs
+                // to no protocol conversation any more.
+                let Some(proc) = self.procs.get(&id).filter(|p| p.sm.pid() == pid) else {
                     return;
                 };
                 let (pool, name) = (proc.config.group.clone(), proc.config.name.clone());
@@ -525,6 +534,7 @@ impl Supervisor {
         let reports = self.pending.iter().filter_map(Pending::next_report);
         let dying = (self.mood != SupervisorState::Running)
             .then(|| self.epoch.elapsed() + Duration::from_secs(3));
+        let drain = self.drain_deadline.map(|d| d.saturating_duration_since(self.epoch));
         let bus = &self.bus;
         let tick = self.ticker.next_wakeup(|n| bus.wants(n)).map(|at| {
             let wait = at
@@ -532,7 +542,7 @@ impl Supervisor {
                 .unwrap_or(Duration::ZERO);
             self.epoch.elapsed() + wait
         });
-        procs.chain(reports).chain(dying).chain(tick).min()
+        procs.chain(reports).chain(dying).chain(drain).chain(tick).min()
     }
 
     /// Applies one input to a process and carries out the effects. Returns the text of a refused request
@@ -590,12 +600,42 @@ impl Supervisor {
         }
     }
 
+    /// Whether an event-listener group still has events to deliver before it may be stopped. supervisord
+    /// stops one group per 1-second tick, which in practice gives listeners time to receive
+    /// SUPERVISOR_STATE_CHANGE_STOPPING and the last state changes; procd stops groups as soon as the
+    /// previous one is down, so it waits for the pool to drain instead, for at most `LISTENER_DRAIN`.
+    fn listener_pool_busy(&mut self, group: &str) -> bool {
+        let Some(pool) = self.bus.pool(group) else {
+            return false;
+        };
+        let running: Vec<&Proc> = self
+            .groups
+            .iter()
+            .filter(|g| g.name == group)
+            .flat_map(|g| g.ids.iter().map(|id| &self.procs[id]))
+            .filter(|p| p.sm.state() == ProcessState::Running)
+            .collect();
+        let busy = running
+            .iter()
+            .any(|p| pool.listener_state(&p.config.name) == Some(procd_protocol::ListenerState::Busy));
+        let pending = !running.is_empty() && (pool.buffered() > 0 || busy);
+        if !pending {
+            return false;
+        }
+        let now = Instant::now();
+        let deadline = *self.drain_deadline.get_or_insert(now + LISTENER_DRAIN);
+        now < deadline
+    }
+
     /// Shutdown/reload: stops groups one at a time, highest priority number first. Returns true when it
     /// made progress (a group finished stopping), so the caller runs again at once.
     fn shutdown_step(&mut self) -> bool {
         let Some(name) = self.stop_groups.as_ref().and_then(|g| g.last().cloned()) else {
             return false;
         };
+        if self.listener_pool_busy(&name) {
+            return false;
+        }
         // supervisord sorts the group's processes by priority (stable, so ties keep config order) and
         // stops them in the reverse of that order.
         let ids: Vec<ProcId> = match self.groups.iter().find(|g| g.name == name) {

@@ -266,6 +266,7 @@ pub fn pump(p: Pump) {
                     }
                     let _ = internal.send(Internal::ListenerOutput {
                         id: *id,
+                        pid,
                         data: data.to_vec(),
                     });
                 }
