@@ -7,11 +7,8 @@ use procd_tests::{Daemon, Fixture, env, mask, python};
 use crate::common::{assert_same_lines, assert_same_transcript, both, on_both};
 
 /// Transcript lines where procd knowingly differs from supervisord 4.3.0.
-const KNOWN: &[(&str, &str)] = &[(
-    "config info after reread",
-    "after reloadConfig supervisord reports AUTO log files as 'auto' until the group is re-added; procd keeps \
-     showing the live path of in-use groups",
-)];
+/// Labels of transcript sections where procd may legitimately differ from supervisord (none left).
+const KNOWN: &[(&str, &str)] = &[];
 
 /// The programs rpc_methods.py expects.
 pub fn rpc_fixture() -> Fixture {
@@ -87,8 +84,7 @@ fn every_method_and_fault_matches_over_unix_socket() {
 }
 
 #[test]
-#[ignore = "known difference: getAllConfigInfo shows 'auto' log files after reloadConfig in supervisord (see KNOWN)"]
-fn known_differences_in_rpc_transcript() {
+fn whole_rpc_transcript_matches_including_config_info_after_reread() {
     let (p, r) = both(&rpc_fixture().unix_server());
     let (a, b) = on_both(&p, &r, |d| {
         transcript(d, &format!("unix://{}", d.socket().display()), None, false)

@@ -436,10 +436,10 @@ impl Daemon {
         d.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            if let Ok(Ok(v)) = d.call("supervisor.getState", vec![]) {
-                if v.get("statecode").and_then(Value::as_int) == Some(1) {
-                    break;
-                }
+            if let Ok(Ok(v)) = d.call("supervisor.getState", vec![])
+                && v.get("statecode").and_then(Value::as_int) == Some(1)
+            {
+                break;
             }
             if let Some(Ok(Some(status))) = d.child.as_mut().map(Child::try_wait) {
                 panic!("{kind:?} exited early ({status}); output:\n{}", d.output());

@@ -301,7 +301,10 @@ impl Supervisor {
         for g in &self.last_read.groups {
             let active = self.groups.iter().find(|a| a.name == g.name);
             for p in &g.processes {
+                // Like supervisord, an AUTO log shows its real path only in the config the group was
+                // created from; after reloadConfig it reads 'auto' until the group is added again.
                 let live = active
+                    .filter(|a| a.generation == self.read_generation)
                     .and_then(|_| self.find(&g.name, &p.name))
                     .map(|id| &self.procs[&id]);
                 let stream = |log: &procd_config::LogConfig,
@@ -736,6 +739,7 @@ impl Supervisor {
     fn reload_config(&mut self) -> R {
         let loaded = (self.loader)().map_err(|e| fault(FaultCode::CantReread, e))?;
         self.last_read = std::sync::Arc::new(loaded);
+        self.read_generation += 1;
         let current: Vec<GroupConfig> = self.groups.iter().map(|g| g.config.clone()).collect();
         let new = &self.last_read.groups;
         let has = |list: &[GroupConfig], name: &str| list.iter().any(|g| g.name == name);

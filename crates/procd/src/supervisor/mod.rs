@@ -104,6 +104,8 @@ pub struct Supervisor {
     config: Arc<Config>,
     /// The configuration as last read by `reloadConfig` (what `addProcessGroup` and `avail` see).
     last_read: Arc<Config>,
+    /// Counts configuration reads; groups remember the one they were created from.
+    read_generation: u64,
     groups: Vec<Group>,
     procs: HashMap<ProcId, Proc>,
     pids: HashMap<i32, ProcId>,
@@ -149,6 +151,7 @@ impl Supervisor {
         let bus = EventBus::new(config.supervisord.identifier.clone());
         Supervisor {
             last_read: Arc::clone(&config),
+            read_generation: 0,
             config,
             groups: Vec::new(),
             procs: HashMap::new(),

@@ -30,6 +30,8 @@ pub struct Group {
     /// `[fcgi-program:x]`: the shared listening socket, created on first spawn and closed when the last
     /// process using it has been reaped.
     pub fcgi: Option<FcgiSocket>,
+    /// Which configuration read the group was created from (see `Supervisor::read_generation`).
+    pub generation: u64,
 }
 
 /// A FastCGI group's socket and how many of its processes hold it.
@@ -184,6 +186,7 @@ impl Supervisor {
             config: gconf.clone(),
             ids,
             fcgi,
+            generation: self.read_generation,
         });
         self.refresh_log_index();
         self.publish(Event::ProcessGroupAdded {
