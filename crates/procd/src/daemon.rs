@@ -190,6 +190,7 @@ fn start(
     }
     let pidfile = opts.pidfile.clone();
 
+    sys::memory::fixed_mmap_threshold();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .max_blocking_threads(4)

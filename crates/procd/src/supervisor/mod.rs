@@ -537,7 +537,9 @@ impl Supervisor {
         let reports = self.pending.iter().filter_map(Pending::next_report);
         let dying = (self.mood != SupervisorState::Running)
             .then(|| self.epoch.elapsed() + Duration::from_secs(3));
-        let drain = self.drain_deadline.map(|d| d.saturating_duration_since(self.epoch));
+        let drain = self
+            .drain_deadline
+            .map(|d| d.saturating_duration_since(self.epoch));
         let bus = &self.bus;
         let tick = self.ticker.next_wakeup(|n| bus.wants(n)).map(|at| {
             let wait = at
@@ -545,7 +547,12 @@ impl Supervisor {
                 .unwrap_or(Duration::ZERO);
             self.epoch.elapsed() + wait
         });
-        procs.chain(reports).chain(dying).chain(drain).chain(tick).min()
+        procs
+            .chain(reports)
+            .chain(dying)
+            .chain(drain)
+            .chain(tick)
+            .min()
     }
 
     /// Applies one input to a process and carries out the effects. Returns the text of a refused request
@@ -618,9 +625,9 @@ impl Supervisor {
             .flat_map(|g| g.ids.iter().map(|id| &self.procs[id]))
             .filter(|p| p.sm.state() == ProcessState::Running)
             .collect();
-        let busy = running
-            .iter()
-            .any(|p| pool.listener_state(&p.config.name) == Some(procd_protocol::ListenerState::Busy));
+        let busy = running.iter().any(|p| {
+            pool.listener_state(&p.config.name) == Some(procd_protocol::ListenerState::Busy)
+        });
         let pending = !running.is_empty() && (pool.buffered() > 0 || busy);
         if !pending {
             return false;

@@ -11,7 +11,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use procd_config::LogConfig;
 use procd_core::Level;
-use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
 use super::Internal;
@@ -21,8 +20,13 @@ use crate::events::{OutputRouter, Routed};
 use crate::logger::Logger;
 use crate::logs::RotatingFile;
 
-/// How much one read takes from a pipe.
+/// The most one read takes from a pipe.
 const READ_CHUNK: usize = 256 * 1024;
+
+/// The first read buffer of a pipe. Buffers are allocated on the first output and grow (up to
+/// `READ_CHUNK`) only while reads fill them, so the many programs that print little cost a few KiB each
+/// and a quiet program costs nothing.
+const FIRST_CHUNK: usize = 16 * 1024;
 
 /// The pipe buffer asked for (the kernel default is 64 KiB): a writer at full speed then wakes the pump
 /// once per large chunk instead of once per 64 KiB.
@@ -227,7 +231,7 @@ pub fn pump(p: Pump) {
     // Best effort: a smaller pipe only means more wakeups.
     let _ = crate::sys::pipeio::set_pipe_size(std::os::fd::AsFd::as_fd(&fd), PIPE_SIZE);
     tokio::spawn(async move {
-        let mut pipe = match tokio::net::unix::pipe::Receiver::from_owned_fd(fd) {
+        let pipe = match tokio::net::unix::pipe::Receiver::from_owned_fd(fd) {
             Ok(p) => p,
             Err(e) => {
                 logger.log(
@@ -237,14 +241,28 @@ pub fn pump(p: Pump) {
                 return;
             }
         };
-        let mut buf = vec![0u8; READ_CHUNK];
+        let mut buf: Vec<u8> = Vec::new();
         loop {
-            let n = match pipe.read(&mut buf).await {
+            if pipe.readable().await.is_err() {
+                break;
+            }
+            if buf.is_empty() {
+                buf = vec![0u8; FIRST_CHUNK];
+            }
+            let n = match pipe.try_read(&mut buf) {
                 Ok(0) => break,
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    continue;
+                }
                 Err(_) => break,
             };
+            let full = n == buf.len();
             let data = &buf[..n];
             match &mut route {
                 Route::Plain { debug } => {
@@ -270,6 +288,9 @@ pub fn pump(p: Pump) {
                         data: data.to_vec(),
                     });
                 }
+            }
+            if full && buf.len() < READ_CHUNK {
+                buf = vec![0u8; (buf.len() * 4).min(READ_CHUNK)];
             }
         }
         if let Route::Routed(router) = &mut route {

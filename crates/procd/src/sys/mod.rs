@@ -12,6 +12,7 @@
 pub mod childsyslog;
 pub mod daemon;
 pub mod fcgi;
+pub mod memory;
 pub mod pipeio;
 pub mod reaper;
 pub mod rlimits;

@@ -1,0 +1,12 @@
+//! Allocator settings for a long-running daemon.
+
+/// Keeps large buffers (the per-pipe read buffers, the child stacks used while spawning) out of the
+/// malloc heap. glibc raises its mmap threshold each time a large mmapped block is freed, after which
+/// such buffers come from the heap, are zeroed there (touching every page) and stay resident; a fixed
+/// threshold keeps them as mappings whose untouched pages cost nothing. Call before threads start.
+pub fn fixed_mmap_threshold() {
+    // SAFETY: mallopt only changes a malloc tunable; 128 KiB is a valid M_MMAP_THRESHOLD.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
