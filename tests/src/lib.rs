@@ -205,10 +205,8 @@ pub mod env {
 
     /// The Python interpreter that has supervisor 4.3.0 installed.
     pub fn python() -> PathBuf {
-        let p = std::env::var("PROCD_TEST_PYTHON").map_or_else(
-            |_| PathBuf::from("/work/main/.venv/bin/python"),
-            PathBuf::from,
-        );
+        let p = std::env::var("PROCD_TEST_PYTHON")
+            .map_or_else(|_| workspace_root().join(".venv/bin/python"), PathBuf::from);
         assert!(
             p.exists(),
             "Python with supervisor 4.3.0 not found at {} (set PROCD_TEST_PYTHON, or run tests/run-all.sh which installs it)",
@@ -220,7 +218,7 @@ pub mod env {
     /// The directory holding `supervisord` and `supervisorctl` 4.3.0.
     pub fn python_bin_dir() -> PathBuf {
         let d = std::env::var("PROCD_TEST_PYTHON_BIN_DIR")
-            .map_or_else(|_| PathBuf::from("/work/main/.venv/bin"), PathBuf::from);
+            .map_or_else(|_| workspace_root().join(".venv/bin"), PathBuf::from);
         assert!(
             d.join("supervisorctl").exists() && d.join("supervisord").exists(),
             "supervisord/supervisorctl 4.3.0 not found in {} (set PROCD_TEST_PYTHON_BIN_DIR, or run tests/run-all.sh)",

@@ -6,7 +6,7 @@ use crate::error::ClientError;
 use crate::rpc::{self, Fault};
 use crate::transport::{ByteStream, Transport};
 use crate::types::{
-    CallResult, ConfigInfo, ProcessInfo, ReloadDiff, StateInfo, TailChunk, as_bool, as_int,
+    ConfigInfo, ProcessInfo, ReloadResult, ResultStruct, StateInfo, TailChunk, as_bool, as_int,
     as_string, list_of, string_list,
 };
 use crate::url::{ServerUrl, UrlError};
@@ -76,8 +76,8 @@ impl Client {
         &self,
         method: &str,
         params: Vec<Value>,
-    ) -> Result<Vec<CallResult>, ClientError> {
-        list_of(&self.call(method, params).await?, CallResult::from_value)
+    ) -> Result<Vec<ResultStruct>, ClientError> {
+        list_of(&self.call(method, params).await?, ResultStruct::from_value)
     }
 
     // ---- supervisor.* : status and control of supervisord itself ----
@@ -101,7 +101,9 @@ impl Client {
     }
 
     pub async fn get_state(&self) -> Result<StateInfo, ClientError> {
-        StateInfo::from_value(&self.call("supervisor.getState", vec![]).await?)
+        Ok(StateInfo::from_value(
+            &self.call("supervisor.getState", vec![]).await?,
+        )?)
     }
 
     pub async fn get_pid(&self) -> Result<i32, ClientError> {
@@ -128,11 +130,11 @@ impl Client {
     // ---- supervisor.* : process information ----
 
     pub async fn get_process_info(&self, name: &str) -> Result<ProcessInfo, ClientError> {
-        ProcessInfo::from_value(
+        Ok(ProcessInfo::from_value(
             &self
                 .call("supervisor.getProcessInfo", vec![name.into()])
                 .await?,
-        )
+        )?)
     }
 
     pub async fn get_all_process_info(&self) -> Result<Vec<ProcessInfo>, ClientError> {
@@ -168,7 +170,7 @@ impl Client {
         &self,
         name: &str,
         wait: bool,
-    ) -> Result<Vec<CallResult>, ClientError> {
+    ) -> Result<Vec<ResultStruct>, ClientError> {
         self.call_results(
             "supervisor.startProcessGroup",
             vec![name.into(), wait.into()],
@@ -176,7 +178,7 @@ impl Client {
         .await
     }
 
-    pub async fn start_all_processes(&self, wait: bool) -> Result<Vec<CallResult>, ClientError> {
+    pub async fn start_all_processes(&self, wait: bool) -> Result<Vec<ResultStruct>, ClientError> {
         self.call_results("supervisor.startAllProcesses", vec![wait.into()])
             .await
     }
@@ -190,7 +192,7 @@ impl Client {
         &self,
         name: &str,
         wait: bool,
-    ) -> Result<Vec<CallResult>, ClientError> {
+    ) -> Result<Vec<ResultStruct>, ClientError> {
         self.call_results(
             "supervisor.stopProcessGroup",
             vec![name.into(), wait.into()],
@@ -198,7 +200,7 @@ impl Client {
         .await
     }
 
-    pub async fn stop_all_processes(&self, wait: bool) -> Result<Vec<CallResult>, ClientError> {
+    pub async fn stop_all_processes(&self, wait: bool) -> Result<Vec<ResultStruct>, ClientError> {
         self.call_results("supervisor.stopAllProcesses", vec![wait.into()])
             .await
     }
@@ -213,7 +215,7 @@ impl Client {
         &self,
         name: &str,
         signal: &str,
-    ) -> Result<Vec<CallResult>, ClientError> {
+    ) -> Result<Vec<ResultStruct>, ClientError> {
         self.call_results(
             "supervisor.signalProcessGroup",
             vec![name.into(), signal.into()],
@@ -221,7 +223,10 @@ impl Client {
         .await
     }
 
-    pub async fn signal_all_processes(&self, signal: &str) -> Result<Vec<CallResult>, ClientError> {
+    pub async fn signal_all_processes(
+        &self,
+        signal: &str,
+    ) -> Result<Vec<ResultStruct>, ClientError> {
         self.call_results("supervisor.signalAllProcesses", vec![signal.into()])
             .await
     }
@@ -248,8 +253,10 @@ impl Client {
 
     // ---- supervisor.* : configuration ----
 
-    pub async fn reload_config(&self) -> Result<ReloadDiff, ClientError> {
-        ReloadDiff::from_value(&self.call("supervisor.reloadConfig", vec![]).await?)
+    pub async fn reload_config(&self) -> Result<ReloadResult, ClientError> {
+        Ok(ReloadResult::from_value(
+            &self.call("supervisor.reloadConfig", vec![]).await?,
+        )?)
     }
 
     pub async fn add_process_group(&self, name: &str) -> Result<bool, ClientError> {
@@ -310,11 +317,11 @@ impl Client {
             Channel::Stdout => "supervisor.tailProcessStdoutLog",
             Channel::Stderr => "supervisor.tailProcessStderrLog",
         };
-        TailChunk::from_value(
+        Ok(TailChunk::from_value(
             &self
                 .call(method, vec![name.into(), offset.into(), length.into()])
                 .await?,
-        )
+        )?)
     }
 
     pub async fn tail_process_stdout_log(
@@ -342,7 +349,7 @@ impl Client {
             .await
     }
 
-    pub async fn clear_all_process_logs(&self) -> Result<Vec<CallResult>, ClientError> {
+    pub async fn clear_all_process_logs(&self) -> Result<Vec<ResultStruct>, ClientError> {
         self.call_results("supervisor.clearAllProcessLogs", vec![])
             .await
     }

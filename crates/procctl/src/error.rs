@@ -29,9 +29,12 @@ pub enum ClientError {
     /// The server returned an XML-RPC fault.
     #[error("{0}")]
     Fault(Fault),
-    /// The response could not be decoded, or had an unexpected shape.
+    /// The response is not a well-formed XML-RPC document.
     #[error("unexpected response: {0}")]
     Protocol(String),
+    /// The response decoded, but its value does not have the shape the method returns.
+    #[error("unexpected response: {0}")]
+    Decode(#[from] procd_protocol::api::FromValueError),
 }
 
 impl ClientError {
@@ -54,6 +57,14 @@ impl ClientError {
     pub fn fault_code(&self) -> Option<i32> {
         match self {
             ClientError::Fault(f) => Some(f.code),
+            _ => None,
+        }
+    }
+
+    /// The fault when this is a fault with a code supervisord defines.
+    pub fn fault(&self) -> Option<procd_protocol::FaultCode> {
+        match self {
+            ClientError::Fault(f) => f.code_enum(),
             _ => None,
         }
     }

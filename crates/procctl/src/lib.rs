@@ -8,7 +8,6 @@
 pub mod cli;
 pub mod client;
 pub mod error;
-pub mod faults;
 pub mod rpc;
 pub mod transport;
 pub mod types;
@@ -16,7 +15,7 @@ pub mod url;
 
 pub use client::{Call, Channel, Client};
 pub use error::ClientError;
-pub use procd_protocol::{Fault, FaultCode, ProcessState, Value};
+pub use procd_protocol::{Fault, FaultCode, ProcessState, SupervisorState, Value};
 pub use transport::ByteStream;
-pub use types::{CallResult, ConfigInfo, ProcessInfo, ReloadDiff, StateInfo, TailChunk};
+pub use types::{ConfigInfo, ProcessInfo, ReloadResult, ResultStruct, StateInfo, TailChunk};
 pub use url::{ServerUrl, UrlError};

@@ -1,9 +1,9 @@
 //! Differential test: procd-config must read every config exactly as supervisord 4.3.0 does.
 //!
 //! Runs `tests/py/dump_supervisor_config.py` (the real Supervisor, interpreter from
-//! `PROCD_TEST_PYTHON`, default `/work/main/.venv/bin/python`) over a corpus and compares
+//! `PROCD_TEST_PYTHON`, default `<workspace>/.venv/bin/python`) over a corpus and compares
 //! the effective settings field by field with `procd_config::load`:
-//! * good configs: `tests/corpus/*.conf`, `/work/main/conf/*.conf`, Supervisor's
+//! * good configs: `tests/corpus/*.conf`, `<workspace>/conf/*.conf`, Supervisor's
 //!   `skel/sample.conf` and `tests/fixtures/*.conf` — both must load, identically;
 //! * bad configs: `tests/corpus/bad/*.conf` — both must reject.
 
@@ -22,7 +22,12 @@ fn workspace_root() -> PathBuf {
 }
 
 fn python() -> String {
-    std::env::var("PROCD_TEST_PYTHON").unwrap_or_else(|_| "/work/main/.venv/bin/python".into())
+    std::env::var("PROCD_TEST_PYTHON").unwrap_or_else(|_| {
+        workspace_root()
+            .join(".venv/bin/python")
+            .display()
+            .to_string()
+    })
 }
 
 /// The environment both implementations see.

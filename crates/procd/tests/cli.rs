@@ -28,9 +28,20 @@ fn check_reports_every_problem_with_file_line_section_and_option() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     let path = conf.display().to_string();
-    assert!(err.contains(&format!("Error: {path}:5: [program:a] startsecs:")), "{err}");
-    assert!(err.contains(&format!("Error: {path}:6: [program:a] autostart: not a valid boolean value: 'maybe'")), "{err}");
-    assert!(err.contains("program section program:b does not specify a command"), "{err}");
+    assert!(
+        err.contains(&format!("Error: {path}:5: [program:a] startsecs:")),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "Error: {path}:6: [program:a] autostart: not a valid boolean value: 'maybe'"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("program section program:b does not specify a command"),
+        "{err}"
+    );
     assert!(err.contains("For help, use "), "{err}");
 }
 
@@ -45,7 +56,10 @@ fn sample_config_is_valid_and_print_config_is_json() {
     assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
 
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conf/procd.conf");
-    let printed = procd(&["--print-config", "-c", example.to_str().unwrap()], dir.path());
+    let printed = procd(
+        &["--print-config", "-c", example.to_str().unwrap()],
+        dir.path(),
+    );
     assert_eq!(printed.status.code(), Some(0), "{}", text(&printed.stderr));
     let json: serde_json::Value = serde_json::from_slice(&printed.stdout).expect("JSON");
     let names: Vec<&str> = json["groups"]
@@ -62,9 +76,15 @@ fn usage_errors_exit_2_like_supervisord() {
     let dir = tempfile::tempdir().unwrap();
     let out = procd(&["extra"], dir.path());
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).starts_with("Error: positional arguments are not supported: ['extra']"));
+    assert!(
+        text(&out.stderr).starts_with("Error: positional arguments are not supported: ['extra']")
+    );
 
     let out = procd(&["-c", "/nonexistent/procd.conf"], dir.path());
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).starts_with("Error: "), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("Error: "),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -2,11 +2,12 @@
 //! output lines and exit statuses.
 
 use crate::cli::controller::{CmdResult, Controller, Raised, exit};
-use crate::cli::format::{self, namespec, split_namespec};
+use crate::cli::format::{self, namespec};
 use crate::cli::{extras, help, stream};
 use crate::error::ClientError;
-use crate::faults;
-use crate::types::{CallResult, ProcessInfo};
+use crate::types::{ProcessInfo, ResultStruct, process_json};
+use procd_protocol::FaultCode;
+use procd_protocol::api::split_namespec;
 
 const ACTIONS: &[&str] = &[
     "add",
@@ -123,6 +124,7 @@ pub fn select<'a>(
     let mut bad = false;
     for name in names {
         let (group, process) = split_namespec(name);
+        let (group, process) = (group.as_str(), process.as_deref());
         let before = matching.len();
         matching.extend(
             all.iter()
@@ -159,8 +161,8 @@ fn do_status(ctl: &mut Controller, arg: &str) -> CmdResult {
         ctl.exitstatus = exit::STATUS_UNKNOWN;
     }
     if json {
-        let text =
-            serde_json::to_string_pretty(&matching).map_err(|e| Raised::Value(e.to_string()))?;
+        let list: Vec<serde_json::Value> = matching.iter().map(|i| process_json(i)).collect();
+        let text = serde_json::to_string_pretty(&list).map_err(|e| Raised::Value(e.to_string()))?;
         ctl.output(&text);
     } else {
         let owned: Vec<ProcessInfo> = matching.iter().map(|i| (*i).clone()).collect();
@@ -168,10 +170,7 @@ fn do_status(ctl: &mut Controller, arg: &str) -> CmdResult {
             ctl.output(&line);
         }
     }
-    if matching
-        .iter()
-        .any(|i| i.process_state().is_some_and(|s| s.is_stopped()))
-    {
+    if matching.iter().any(|i| i.state.is_stopped()) {
         ctl.exitstatus = exit::STATUS_NOT_RUNNING;
     }
     Ok(())
@@ -201,7 +200,7 @@ fn do_pid(ctl: &mut Controller, arg: &str) -> CmdResult {
                 }
                 Err(e) => {
                     ctl.exitstatus = exit::GENERIC;
-                    if e.fault_code() == Some(faults::BAD_NAME) {
+                    if e.fault() == Some(FaultCode::BadName) {
                         ctl.output(&format!("No such process {name}"));
                     } else {
                         return Err(e.into());
@@ -214,12 +213,13 @@ fn do_pid(ctl: &mut Controller, arg: &str) -> CmdResult {
 }
 
 /// A single-process fault turned into the result struct supervisorctl formats.
-fn fault_result(e: ClientError, name: &str) -> Result<CallResult, Raised> {
+fn fault_result(e: ClientError, name: &str) -> Result<ResultStruct, Raised> {
     let ClientError::Fault(f) = e else {
         return Err(e.into());
     };
     let (group, process) = split_namespec(name);
-    Ok(CallResult {
+    let (group, process) = (group.as_str(), process.as_deref());
+    Ok(ResultStruct {
         name: process.unwrap_or_default().to_string(),
         group: group.to_string(),
         status: f.code,
@@ -229,8 +229,8 @@ fn fault_result(e: ClientError, name: &str) -> Result<CallResult, Raised> {
 
 fn print_results(
     ctl: &mut Controller,
-    results: &[CallResult],
-    fmt: impl Fn(&CallResult) -> Result<String, String>,
+    results: &[ResultStruct],
+    fmt: impl Fn(&ResultStruct) -> Result<String, String>,
     ignored: Option<i32>,
 ) -> CmdResult {
     for r in results {
@@ -253,17 +253,18 @@ fn do_start(ctl: &mut Controller, arg: &str) -> CmdResult {
         show_help(ctl, "start");
         return Ok(());
     }
-    let ignored = Some(faults::ALREADY_STARTED);
+    let ignored = Some(FaultCode::AlreadyStarted.code());
     if names.contains(&"all") {
         let results = ctl.block(client.start_all_processes(true))?;
         return print_results(ctl, &results, format::start_result, ignored);
     }
     for name in names {
         let (group, process) = split_namespec(name);
+        let (group, process) = (group.as_str(), process.as_deref());
         match process {
             None => match ctl.block(client.start_process_group(group, true)) {
                 Ok(results) => print_results(ctl, &results, format::start_result, ignored)?,
-                Err(e) if e.fault_code() == Some(faults::BAD_NAME) => {
+                Err(e) if e.fault() == Some(FaultCode::BadName) => {
                     ctl.output(&format!("{group}: ERROR (no such group)"));
                     ctl.exitstatus = exit::INVALID_ARGS;
                 }
@@ -296,20 +297,21 @@ fn do_stop(ctl: &mut Controller, arg: &str) -> CmdResult {
         show_help(ctl, "stop");
         return Ok(());
     }
-    let ignored = Some(faults::NOT_RUNNING);
-    let fmt = |r: &CallResult| format::signal_result(r, "stopped");
+    let ignored = Some(FaultCode::NotRunning.code());
+    let fmt = |r: &ResultStruct| format::signal_result(r, "stopped");
     if names.contains(&"all") {
         let results = ctl.block(client.stop_all_processes(true))?;
         return print_results(ctl, &results, fmt, ignored);
     }
     for name in names {
         let (group, process) = split_namespec(name);
+        let (group, process) = (group.as_str(), process.as_deref());
         match process {
             None => match ctl.block(client.stop_process_group(group, true)) {
                 Ok(results) => print_results(ctl, &results, fmt, ignored)?,
                 Err(e) => {
                     ctl.exitstatus = exit::GENERIC;
-                    if e.fault_code() == Some(faults::BAD_NAME) {
+                    if e.fault() == Some(FaultCode::BadName) {
                         ctl.output(&format!("{group}: ERROR (no such group)"));
                     } else {
                         return Err(e.into());
@@ -356,17 +358,18 @@ fn do_signal(ctl: &mut Controller, arg: &str) -> CmdResult {
     let sig = args[0];
     let names = &args[1..];
     let client = ctl.client()?;
-    let fmt = |r: &CallResult| format::signal_result(r, "signalled");
+    let fmt = |r: &ResultStruct| format::signal_result(r, "signalled");
     if names.contains(&"all") {
         let results = ctl.block(client.signal_all_processes(sig))?;
         return print_results(ctl, &results, fmt, None);
     }
     for name in names {
         let (group, process) = split_namespec(name);
+        let (group, process) = (group.as_str(), process.as_deref());
         match process {
             None => match ctl.block(client.signal_process_group(group, sig)) {
                 Ok(results) => print_results(ctl, &results, fmt, None)?,
-                Err(e) if e.fault_code() == Some(faults::BAD_NAME) => {
+                Err(e) if e.fault() == Some(FaultCode::BadName) => {
                     ctl.output(&format!("{group}: ERROR (no such group)"));
                     ctl.exitstatus = exit::GENERIC;
                 }
@@ -402,6 +405,7 @@ fn do_clear(ctl: &mut Controller, arg: &str) -> CmdResult {
     }
     for name in names {
         let (group, process) = split_namespec(name);
+        let (group, process) = (group.as_str(), process.as_deref());
         match ctl.block(client.clear_process_logs(name)) {
             Ok(_) => ctl.output(&format!(
                 "{}: cleared",
@@ -440,7 +444,7 @@ fn do_avail(ctl: &mut Controller, arg: &str) -> CmdResult {
         }
         Err(e) => {
             ctl.exitstatus = exit::GENERIC;
-            if e.fault_code() == Some(faults::SHUTDOWN_STATE) {
+            if e.fault() == Some(FaultCode::ShutdownState) {
                 ctl.output("ERROR: supervisor shutting down");
                 Ok(())
             } else {
@@ -463,10 +467,11 @@ fn do_reread(ctl: &mut Controller, arg: &str) -> CmdResult {
             Ok(())
         }
         Err(ClientError::Fault(f))
-            if f.code == faults::SHUTDOWN_STATE || f.code == faults::CANT_REREAD =>
+            if f.code_enum() == Some(FaultCode::ShutdownState)
+                || f.code_enum() == Some(FaultCode::CantReread) =>
         {
             ctl.exitstatus = exit::GENERIC;
-            if f.code == faults::SHUTDOWN_STATE {
+            if f.code_enum() == Some(FaultCode::ShutdownState) {
                 ctl.output("ERROR: supervisor shutting down");
             } else {
                 ctl.output(&format!("ERROR: {}", f.string));
@@ -485,13 +490,13 @@ fn do_add(ctl: &mut Controller, arg: &str) -> CmdResult {
     for name in words(arg) {
         match ctl.block(client.add_process_group(name)) {
             Ok(_) => ctl.output(&format!("{name}: added process group")),
-            Err(e) => match e.fault_code() {
-                Some(faults::SHUTDOWN_STATE) => {
+            Err(e) => match e.fault() {
+                Some(FaultCode::ShutdownState) => {
                     ctl.output("ERROR: shutting down");
                     ctl.exitstatus = exit::GENERIC;
                 }
-                Some(faults::ALREADY_ADDED) => ctl.output("ERROR: process group already active"),
-                Some(faults::BAD_NAME) => {
+                Some(FaultCode::AlreadyAdded) => ctl.output("ERROR: process group already active"),
+                Some(FaultCode::BadName) => {
                     ctl.output(&format!("ERROR: no such process/group: {name}"));
                     ctl.exitstatus = exit::GENERIC;
                 }
@@ -512,11 +517,11 @@ fn do_remove(ctl: &mut Controller, arg: &str) -> CmdResult {
             Ok(_) => ctl.output(&format!("{name}: removed process group")),
             Err(e) => {
                 ctl.exitstatus = exit::GENERIC;
-                match e.fault_code() {
-                    Some(faults::STILL_RUNNING) => {
+                match e.fault() {
+                    Some(FaultCode::StillRunning) => {
                         ctl.output(&format!("ERROR: process/group still running: {name}"))
                     }
-                    Some(faults::BAD_NAME) => {
+                    Some(FaultCode::BadName) => {
                         ctl.output(&format!("ERROR: no such process/group: {name}"))
                     }
                     _ => return Err(e.into()),
@@ -533,7 +538,7 @@ fn do_update(ctl: &mut Controller, arg: &str) -> CmdResult {
         Ok(d) => d,
         Err(e) => {
             ctl.exitstatus = exit::GENERIC;
-            if e.fault_code() == Some(faults::SHUTDOWN_STATE) {
+            if e.fault() == Some(FaultCode::ShutdownState) {
                 ctl.output("ERROR: already shutting down");
                 return Ok(());
             }
@@ -564,7 +569,7 @@ fn do_update(ctl: &mut Controller, arg: &str) -> CmdResult {
     for g in diff.removed.iter().filter(|g| selected(g)) {
         let results = ctl.block(client.stop_process_group(g, true))?;
         ctl.output(&format!("{g}: stopped"));
-        if results.iter().any(|r| r.status == faults::FAILED) {
+        if results.iter().any(|r| r.status == FaultCode::Failed.code()) {
             ctl.output(&format!("{g}: has problems; not removing"));
             ctl.exitstatus = exit::GENERIC;
             continue;
@@ -611,7 +616,7 @@ fn do_reload(ctl: &mut Controller, arg: &str) -> CmdResult {
         Ok(_) => ctl.output("Restarted supervisord"),
         Err(e) => {
             ctl.exitstatus = exit::GENERIC;
-            if e.fault_code() == Some(faults::SHUTDOWN_STATE) {
+            if e.fault() == Some(FaultCode::ShutdownState) {
                 ctl.output("ERROR: already shutting down");
             } else {
                 return Err(e.into());
@@ -631,7 +636,7 @@ fn do_shutdown(ctl: &mut Controller, arg: &str) -> CmdResult {
     let client = ctl.client()?;
     match ctl.block(client.shutdown()) {
         Ok(_) => ctl.output("Shut down"),
-        Err(ClientError::Fault(f)) if f.code == faults::SHUTDOWN_STATE => {
+        Err(ClientError::Fault(f)) if f.code_enum() == Some(FaultCode::ShutdownState) => {
             ctl.output("ERROR: already shutting down")
         }
         Err(ClientError::ConnectionRefused { url }) => {

@@ -9,7 +9,8 @@ use crate::cli::input::Input;
 use crate::cli::output::Out;
 use crate::client::Client;
 use crate::error::ClientError;
-use crate::faults;
+use procd_protocol::FaultCode;
+use procd_protocol::api::FromValueError;
 
 /// LSB init-script exit statuses supervisorctl uses.
 pub mod exit {
@@ -116,6 +117,12 @@ impl Raised {
             Raised::Client(ClientError::Protocol(m)) => {
                 format!("<class 'xml.parsers.expat.ExpatError'>, {m}")
             }
+            // supervisorctl indexes the result: a missing member is its KeyError, anything else a
+            // TypeError.
+            Raised::Client(ClientError::Decode(FromValueError::MissingKey(k))) => {
+                format!("<class 'KeyError'>, '{k}'")
+            }
+            Raised::Client(ClientError::Decode(e)) => format!("<class 'TypeError'>, {e}"),
             Raised::Value(m) => format!("<class 'ValueError'>, {m}"),
             Raised::Eof => "<class 'EOFError'>, EOF when reading a line".to_string(),
         }
@@ -239,7 +246,7 @@ impl Controller {
                 self.exitstatus = exit::NOT_INSTALLED;
                 Ok(false)
             }
-            Err(ClientError::Fault(f)) if f.code == faults::UNKNOWN_METHOD => {
+            Err(ClientError::Fault(f)) if f.code_enum() == Some(FaultCode::UnknownMethod) => {
                 self.output(
                     "Sorry, supervisord responded but did not recognize the supervisor namespace commands that \
                      supervisorctl uses to control it.  Please check that the [rpcinterface:supervisor] section is \
@@ -267,13 +274,13 @@ impl Controller {
 
     /// Exit status for a per-process result code (supervisorctl's `set_exitstatus_from_xmlrpc_fault`).
     pub fn status_from_fault(&mut self, code: i32, ignored: Option<i32>) {
-        if Some(code) == ignored || code == faults::SUCCESS {
+        if Some(code) == ignored || code == FaultCode::Success.code() {
             return;
         }
-        self.exitstatus = match code {
-            faults::SPAWN_ERROR | faults::ABNORMAL_TERMINATION | faults::NOT_RUNNING => {
-                exit::NOT_RUNNING
-            }
+        self.exitstatus = match FaultCode::from_code(code) {
+            Some(
+                FaultCode::SpawnError | FaultCode::AbnormalTermination | FaultCode::NotRunning,
+            ) => exit::NOT_RUNNING,
             _ => exit::GENERIC,
         };
     }

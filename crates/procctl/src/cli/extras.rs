@@ -267,9 +267,9 @@ pub fn do_wait(ctl: &mut Controller, arg: &str) -> CmdResult {
         }
         let mut pending = Vec::new();
         for info in matching {
-            match info.process_state() {
-                Some(ProcessState::Running) => {}
-                Some(ProcessState::Fatal) => {
+            match info.state {
+                ProcessState::Running => {}
+                ProcessState::Fatal => {
                     let spec = namespec(&info.group, &info.name);
                     ctl.output(&format!("{spec}: ERROR (FATAL: {})", info.description));
                     ctl.exitstatus = exit::NOT_RUNNING;
@@ -286,7 +286,7 @@ pub fn do_wait(ctl: &mut Controller, arg: &str) -> CmdResult {
                 let spec = namespec(&info.group, &info.name);
                 ctl.output(&format!(
                     "{spec}: ERROR (timed out in state {})",
-                    info.statename
+                    info.state.name()
                 ));
             }
             ctl.exitstatus = exit::GENERIC;

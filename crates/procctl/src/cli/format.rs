@@ -1,26 +1,10 @@
 //! Pure text formatting of supervisorctl output: status tables, `avail` lines, `reread` summaries,
 //! per-process result lines and the column layout of `help`.
 
-use crate::faults;
-use crate::types::{CallResult, ConfigInfo, ProcessInfo, ReloadDiff};
+pub use procd_protocol::api::make_namespec as namespec;
 
-/// `group:name`, or just `name` when the process is alone in a group of the same name.
-pub fn namespec(group: &str, name: &str) -> String {
-    if group == name {
-        name.to_string()
-    } else {
-        format!("{group}:{name}")
-    }
-}
-
-/// Splits `group:name` / `group:*` / `group:` / `name` into (group, Some(process) or None for the whole group).
-pub fn split_namespec(spec: &str) -> (&str, Option<&str>) {
-    match spec.split_once(':') {
-        Some((group, "" | "*")) => (group, None),
-        Some((group, process)) => (group, Some(process)),
-        None => (spec, Some(spec)),
-    }
-}
+use crate::types::{ConfigInfo, ProcessInfo, ReloadResult, ResultStruct};
+use procd_protocol::FaultCode;
 
 /// Status lines: namespec padded to max(30, longest)+3, state padded to 10, then the description.
 pub fn status_lines(infos: &[ProcessInfo]) -> Vec<String> {
@@ -35,7 +19,13 @@ pub fn status_lines(infos: &[ProcessInfo]) -> Vec<String> {
     infos
         .iter()
         .zip(&specs)
-        .map(|(info, spec)| format!("{spec:<width$}{:<10}{}", info.statename, info.description))
+        .map(|(info, spec)| {
+            format!(
+                "{spec:<width$}{:<10}{}",
+                info.state.name(),
+                info.description
+            )
+        })
         .collect()
 }
 
@@ -51,7 +41,7 @@ pub fn avail_line(info: &ConfigInfo) -> String {
 }
 
 /// `reread` output: sorted `name: available|changed|disappeared`, or the no-change line.
-pub fn reread_lines(diff: &ReloadDiff) -> Vec<String> {
+pub fn reread_lines(diff: &ReloadResult) -> Vec<String> {
     let mut entries: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
     for (names, what) in [
         (&diff.added, "available"),
@@ -77,43 +67,43 @@ pub fn unknown_result(code: i32, name: &str) -> String {
 }
 
 /// Line for a start result; `Err` carries the text of supervisorctl's ValueError for unknown codes.
-pub fn start_result(r: &CallResult) -> Result<String, String> {
+pub fn start_result(r: &ResultStruct) -> Result<String, String> {
     let name = namespec(&r.group, &r.name);
-    let why = match r.status {
-        faults::BAD_NAME => "no such process",
-        faults::NO_FILE => "no such file",
-        faults::NOT_EXECUTABLE => "file is not executable",
-        faults::ALREADY_STARTED => "already started",
-        faults::SPAWN_ERROR => "spawn error",
-        faults::ABNORMAL_TERMINATION => "abnormal termination",
-        faults::SUCCESS => return Ok(format!("{name}: started")),
-        code => return Err(unknown_result(code, &name)),
+    let why = match FaultCode::from_code(r.status) {
+        Some(FaultCode::BadName) => "no such process",
+        Some(FaultCode::NoFile) => "no such file",
+        Some(FaultCode::NotExecutable) => "file is not executable",
+        Some(FaultCode::AlreadyStarted) => "already started",
+        Some(FaultCode::SpawnError) => "spawn error",
+        Some(FaultCode::AbnormalTermination) => "abnormal termination",
+        Some(FaultCode::Success) => return Ok(format!("{name}: started")),
+        _ => return Err(unknown_result(r.status, &name)),
     };
     Ok(format!("{name}: ERROR ({why})"))
 }
 
 /// Line for a signal (or stop, with `success = "stopped"`) result.
-pub fn signal_result(r: &CallResult, success: &str) -> Result<String, String> {
+pub fn signal_result(r: &ResultStruct, success: &str) -> Result<String, String> {
     let name = namespec(&r.group, &r.name);
-    let why = match r.status {
-        faults::BAD_NAME => "no such process",
-        faults::BAD_SIGNAL => "bad signal name",
-        faults::NOT_RUNNING => "not running",
-        faults::SUCCESS => return Ok(format!("{name}: {success}")),
-        faults::FAILED => return Ok(r.description.clone()),
-        code => return Err(unknown_result(code, &name)),
+    let why = match FaultCode::from_code(r.status) {
+        Some(FaultCode::BadName) => "no such process",
+        Some(FaultCode::BadSignal) => "bad signal name",
+        Some(FaultCode::NotRunning) => "not running",
+        Some(FaultCode::Success) => return Ok(format!("{name}: {success}")),
+        Some(FaultCode::Failed) => return Ok(r.description.clone()),
+        _ => return Err(unknown_result(r.status, &name)),
     };
     Ok(format!("{name}: ERROR ({why})"))
 }
 
 /// Line for a clear-logs result.
-pub fn clear_result(r: &CallResult) -> Result<String, String> {
+pub fn clear_result(r: &ResultStruct) -> Result<String, String> {
     let name = namespec(&r.group, &r.name);
-    match r.status {
-        faults::BAD_NAME => Ok(format!("{name}: ERROR (no such process)")),
-        faults::FAILED => Ok(format!("{name}: ERROR (failed)")),
-        faults::SUCCESS => Ok(format!("{name}: cleared")),
-        code => Err(unknown_result(code, &name)),
+    match FaultCode::from_code(r.status) {
+        Some(FaultCode::BadName) => Ok(format!("{name}: ERROR (no such process)")),
+        Some(FaultCode::Failed) => Ok(format!("{name}: ERROR (failed)")),
+        Some(FaultCode::Success) => Ok(format!("{name}: cleared")),
+        _ => Err(unknown_result(r.status, &name)),
     }
 }
 
@@ -169,26 +159,12 @@ pub fn columnize(words: &[&str], width: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use procd_protocol::ProcessState;
+    use procd_protocol::api::StreamConfigInfo;
 
     fn info(group: &str, name: &str, state: &str, desc: &str) -> ProcessInfo {
-        ProcessInfo {
-            name: name.into(),
-            group: group.into(),
-            statename: state.into(),
-            description: desc.into(),
-            ..ProcessInfo::default()
-        }
-    }
-
-    #[test]
-    fn namespecs() {
-        assert_eq!(namespec("a", "a"), "a");
-        assert_eq!(namespec("g", "a"), "g:a");
-        assert_eq!(split_namespec("g:*"), ("g", None));
-        assert_eq!(split_namespec("g:"), ("g", None));
-        assert_eq!(split_namespec("g:a"), ("g", Some("a")));
-        assert_eq!(split_namespec("a"), ("a", Some("a")));
-        assert_eq!(split_namespec("g:a:b"), ("g", Some("a:b")));
+        let state = ProcessState::from_name(state).expect("state name");
+        crate::types::test_info(group, name, state, desc)
     }
 
     #[test]
@@ -209,19 +185,40 @@ mod tests {
 
     #[test]
     fn avail_and_reread() {
+        let stream = StreamConfigInfo {
+            capture_maxbytes: 0,
+            events_enabled: false,
+            logfile: "none".into(),
+            logfile_backups: 0,
+            logfile_maxbytes: 0,
+            syslog: false,
+        };
         let c = ConfigInfo {
-            name: "listener".into(),
-            group: "listener".into(),
-            inuse: true,
             autostart: true,
+            directory: None,
+            uid: None,
+            command: "/bin/cat".into(),
+            exitcodes: vec![0],
+            group: "listener".into(),
             group_prio: -1,
+            inuse: true,
+            killasgroup: false,
+            name: "listener".into(),
             process_prio: 999,
+            redirect_stderr: false,
+            startretries: 3,
+            startsecs: 1,
+            stdout: stream.clone(),
+            stopsignal: procd_protocol::Signal::TERM,
+            stopwaitsecs: 10,
+            stderr: stream,
+            serverurl: None,
         };
         assert_eq!(
             avail_line(&c),
             "listener                         in use    auto      -1:999"
         );
-        let diff = ReloadDiff {
+        let diff = ReloadResult {
             added: vec!["z".into()],
             changed: vec!["a".into()],
             removed: vec!["m".into()],
@@ -231,14 +228,14 @@ mod tests {
             ["a: changed", "m: disappeared", "z: available"]
         );
         assert_eq!(
-            reread_lines(&ReloadDiff::default()),
+            reread_lines(&ReloadResult::default()),
             ["No config updates to processes"]
         );
     }
 
     #[test]
     fn result_lines() {
-        let r = |status, description: &str| CallResult {
+        let r = |status, description: &str| ResultStruct {
             name: "a".into(),
             group: "g".into(),
             status,

@@ -26,6 +26,9 @@ const VOCAB: &[&str] = &[
     "update", "version",
 ];
 
+/// History entries kept (readline keeps every entry; rustyline needs a bound).
+const HISTORY_SIZE: usize = 10_000;
+
 /// Characters that end a word for completion (readline's defaults without `:`, `*` and `-`).
 const DELIMS: &str = " \t\n`~!@#$%^&()=+[{]}\\|;'\",<>/?";
 
@@ -198,7 +201,11 @@ fn run_terminal(ctl: &mut Controller) {
     // List all candidates on a second tab, as readline does, instead of cycling through them.
     let config = rustyline::Config::builder()
         .completion_type(rustyline::CompletionType::List)
-        .build();
+        .max_history_size(HISTORY_SIZE)
+        .map(|b| b.build());
+    let Ok(config) = config else {
+        return run_piped(ctl);
+    };
     let mut editor: Editor<ShellHelper, DefaultHistory> = match Editor::with_config(config) {
         Ok(e) => e,
         Err(_) => return run_piped(ctl),
@@ -239,8 +246,22 @@ fn run_terminal(ctl: &mut Controller) {
         }
     }
     if let Some(h) = &history {
-        let _ = editor.history_mut().save(std::path::Path::new(h));
+        let _ = save_history(std::path::Path::new(h), editor.history().iter());
     }
+}
+
+/// Writes the history as GNU readline's `write_history_file` does: one entry per line, no header, so
+/// the file stays usable by supervisorctl (rustyline's own format starts with `#V2` and escapes).
+fn save_history<'a>(
+    path: &std::path::Path,
+    entries: impl Iterator<Item = &'a String>,
+) -> std::io::Result<()> {
+    let mut text = String::new();
+    for entry in entries {
+        text.push_str(entry);
+        text.push('\n');
+    }
+    std::fs::write(path, text)
 }
 
 #[cfg(test)]
@@ -248,11 +269,25 @@ mod tests {
     use super::*;
 
     fn info(group: &str, name: &str) -> ProcessInfo {
-        ProcessInfo {
-            group: group.into(),
-            name: name.into(),
-            ..ProcessInfo::default()
-        }
+        crate::types::test_info(group, name, procd_protocol::ProcessState::Stopped, "")
+    }
+
+    #[test]
+    fn history_is_saved_as_plain_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h");
+        let entries = ["status".to_string(), "tail -f a\\b".to_string()];
+        save_history(&path, entries.iter()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "status\ntail -f a\\b\n"
+        );
+        let mut h = DefaultHistory::new();
+        h.load(&path).unwrap();
+        assert_eq!(
+            h.iter().collect::<Vec<_>>(),
+            entries.iter().collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -7,8 +7,8 @@ use crate::cli::input::LineFeed;
 use crate::cli::output::eprint_line;
 use crate::client::{Channel, Client};
 use crate::error::ClientError;
-use crate::faults;
 use crate::transport::ByteStream;
+use procd_protocol::FaultCode;
 
 const BANNER: &str = "==> Press Ctrl-C to exit <==";
 const DEFAULT_BYTES: i32 = 1600;
@@ -129,17 +129,24 @@ pub fn do_tail(ctl: &mut Controller, arg: &str) -> CmdResult {
     } else {
         Channel::Stderr
     };
-    match ctl.block(client.read_process_log(name, ch, bytes.saturating_neg(), 0)) {
+    let read = ctl.block(client.read_process_log(name, ch, bytes.saturating_neg(), 0));
+    print_log(ctl, name, read)
+}
+
+/// Prints a log read, or `<who>: ERROR (<why>)` for the faults supervisorctl names (BAD_NAME only
+/// arises for process logs); other errors propagate.
+fn print_log(ctl: &mut Controller, who: &str, read: Result<String, ClientError>) -> CmdResult {
+    match read {
         Ok(text) => ctl.output(&text),
         Err(e) => {
             ctl.exitstatus = exit::GENERIC;
-            let why = match e.fault_code() {
-                Some(faults::NO_FILE) => "no log file",
-                Some(faults::FAILED) => "unknown error reading log",
-                Some(faults::BAD_NAME) => "no such process name",
+            let why = match e.fault() {
+                Some(FaultCode::NoFile) => "no log file",
+                Some(FaultCode::Failed) => "unknown error reading log",
+                Some(FaultCode::BadName) => "no such process name",
                 _ => return Err(e.into()),
             };
-            ctl.output(&format!("{name}: ERROR ({why})"));
+            ctl.output(&format!("{who}: ERROR ({why})"));
         }
     }
     Ok(())
@@ -192,19 +199,8 @@ pub fn do_maintail(ctl: &mut Controller, arg: &str) -> CmdResult {
         }
     };
     let client = ctl.client()?;
-    match ctl.block(client.read_log(bytes.saturating_neg(), 0)) {
-        Ok(text) => ctl.output(&text),
-        Err(e) => {
-            ctl.exitstatus = exit::GENERIC;
-            let why = match e.fault_code() {
-                Some(faults::NO_FILE) => "no log file",
-                Some(faults::FAILED) => "unknown error reading log",
-                _ => return Err(e.into()),
-            };
-            ctl.output(&format!("supervisord: ERROR ({why})"));
-        }
-    }
-    Ok(())
+    let read = ctl.block(client.read_log(bytes.saturating_neg(), 0));
+    print_log(ctl, "supervisord", read)
 }
 
 /// How an `fg` session ended.
@@ -238,7 +234,7 @@ pub fn do_fg(ctl: &mut Controller, arg: &str) -> CmdResult {
     let info = match ctl.block(client.get_process_info(name)) {
         Ok(info) => info,
         Err(ClientError::Fault(f)) => {
-            if f.code == faults::BAD_NAME {
+            if f.code_enum() == Some(FaultCode::BadName) {
                 ctl.output("ERROR: bad process name supplied");
                 ctl.exitstatus = exit::GENERIC;
             } else {
@@ -248,7 +244,7 @@ pub fn do_fg(ctl: &mut Controller, arg: &str) -> CmdResult {
         }
         Err(e) => return Err(e.into()),
     };
-    if info.state != procd_protocol::ProcessState::Running.code() {
+    if info.state != procd_protocol::ProcessState::Running {
         ctl.output("ERROR: process not running");
         ctl.exitstatus = exit::GENERIC;
         return Ok(());
@@ -289,7 +285,7 @@ fn run_fg(ctl: &mut Controller, client: &Client, name: &str, mut feed: LineFeed)
                     match client.send_process_stdin(name, &format!("{line}\n")).await {
                         Ok(_) => {}
                         Err(ClientError::Fault(f)) => {
-                            let first = if f.code == faults::NOT_RUNNING {
+                            let first = if f.code_enum() == Some(FaultCode::NotRunning) {
                                 "Process got killed".to_string()
                             } else {
                                 format!("ERROR: <Fault {}: '{}'>", f.code, f.string)
@@ -299,7 +295,7 @@ fn run_fg(ctl: &mut Controller, client: &Client, name: &str, mut feed: LineFeed)
                         Err(_) => return FgEnd::Leave,
                     }
                     match client.get_process_info(name).await {
-                        Ok(info) if info.state == procd_protocol::ProcessState::Running.code() => {}
+                        Ok(info) if info.state == procd_protocol::ProcessState::Running => {}
                         _ => return FgEnd::Gone(vec!["Process got killed".into(), "Exiting foreground".into()]),
                     }
                 }

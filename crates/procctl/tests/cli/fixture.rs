@@ -1,16 +1,17 @@
-//! Test fixture: a temp dir with a supervisord config, the real supervisord 4.3.0 running it (killed on
-//! drop), and helpers to run the real supervisorctl and procctl against it.
+//! Test fixture: a temp dir with a supervisord config, a daemon running it (the real supervisord 4.3.0 or
+//! procd, killed on drop), and helpers to run the real supervisorctl and procctl against it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// Directory holding the reference `supervisord` / `supervisorctl`.
 pub fn python_bin_dir() -> PathBuf {
     let dir = std::env::var_os("PROCD_TEST_PYTHON_BIN_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/main/.venv/bin"));
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv/bin")));
     for tool in ["supervisord", "supervisorctl"] {
         assert!(
             dir.join(tool).is_file(),
@@ -20,6 +21,47 @@ pub fn python_bin_dir() -> PathBuf {
         );
     }
     dir
+}
+
+/// The daemon a test runs against: both must answer every client the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    Supervisord,
+    Procd,
+}
+
+impl Server {
+    pub fn binary(self) -> PathBuf {
+        match self {
+            Server::Supervisord => python_bin_dir().join("supervisord"),
+            Server::Procd => procd_bin(),
+        }
+    }
+}
+
+/// procd's daemon: `$PROCD_BIN`, else `<workspace>/target/debug/procd`, built with cargo when missing.
+pub fn procd_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("PROCD_BIN") {
+            return PathBuf::from(bin);
+        }
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        // Next to procctl's own binary (same target dir, also when CARGO_TARGET_DIR is set).
+        let bin = procctl_bin().with_file_name("procd");
+        if !bin.is_file() {
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "-p", "procd", "--bin", "procd"])
+                .current_dir(&workspace)
+                .status()
+                .expect("run cargo build -p procd");
+            assert!(status.success(), "cargo build -p procd failed");
+        }
+        assert!(bin.is_file(), "procd binary not found at {}", bin.display());
+        bin
+    })
+    .clone()
 }
 
 pub fn procctl_bin() -> PathBuf {
@@ -56,7 +98,31 @@ command=/bin/cat
 startsecs=0
 "#;
 
-/// A running supervisord and its files.
+/// Declares each listed `fn name(server: Server)` as two tests, `supervisord::name` and `procd::name`.
+/// Attributes before a name (e.g. `#[ignore = "procd bug: ..."]`) apply to the procd test only.
+macro_rules! against_both {
+    ($($(#[$procd_attr:meta])* $name:ident),* $(,)?) => {
+        mod supervisord {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(crate::fixture::Server::Supervisord)
+                }
+            )*
+        }
+        mod procd {
+            $(
+                #[test]
+                $(#[$procd_attr])*
+                fn $name() {
+                    super::$name(crate::fixture::Server::Procd)
+                }
+            )*
+        }
+    };
+}
+
+/// A running daemon and its files.
 pub struct Daemon {
     _dir: tempfile::TempDir,
     pub conf: PathBuf,
@@ -65,13 +131,9 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Starts supervisord on a unix socket with `programs` (config sections) and waits until it answers.
-    pub fn start(programs: &str) -> Daemon {
-        Self::start_with(programs, "")
-    }
-
-    /// Like [`Daemon::start`] with extra text in the `[supervisorctl]` section and any extra sections.
-    pub fn start_with(programs: &str, extra: &str) -> Daemon {
+    /// Starts `server` on a unix socket with `programs` (config sections, `extra` going into the
+    /// `[supervisorctl]` section) and waits until it answers.
+    pub fn start_on(server: Server, programs: &str, extra: &str) -> Daemon {
         let dir = tempfile::tempdir().expect("tempdir");
         let sock = dir.path().join("s.sock");
         let conf = dir.path().join("supervisord.conf");
@@ -84,14 +146,14 @@ impl Daemon {
             d = dir.path().display(),
         );
         std::fs::write(&conf, text).expect("write config");
-        let child = Command::new(python_bin_dir().join("supervisord"))
+        let child = Command::new(server.binary())
             .args(["-n", "-c"])
             .arg(&conf)
             .current_dir(dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("spawn supervisord");
+            .unwrap_or_else(|e| panic!("spawn {server:?}: {e}"));
         let url = format!("unix://{}", sock.display());
         let daemon = Daemon {
             _dir: dir,
@@ -99,8 +161,12 @@ impl Daemon {
             url,
             child: Some(child),
         };
-        daemon.wait_for("supervisord to answer", |d| {
-            d.ctl(&["pid"]).status.success()
+        // `pid` names the daemon that answers: it must be the one just started.
+        let pid = daemon.pid().map(|p| p.to_string());
+        daemon.wait_for("the daemon to answer", |d| {
+            let out = d.ctl(&["pid"]);
+            out.status.success()
+                && pid.as_deref() == Some(String::from_utf8_lossy(&out.stdout).trim())
         });
         daemon
     }
@@ -135,6 +201,48 @@ impl Daemon {
                 })
             })
         });
+    }
+
+    /// [`PROGRAMS`] on `server`, once every autostarted program has settled (quick FATAL, the others
+    /// RUNNING).
+    pub fn settled(server: Server) -> Daemon {
+        let d = Daemon::start_on(server, PROGRAMS, "");
+        d.wait_states(&[
+            ("good", "RUNNING"),
+            ("quick", "FATAL"),
+            ("grp:a", "RUNNING"),
+            ("grp:b", "RUNNING"),
+            ("ticker", "RUNNING"),
+        ]);
+        d
+    }
+
+    /// [`PROGRAMS`] on `server` with an inet server on `127.0.0.1:<port>` requiring `user`/`secret`;
+    /// returns the daemon and the server URL once that server answers.
+    pub fn with_auth(server: Server) -> (Daemon, String) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let d = Daemon::start_on(
+            server,
+            &format!(
+                "[inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=secret\n\n{PROGRAMS}"
+            ),
+            "",
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        d.wait_for("the inet server", |_| {
+            run(
+                &procctl_bin(),
+                Path::new(""),
+                &["-s", &url, "-u", "user", "-p", "secret", "version"],
+                None,
+            )
+            .status
+            .success()
+        });
+        (d, url)
     }
 
     pub fn pid(&self) -> Option<u32> {

@@ -3,22 +3,17 @@
 
 use std::path::Path;
 
-use crate::fixture::{Daemon, PROGRAMS, outcome, procctl_bin, python_bin_dir, same};
+use crate::fixture::{Daemon, Server, outcome, procctl_bin, python_bin_dir, same};
 
-fn settled() -> Daemon {
-    let d = Daemon::start(PROGRAMS);
-    d.wait_states(&[
-        ("good", "RUNNING"),
-        ("quick", "FATAL"),
-        ("grp:a", "RUNNING"),
-        ("grp:b", "RUNNING"),
-    ]);
-    d
-}
+against_both!(
+    read_only_commands_match,
+    state_changing_sequences_match,
+    config_changes_match,
+    authentication_errors_match,
+);
 
-#[test]
-fn read_only_commands_match() {
-    let d = settled();
+fn read_only_commands_match(server: Server) {
+    let d = Daemon::settled(server);
     let c = &d.conf;
     let cases: &[&[&str]] = &[
         &["status"],
@@ -95,15 +90,51 @@ fn read_only_commands_match() {
         &["signal", "HUP", "nosuch"],
         &["signal", "HUP", "nosuch:*"],
         &["clear", "nosuch"],
+        &["clear", "manual"],
+        &["status", "grp:a", "grp:b"],
+        &["status", "grp:a:x"],
+        &["pid", "grp:*"],
+        &["pid", "grp:"],
+        &["pid", "grp:a", "quick"],
+        &["start", "grp:"],
+        &["start", "good", "grp:*"],
+        &["stop", "grp:zz"],
+        &["stop", "quick"],
+        &["signal", "HUP", "grp:zz"],
+        &["signal", "1", "manual"],
+        &["signal", "SIGHUP", "quick"],
+        &["tail", "good", "stdout"],
+        &["tail", "-0", "good"],
+        &["tail", "nosuch", "stderr"],
+        &["tail", "grp:"],
+        &["help", "start"],
+        &["help", "tail"],
+        &["update", "all"],
+        &["update", "grp"],
+        &["add", "grp"],
+        &["remove", "grp"],
+        &["fg", "grp:"],
+        &["fg", "quick"],
     ];
     for args in cases {
         same(c, args);
     }
+    // `help status` adds procctl's `--json` extension after supervisorctl's lines.
+    let reference = outcome(
+        &python_bin_dir().join("supervisorctl"),
+        c,
+        &["help", "status"],
+        None,
+    );
+    let ours = outcome(&procctl_bin(), c, &["help", "status"], None);
+    assert_eq!(
+        ours.stdout,
+        format!("{}\nstatus --json\t\t<desc>", reference.stdout)
+    );
 }
 
-#[test]
-fn state_changing_sequences_match() {
-    let d = settled();
+fn state_changing_sequences_match(server: Server) {
+    let d = Daemon::settled(server);
     let c = &d.conf;
     // Each sequence leaves the daemon as it found it, so both clients see the same states.
     let sequences: &[&[&[&str]]] = &[
@@ -165,9 +196,12 @@ fn sorted(o: &crate::fixture::Outcome) -> (Vec<&str>, &str, Option<i32>) {
     (lines, o.stderr.as_str(), o.code)
 }
 
-#[test]
-fn config_changes_match() {
-    let d = Daemon::start("[program:one]\ncommand=/bin/sleep 1000\nstartsecs=0\n");
+fn config_changes_match(server: Server) {
+    let d = Daemon::start_on(
+        server,
+        "[program:one]\ncommand=/bin/sleep 1000\nstartsecs=0\n",
+        "",
+    );
     d.wait_states(&[("one", "RUNNING")]);
     let c = &d.conf;
     let base = std::fs::read_to_string(c).expect("config");
@@ -259,24 +293,9 @@ fn connection_and_option_errors_match() {
     same(&noctl, &["status"]);
 }
 
-#[test]
-fn authentication_errors_match() {
-    let port = free_port();
-    let extra =
-        format!("[inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=secret\n");
-    let d = Daemon::start_with(&format!("{extra}\n{PROGRAMS}"), "");
-    let url = format!("http://127.0.0.1:{port}");
+fn authentication_errors_match(server: Server) {
+    let (_d, url) = Daemon::with_auth(server);
     let none = Path::new("");
-    d.wait_for("inet server", |_| {
-        outcome(
-            &procctl_bin(),
-            none,
-            &["-s", &url, "-u", "user", "-p", "secret", "version"],
-            None,
-        )
-        .code
-            == Some(0)
-    });
     same(none, &["-s", &url, "status"]);
     same(none, &["-s", &url, "-u", "user", "-p", "wrong", "avail"]);
     same(none, &["-s", &url, "-u", "user", "-p", "secret", "version"]);
@@ -284,9 +303,4 @@ fn authentication_errors_match() {
         none,
         &["-s", &url, "-u", "user", "-p", "secret", "status", "grp:*"],
     );
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
 }

@@ -1,8 +1,12 @@
-//! procctl integration tests against the real supervisord 4.3.0: byte-for-byte comparisons with the real
+//! procctl integration tests against the real supervisord 4.3.0 and procd: byte-for-byte comparisons with the real
 //! supervisorctl, the interactive shell, log streaming, the extensions and the client library.
 
+#[macro_use]
 mod fixture;
+
+mod alias;
 mod golden;
 mod library;
+mod pty;
 mod shell;
 mod streams;

@@ -1,15 +1,15 @@
 //! The interactive shell fed through a pipe, compared with supervisorctl's.
 
-use crate::fixture::{Daemon, PROGRAMS, same_with_stdin};
+use crate::fixture::{Daemon, PROGRAMS, Server, same_with_stdin};
 
-#[test]
-fn piped_shell_matches() {
-    let d = Daemon::start(PROGRAMS);
-    d.wait_states(&[
-        ("good", "RUNNING"),
-        ("quick", "FATAL"),
-        ("grp:a", "RUNNING"),
-    ]);
+against_both!(
+    piped_shell_matches,
+    prompt_comes_from_config,
+    shell_asks_for_credentials_on_401,
+);
+
+fn piped_shell_matches(server: Server) {
+    let d = Daemon::settled(server);
     let c = &d.conf;
     for script in [
         "",
@@ -31,29 +31,16 @@ fn piped_shell_matches() {
     same_with_stdin(c, &["-i", "reload"], Some(""));
 }
 
-#[test]
-fn prompt_comes_from_config() {
-    let d = Daemon::start_with(PROGRAMS, "prompt=box\n");
+fn prompt_comes_from_config(server: Server) {
+    let d = Daemon::start_on(server, PROGRAMS, "prompt=box\n");
     d.wait_states(&[("good", "RUNNING")]);
     let o = same_with_stdin(&d.conf, &[], Some("version\n"));
     assert!(o.stdout.contains("box> "), "{}", o.stdout);
 }
 
-#[test]
-fn shell_asks_for_credentials_on_401() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let d = Daemon::start_with(
-        &format!(
-            "[inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=secret\n\n{PROGRAMS}"
-        ),
-        "",
-    );
+fn shell_asks_for_credentials_on_401(server: Server) {
+    let (d, url) = Daemon::with_auth(server);
     d.wait_states(&[("good", "RUNNING")]);
-    let url = format!("http://127.0.0.1:{port}");
     let bin = crate::fixture::procctl_bin();
     let none = std::path::Path::new("");
     let out = crate::fixture::run(&bin, none, &["-s", &url], Some("user\nsecret\nversion\n"));

@@ -1,21 +1,18 @@
 //! Followed logs (`tail -f`, `maintail -f`), `fg`, broken pipes and the procctl extensions.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::fixture::{Daemon, PROGRAMS, procctl_bin, same};
+use crate::fixture::{Daemon, Server, procctl_bin, same};
 
-fn settled() -> Daemon {
-    let d = Daemon::start(PROGRAMS);
-    d.wait_states(&[
-        ("good", "RUNNING"),
-        ("quick", "FATAL"),
-        ("grp:b", "RUNNING"),
-        ("ticker", "RUNNING"),
-    ]);
-    d
-}
+against_both!(
+    tail_follow_streams_and_stops_on_ctrl_c,
+    broken_pipe_ends_quietly,
+    fg_forwards_input_and_output,
+    fg_reports_a_killed_process,
+    status_json_and_wait,
+);
 
 /// Reads lines from `r` until one satisfies `pred`, failing after the deadline.
 #[track_caller]
@@ -42,9 +39,8 @@ fn interrupt(child: &std::process::Child) {
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("SIGINT");
 }
 
-#[test]
-fn tail_follow_streams_and_stops_on_ctrl_c() {
-    let d = settled();
+fn tail_follow_streams_and_stops_on_ctrl_c(server: Server) {
+    let d = Daemon::settled(server);
     for (args, want) in [
         (vec!["tail", "-f", "good"], "hello"),
         (vec!["tail", "-f", "good", "stderr"], "oops"),
@@ -77,9 +73,8 @@ fn tail_follow_streams_and_stops_on_ctrl_c() {
     same(&d.conf, &["tail", "-f", "nosuch"]);
 }
 
-#[test]
-fn broken_pipe_ends_quietly() {
-    let d = settled();
+fn broken_pipe_ends_quietly(server: Server) {
+    let d = Daemon::settled(server);
     let script = format!(
         "'{}' -c '{}' tail -f ticker | head -n 3 >/dev/null; echo \"${{PIPESTATUS[0]}}\"",
         procctl_bin().display(),
@@ -98,9 +93,8 @@ fn broken_pipe_ends_quietly() {
     );
 }
 
-#[test]
-fn fg_forwards_input_and_output() {
-    let d = settled();
+/// `fg grp:b` (a `cat`) running, past its banner: the child, its stdin, its stdout and what it printed.
+fn fg_cat(d: &Daemon) -> (Child, ChildStdin, BufReader<ChildStdout>, String) {
     let mut child = Command::new(procctl_bin())
         .arg("-c")
         .arg(&d.conf)
@@ -109,10 +103,16 @@ fn fg_forwards_input_and_output() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
+    let stdin = child.stdin.take().expect("stdin");
     let mut out = BufReader::new(child.stdout.take().expect("stdout"));
     let mut seen = String::new();
     read_until(&mut out, &mut seen, |l| l.starts_with("==> Press Ctrl-C"));
+    (child, stdin, out, seen)
+}
+
+fn fg_forwards_input_and_output(server: Server) {
+    let d = Daemon::settled(server);
+    let (mut child, mut stdin, mut out, mut seen) = fg_cat(&d);
     stdin.write_all(b"ping-from-fg\n").expect("write");
     stdin.flush().expect("flush");
     // cat echoes the line back into its stdout log, which fg is following.
@@ -122,21 +122,9 @@ fn fg_forwards_input_and_output() {
     assert_eq!(child.wait().expect("wait").code(), Some(0));
 }
 
-#[test]
-fn fg_reports_a_killed_process() {
-    let d = settled();
-    let mut child = Command::new(procctl_bin())
-        .arg("-c")
-        .arg(&d.conf)
-        .args(["fg", "grp:b"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut seen = String::new();
-    read_until(&mut out, &mut seen, |l| l.starts_with("==> Press Ctrl-C"));
+fn fg_reports_a_killed_process(server: Server) {
+    let d = Daemon::settled(server);
+    let (mut child, mut stdin, mut out, mut seen) = fg_cat(&d);
     assert!(d.ctl(&["stop", "grp:b"]).status.success());
     stdin.write_all(b"late\n").expect("write");
     read_until(&mut out, &mut seen, |l| l == "Process got killed\n");
@@ -145,9 +133,8 @@ fn fg_reports_a_killed_process() {
     assert_eq!(child.wait().expect("wait").code(), Some(0));
 }
 
-#[test]
-fn status_json_and_wait() {
-    let d = settled();
+fn status_json_and_wait(server: Server) {
+    let d = Daemon::settled(server);
     let out = d.ctl(&["status", "--json", "grp:*"]);
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");

@@ -117,13 +117,20 @@ fn strings_python_cannot_carry_are_documented_differences() {
 
 // ---- live comparison with the reference interpreter ----
 
-fn reference_python() -> Option<PathBuf> {
-    let path = std::env::var_os("PROCD_REFERENCE_PYTHON")
+/// The reference Python with supervisor 4.3.0 (`PROCD_TEST_PYTHON`, else the project's `.venv`, which
+/// `tests/run-all.sh` installs); a missing one fails the test.
+fn reference_python() -> PathBuf {
+    let path = std::env::var_os("PROCD_TEST_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python")
         });
-    path.exists().then_some(path)
+    assert!(
+        path.exists(),
+        "reference python not found at {} (set PROCD_TEST_PYTHON or run tests/run-all.sh)",
+        path.display()
+    );
+    path
 }
 
 fn unhex(line: &str) -> Vec<u8> {
@@ -197,12 +204,7 @@ fn live_cases() -> Vec<(Value, &'static str)> {
 
 #[test]
 fn encoding_matches_python_dumps_byte_for_byte() {
-    let Some(python) = reference_python() else {
-        eprintln!(
-            "reference python not installed; byte comparison skipped (golden tests still ran)"
-        );
-        return;
-    };
+    let python = reference_python();
     let cases = live_cases();
     let mut script = String::from("import xmlrpc.client\nV = [\n");
     for (_, py) in &cases {
@@ -465,10 +467,7 @@ fn response_shapes() {
 
 #[test]
 fn python_parses_what_we_encode() {
-    let Some(python) = reference_python() else {
-        eprintln!("reference python not installed; interop check skipped");
-        return;
-    };
+    let python = reference_python();
     let response = encode_response(&Value::array([
         Value::from("a\rb\u{1b}c<&>"),
         Value::Double(1e-7),

@@ -18,10 +18,31 @@ use procd_protocol::{Fault, MethodCall, Value, decode_response, encode_call};
 /// The procd binary under test.
 pub const PROCD: &str = env!("CARGO_BIN_EXE_procd");
 
-/// The reference supervisord, if installed (the project's venv).
-pub fn supervisord() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/supervisord");
-    p.exists().then_some(p)
+/// The directory with the reference supervisor 4.3.0 (`PROCD_TEST_PYTHON_BIN_DIR`, else the project's
+/// `.venv/bin`, which `tests/run-all.sh` installs).
+pub fn reference_bin_dir() -> PathBuf {
+    std::env::var_os("PROCD_TEST_PYTHON_BIN_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin"),
+        PathBuf::from,
+    )
+}
+
+/// A program of the reference installation; a missing reference fails the test (run tests/run-all.sh).
+#[track_caller]
+pub fn reference(name: &str) -> PathBuf {
+    let p = reference_bin_dir().join(name);
+    assert!(
+        p.exists(),
+        "{} not found: install the reference supervisor 4.3.0 (tests/run-all.sh does) or set PROCD_TEST_PYTHON_BIN_DIR",
+        p.display()
+    );
+    p
+}
+
+/// The reference supervisord 4.3.0.
+#[track_caller]
+pub fn supervisord() -> PathBuf {
+    reference("supervisord")
 }
 
 /// Polls `f` every 10 ms until it returns `Some`, or panics with `what` after `deadline`.

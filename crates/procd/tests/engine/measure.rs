@@ -128,9 +128,7 @@ fn spawn_500(bin: &Path) -> Duration {
 #[ignore = "measurement; run explicitly"]
 fn measure_efficiency() {
     let mut bins = vec![("procd", Path::new(PROCD).to_path_buf())];
-    if let Some(s) = supervisord() {
-        bins.push(("supervisord", s));
-    }
+    bins.push(("supervisord", supervisord()));
     for (name, bin) in &bins {
         let (woke, rss) = idle_and_rss(bin);
         println!("{name}: idle context switches over 10 s with 200 programs: {woke}; VmRSS {rss}");

@@ -14,7 +14,7 @@ use std::time::Duration;
 use procd_protocol::Value;
 
 use crate::common::{Fixture, PROCD, supervisord};
-use crate::support::{Rec, python_or_skip, read_recs, wait_rec, write_recorder};
+use crate::support::{Rec, python, read_recs, wait_rec, write_recorder};
 
 const LONG: Duration = Duration::from_secs(30);
 
@@ -136,11 +136,8 @@ fn run(bin: &Path, py: &str) -> Seen {
 
 #[test]
 fn recorded_events_match_supervisord() {
-    let Some(py) = python_or_skip() else { return };
-    let Some(reference) = supervisord() else {
-        eprintln!("reference supervisord not installed; skipping");
-        return;
-    };
+    let py = python();
+    let reference = supervisord();
     let ours = run(Path::new(PROCD), &py);
     let theirs = run(&reference, &py);
     assert_eq!(ours.per_process, theirs.per_process, "per-process events");

@@ -9,7 +9,7 @@ use procd_protocol::Value;
 
 use crate::common::{Fixture, wait_until};
 use crate::superlance::free_port;
-use crate::support::python_or_skip;
+use crate::support::python;
 
 const LONG: Duration = Duration::from_secs(20);
 
@@ -58,7 +58,7 @@ fn pids(addr: &str, n: usize) -> Vec<i32> {
 }
 
 fn run(kind: &str, url: &str) {
-    let Some(py) = python_or_skip() else { return };
+    let py = python();
     let f = Fixture::new();
     std::fs::write(f.path("app.py"), APP).expect("app.py");
     f.write_conf(
@@ -143,7 +143,7 @@ fn unix_socket_is_shared_by_the_group() {
 
 #[test]
 fn crash_and_autorestart_keep_the_socket_refcount_right() {
-    let Some(py) = python_or_skip() else { return };
+    let py = python();
     let f = Fixture::new();
     let url = format!("tcp://127.0.0.1:{}", free_port());
     // fc_0 crashes on its first run (marker file) and is restarted at once (startsecs=0).

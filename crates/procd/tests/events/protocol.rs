@@ -7,7 +7,7 @@ use std::time::Duration;
 use procd_protocol::Value;
 
 use crate::common::{Fixture, wait_until};
-use crate::support::{Rec, python_or_skip, read_recs, wait_rec, write_recorder};
+use crate::support::{Rec, python, read_recs, wait_rec, write_recorder};
 
 const LONG: Duration = Duration::from_secs(20);
 
@@ -34,7 +34,7 @@ fn find<'a>(recs: &'a [Rec], name: &str, process: &str) -> Vec<&'a Rec> {
 
 #[test]
 fn childutils_listener_sees_every_event_type() {
-    let Some(py) = python_or_skip() else { return };
+    let py = python();
     let f = Fixture::new();
     let rec = write_recorder(&f);
     let out = f.path("events.jsonl");
@@ -290,7 +290,7 @@ fn datas(recs: &[Rec]) -> Vec<String> {
 
 #[test]
 fn full_buffer_discards_the_oldest_event() {
-    let Some(py) = python_or_skip() else { return };
+    let py = python();
     let f = Fixture::new();
     let out = listener_conf(&f, &py, "gate", "buffer_size=3");
     let _d = f.start();
@@ -320,7 +320,7 @@ fn full_buffer_discards_the_oldest_event() {
 
 #[test]
 fn rejected_events_are_sent_again() {
-    let Some(py) = python_or_skip() else { return };
+    let py = python();
     let f = Fixture::new();
     let out = listener_conf(&f, &py, "fail1", "");
     let _d = f.start();
@@ -369,7 +369,7 @@ fn listener_breaking_the_protocol_goes_unknown() {
 
 #[test]
 fn event_of_a_listener_that_dies_while_busy_is_redelivered() {
-    let Some(py) = python_or_skip() else { return };
+    let py = python();
     let f = Fixture::new();
     let out = listener_conf(&f, &py, "die1", "startsecs=0");
     let _d = f.start();

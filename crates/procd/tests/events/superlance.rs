@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::common::{Fixture, wait_until};
-use crate::support::{python_or_skip, venv_bin};
+use crate::support::{python, venv_bin};
 
 const LONG: Duration = Duration::from_secs(40);
 
@@ -28,7 +28,7 @@ fn restarted(f: &Fixture, name: &str, old: i32) -> i32 {
 
 #[test]
 fn memmon_restarts_a_program_over_its_rss_limit() {
-    let Some(py) = python_or_skip() else { return };
+    let py = python();
     let f = Fixture::new();
     let hog = "import time\nx = b'x' * (60 * 1024 * 1024)\ntime.sleep(1000)\n";
     std::fs::write(f.path("hog.py"), hog).expect("hog.py");
@@ -67,7 +67,7 @@ http.server.HTTPServer(('127.0.0.1', port), H).serve_forever()
 
 #[test]
 fn httpok_restarts_a_program_whose_url_fails() {
-    let Some(py) = python_or_skip() else { return };
+    let py = python();
     let f = Fixture::new();
     let port = free_port();
     let marker = f.path("broken");
@@ -99,7 +99,7 @@ fn httpok_restarts_a_program_whose_url_fails() {
 
 #[test]
 fn crashmail_mails_about_an_unexpected_exit() {
-    let Some(py) = python_or_skip() else { return };
+    let py = python();
     let f = Fixture::new();
     let mail = f.path("mail.txt");
     let stub = f.path("sendmail.sh");

@@ -8,28 +8,16 @@ use serde_json::Value as Json;
 
 use crate::common::{Fixture, wait_until};
 
-/// The project's venv Python (has `supervisor` and `superlance`), if installed.
-pub fn python() -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
-    p.exists().then_some(p)
+/// The reference Python (has `supervisor` and `superlance`); a missing one fails the test.
+#[track_caller]
+pub fn python() -> String {
+    crate::common::reference("python").display().to_string()
 }
 
-/// A superlance script from the venv.
+/// A superlance script of the reference installation.
+#[track_caller]
 pub fn venv_bin(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../.venv/bin")
-        .join(name)
-}
-
-/// The venv python or a skip message; tests return early when it is missing.
-pub fn python_or_skip() -> Option<String> {
-    match python() {
-        Some(p) => Some(p.display().to_string()),
-        None => {
-            eprintln!("venv python with supervisor not installed; skipping");
-            None
-        }
-    }
+    crate::common::reference(name)
 }
 
 /// A listener built on `supervisor.childutils` that appends one JSON line per event to `argv[1]`:

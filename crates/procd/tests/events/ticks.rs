@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::common::{Fixture, ctx_switches, wait_until};
-use crate::support::{python_or_skip, read_recs, write_recorder};
+use crate::support::{python, read_recs, write_recorder};
 
 const LONG: Duration = Duration::from_secs(20);
 
@@ -39,7 +39,7 @@ fn shell_listener_stops_procd_when_a_program_goes_fatal() {
 
 /// Context switches of procd over 6 s (a TICK_5 boundary always falls inside), once it is settled.
 fn wakeups(f: &Fixture, events: &str) -> (u64, usize) {
-    let py = python_or_skip().unwrap_or_default();
+    let py = python();
     let rec = write_recorder(f);
     let out = f.path("events.jsonl");
     f.write_conf(
@@ -77,9 +77,7 @@ fn wakeups(f: &Fixture, events: &str) -> (u64, usize) {
 
 #[test]
 fn tick_timer_runs_only_while_subscribed() {
-    if python_or_skip().is_none() {
-        return;
-    }
+    python();
     let (idle, idle_ticks) = wakeups(&Fixture::new(), "PROCESS_STATE");
     let (ticking, ticks) = wakeups(&Fixture::new(), "TICK_5");
     eprintln!("context switches over 6 s: no TICK subscriber {idle}, TICK_5 subscriber {ticking}");
