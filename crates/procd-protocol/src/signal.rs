@@ -41,8 +41,24 @@ const TABLE: &[(i32, &str)] = &[
     (31, "SYS"),
 ];
 
-/// Aliases Python's `signal` module also knows.
-const ALIASES: &[(&str, i32)] = &[("IOT", 6), ("POLL", 29), ("CLD", 17)];
+/// Names Python's `signal` module has besides [`TABLE`] (aliases and the real-time bounds).
+const ALIASES: &[(&str, i32)] = &[
+    ("IOT", 6),
+    ("POLL", 29),
+    ("CLD", 17),
+    ("RTMIN", 34),
+    ("RTMAX", 64),
+];
+
+/// `SIG_*` constants of Python's `signal` module, which supervisord's `getattr(signal, 'SIG' + name)`
+/// also finds (`signal _DFL` is signal 0, `signal _IGN` is 1).
+const HANDLER_CONSTANTS: &[(&str, i32)] = &[
+    ("_DFL", 0),
+    ("_IGN", 1),
+    ("_BLOCK", 0),
+    ("_UNBLOCK", 1),
+    ("_SETMASK", 2),
+];
 
 impl Signal {
     pub const HUP: Signal = Signal(1);
@@ -54,63 +70,67 @@ impl Signal {
     pub const TERM: Signal = Signal(15);
     pub const CHLD: Signal = Signal(17);
 
-    /// Builds a signal from its number; `None` outside 1..=64.
+    /// Builds a signal from a number supervisord accepts: 0 to 31, SIGRTMIN (34) or SIGRTMAX (64), the
+    /// values of Python's `signal` module on Linux (0 only checks that the process exists).
     pub fn from_number(n: i32) -> Option<Self> {
-        (1..=64).contains(&n).then_some(Signal(n))
+        ((0..=31).contains(&n) || n == 34 || n == 64).then_some(Signal(n))
     }
 
-    /// Parses a signal as supervisord does: a number, or a name with or without `SIG`, in any case.
+    /// Parses a signal exactly as supervisord's `signal_number` does (for `stopsignal=` and
+    /// `signalProcess`): a Python integer literal, or a name with or without `SIG` in any case, and the
+    /// number must be one Python's `signal` module defines.
     pub fn parse(text: &str) -> Option<Self> {
-        let t = text.trim();
-        if let Ok(n) = t.parse::<i32>() {
-            return Self::from_number(n);
+        if let Some(n) = python_int(text) {
+            return i32::try_from(n).ok().and_then(Self::from_number);
         }
-        let upper = t.to_ascii_uppercase();
+        let upper = text.trim().to_uppercase();
         let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
         TABLE
             .iter()
-            .find(|(_, name)| *name == bare)
-            .map(|(n, _)| Signal(*n))
-            .or_else(|| {
-                ALIASES
-                    .iter()
-                    .find(|(a, _)| *a == bare)
-                    .map(|(_, n)| Signal(*n))
-            })
-            .or_else(|| realtime(bare))
+            .map(|(n, name)| (*name, *n))
+            .chain(ALIASES.iter().copied())
+            .chain(HANDLER_CONSTANTS.iter().copied())
+            .find(|(name, _)| *name == bare)
+            .and_then(|(_, n)| Self::from_number(n))
     }
 
     pub const fn number(self) -> i32 {
         self.0
     }
 
-    /// `SIGTERM` style name as supervisord prints it (`signame`); unknown numbers print as `signal N`.
+    /// `SIGTERM` style name as supervisord prints it (`signame`); other numbers print as `signal N`.
     pub fn name(self) -> String {
-        match TABLE.iter().find(|(n, _)| *n == self.0) {
+        let known = TABLE
+            .iter()
+            .map(|(n, name)| (*n, *name))
+            .chain([(34, "RTMIN"), (64, "RTMAX")])
+            .find(|(n, _)| *n == self.0);
+        match known {
             Some((_, name)) => format!("SIG{name}"),
             None => format!("signal {}", self.0),
         }
     }
 }
 
-fn realtime(bare: &str) -> Option<Signal> {
-    const RTMIN: i32 = 34;
-    const RTMAX: i32 = 64;
-    if bare == "RTMIN" {
-        return Some(Signal(RTMIN));
+/// Python's `int(str)` for base 10: surrounding whitespace, an optional sign, digits with single
+/// underscores between them.
+fn python_int(text: &str) -> Option<i64> {
+    let t = text.trim();
+    let (negative, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.is_empty()
+        || digits.starts_with('_')
+        || digits.ends_with('_')
+        || digits.contains("__")
+        || !digits.chars().all(|c| c.is_ascii_digit() || c == '_')
+    {
+        return None;
     }
-    if bare == "RTMAX" {
-        return Some(Signal(RTMAX));
-    }
-    if let Some(off) = bare.strip_prefix("RTMIN+") {
-        let n = RTMIN + off.parse::<i32>().ok()?;
-        return (n <= RTMAX).then_some(Signal(n));
-    }
-    if let Some(off) = bare.strip_prefix("RTMAX-") {
-        let n = RTMAX - off.parse::<i32>().ok()?;
-        return (n >= RTMIN).then_some(Signal(n));
-    }
-    None
+    let value: i64 = digits.replace('_', "").parse().ok()?;
+    Some(if negative { -value } else { value })
 }
 
 impl fmt::Display for Signal {
@@ -124,7 +144,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_names_numbers_and_prefixes() {
+    fn parses_like_supervisords_signal_number() {
         for (text, n) in [
             ("TERM", 15),
             ("SIGTERM", 15),
@@ -132,13 +152,22 @@ mod tests {
             ("sigHup", 1),
             ("15", 15),
             (" 9 ", 9),
+            ("+9", 9),
+            ("1_8", 18),
+            ("0", 0),
             ("USR2", 12),
             ("IOT", 6),
-            ("RTMIN+2", 36),
+            ("RTMIN", 34),
+            ("SIGRTMAX", 64),
+            ("_DFL", 0),
+            ("SIG_IGN", 1),
+            ("34", 34),
         ] {
             assert_eq!(Signal::parse(text).map(Signal::number), Some(n), "{text}");
         }
-        for bad in ["", "BOGUS", "0", "65", "-1", "SIG", "RTMIN+40"] {
+        for bad in [
+            "", "BOGUS", "32", "33", "35", "65", "-1", "SIG", "RTMIN+2", "1__8", "_1", "0x10",
+        ] {
             assert_eq!(Signal::parse(bad), None, "{bad}");
         }
     }
@@ -147,6 +176,7 @@ mod tests {
     fn names_as_supervisord_prints() {
         assert_eq!(Signal::TERM.name(), "SIGTERM");
         assert_eq!(Signal::KILL.to_string(), "SIGKILL");
-        assert_eq!(Signal(40).name(), "signal 40");
+        assert_eq!(Signal(0).name(), "signal 0");
+        assert_eq!(Signal(34).name(), "SIGRTMIN");
     }
 }

@@ -194,8 +194,16 @@ pub fn do_completions(ctl: &mut Controller, arg: &str) {
         ctl.exitstatus = exit::GENERIC;
         return;
     };
+    // Completion binds to the name procctl was run as, so `supervisorctl completions bash` serves a
+    // procctl installed as `supervisorctl`.
+    let bin = std::path::Path::new(&ctl.settings.progname)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| !n.is_empty())
+        .unwrap_or("procctl")
+        .to_string();
     let mut buf = Vec::new();
-    clap_complete::generate(shell, &mut command(), "procctl", &mut buf);
+    clap_complete::generate(shell, &mut command(), bin, &mut buf);
     ctl.out.raw(&buf);
 }
 

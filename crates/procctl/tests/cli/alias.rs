@@ -95,4 +95,13 @@ fn supervisorctl_symlink_behaves_like_procctl(server: Server) {
         }
         assert_eq!(linked, reference, "link vs real supervisorctl for {args:?}");
     }
+    // Completion scripts bind to the name the program was run as.
+    let script = run_found(&ours, &elsewhere, &["completions", "bash"], "");
+    assert_eq!(script.code, Some(0));
+    assert!(
+        script.stdout.contains("complete -F _supervisorctl"),
+        "{}",
+        script.stdout
+    );
+    assert!(!script.stdout.contains("procctl"));
 }

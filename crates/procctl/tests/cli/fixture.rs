@@ -268,9 +268,33 @@ impl Drop for Daemon {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        // A daemon that hangs in shutdown: kill it and the programs it still runs.
+        let programs = child_pids(child.id());
         let _ = child.kill();
         let _ = child.wait();
+        for pid in programs {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
     }
+}
+
+/// The direct children of `pid` (Linux `/proc/<pid>/task/*/children`).
+fn child_pids(pid: u32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|text| {
+            text.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect()
 }
 
 /// Runs a client binary with `-c conf` (if given) and optional stdin text.

@@ -10,6 +10,8 @@ against_both!(
     state_changing_sequences_match,
     config_changes_match,
     authentication_errors_match,
+    signal_numbers_as_supervisord_takes_them,
+    death_by_realtime_signal_is_noticed,
 );
 
 fn read_only_commands_match(server: Server) {
@@ -303,4 +305,34 @@ fn authentication_errors_match(server: Server) {
         none,
         &["-s", &url, "-u", "user", "-p", "secret", "status", "grp:*"],
     );
+}
+
+/// Which signal numbers the server takes, as supervisord 4.3.0 answers: 0 (the existence probe) is valid,
+/// 32 and 33 (reserved by the C library, unknown to Python's `signal` module) are not.
+fn signal_numbers_as_supervisord_takes_them(server: Server) {
+    let d = Daemon::settled(server);
+    let o = outcome(&procctl_bin(), &d.conf, &["signal", "0", "grp:*"], None);
+    assert_eq!(
+        (o.stdout.as_str(), o.code),
+        ("grp:a: signalled\ngrp:b: signalled", Some(0))
+    );
+    let o = outcome(&procctl_bin(), &d.conf, &["signal", "32", "grp:a"], None);
+    assert_eq!(
+        (o.stdout.as_str(), o.code),
+        ("grp:a: ERROR (bad signal name)", Some(1))
+    );
+}
+
+/// A process killed by a real-time signal exits like any other: `grp:a` (autorestart=unexpected) is
+/// respawned with a new pid.
+fn death_by_realtime_signal_is_noticed(server: Server) {
+    let d = Daemon::settled(server);
+    let pid = |d: &Daemon| String::from_utf8_lossy(&d.ctl(&["pid", "grp:a"]).stdout).into_owned();
+    let before = pid(&d);
+    let o = outcome(&procctl_bin(), &d.conf, &["signal", "RTMIN", "grp:a"], None);
+    assert_eq!(o.stdout, "grp:a: signalled");
+    d.wait_for("grp:a respawned with a new pid", |d| {
+        let now = pid(d);
+        now != before && now.trim() != "0"
+    });
 }

@@ -9,8 +9,6 @@
 use std::io;
 
 use nix::errno::Errno;
-use nix::sys::wait::{WaitPidFlag, waitpid};
-use nix::unistd::Pid;
 
 /// How a child ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,27 +20,35 @@ pub enum WaitStatus {
 }
 
 /// Collects every exited child without blocking (`waitpid(-1, WNOHANG)` until none is left).
+///
+/// Uses the raw status word: nix's wrapper fails for children killed by a real-time signal (it has no
+/// name for signals 32-64), which would lose their exit after the kernel has already collected it.
 pub fn reap_all() -> Vec<(i32, WaitStatus)> {
     let mut reaped = Vec::new();
     loop {
-        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-            Ok(nix::sys::wait::WaitStatus::Exited(pid, code)) => {
-                reaped.push((pid.as_raw(), WaitStatus::Exited(code)))
-            }
-            Ok(nix::sys::wait::WaitStatus::Signaled(pid, signal, core_dumped)) => {
+        let mut status: libc::c_int = 0;
+        // SAFETY: waitpid writes the status word into a local; WNOHANG never blocks.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if pid > 0 {
+            if libc::WIFEXITED(status) {
+                reaped.push((pid, WaitStatus::Exited(libc::WEXITSTATUS(status))));
+            } else if libc::WIFSIGNALED(status) {
                 reaped.push((
-                    pid.as_raw(),
+                    pid,
                     WaitStatus::Signaled {
-                        signal: signal as i32,
-                        core_dumped,
+                        signal: libc::WTERMSIG(status),
+                        core_dumped: libc::WCOREDUMP(status),
                     },
                 ));
             }
-            Ok(nix::sys::wait::WaitStatus::StillAlive) | Err(Errno::ECHILD) => return reaped,
             // Stopped/continued are not requested (no WUNTRACED/WCONTINUED); keep looping.
-            Ok(_) | Err(Errno::EINTR) => {}
-            Err(_) => return reaped,
+            continue;
         }
+        if pid < 0 && Errno::last() == Errno::EINTR {
+            continue;
+        }
+        // 0: children exist but none has exited; -1 with ECHILD: no children at all.
+        return reaped;
     }
 }
 
