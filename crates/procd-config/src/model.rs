@@ -21,73 +21,8 @@ pub struct Config {
     pub rpcinterfaces: Vec<RpcInterfaceConfig>,
 }
 
-/// Main log level (`loglevel=`), ordered by numeric level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum LogLevel {
-    Blather,
-    Trace,
-    Debug,
-    Info,
-    Warn,
-    Error,
-    Critical,
-}
-
-impl LogLevel {
-    /// The four-letter tag of main log lines.
-    pub fn tag(&self) -> &'static str {
-        match self {
-            LogLevel::Critical => "CRIT",
-            LogLevel::Error => "ERRO",
-            LogLevel::Warn => "WARN",
-            LogLevel::Info => "INFO",
-            LogLevel::Debug => "DEBG",
-            LogLevel::Trace => "TRAC",
-            LogLevel::Blather => "BLAT",
-        }
-    }
-
-    /// supervisord's numeric level.
-    pub fn number(&self) -> u8 {
-        match self {
-            LogLevel::Critical => 50,
-            LogLevel::Error => 40,
-            LogLevel::Warn => 30,
-            LogLevel::Info => 20,
-            LogLevel::Debug => 10,
-            LogLevel::Trace => 5,
-            LogLevel::Blather => 3,
-        }
-    }
-
-    /// The config spelling (`critical`, `error`, `warn`, `info`, `debug`, `trace`, `blather`).
-    pub fn description(&self) -> &'static str {
-        match self {
-            LogLevel::Critical => "critical",
-            LogLevel::Error => "error",
-            LogLevel::Warn => "warn",
-            LogLevel::Info => "info",
-            LogLevel::Debug => "debug",
-            LogLevel::Trace => "trace",
-            LogLevel::Blather => "blather",
-        }
-    }
-
-    /// Parses a lower-case config spelling.
-    pub fn from_description(s: &str) -> Option<Self> {
-        [
-            LogLevel::Critical,
-            LogLevel::Error,
-            LogLevel::Warn,
-            LogLevel::Info,
-            LogLevel::Debug,
-            LogLevel::Trace,
-            LogLevel::Blather,
-        ]
-        .into_iter()
-        .find(|l| l.description() == s)
-    }
-}
+/// Main log level (`loglevel=`): the main-log vocabulary shared with the daemon.
+pub use procd_protocol::Level as LogLevel;
 
 /// Where a log goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -7,18 +7,16 @@
 //! * [`rules`]: which RPC requests a state allows, and ProcessInfo `description` text.
 //! * [`order`]: who goes first (startup, start/stop all, shutdown, listings).
 //! * [`diff`]: the reload diff (added, changed, removed groups).
-//! * [`level`]: main-log levels.
 
 pub mod diff;
-pub mod level;
 pub mod order;
 pub mod process;
 pub mod rules;
 pub mod time;
 
 pub use diff::{Diff, Named, diff};
-pub use level::Level;
 pub use order::{GroupLike, Ranked};
+pub use procd_protocol::Level;
 pub use process::{
     AutoRestart, Change, Effect, Input, Policy, Process, SignalError, TRANSITIONS, WaitStatus,
     transition_allowed,

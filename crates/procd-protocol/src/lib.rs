@@ -6,6 +6,7 @@
 pub mod api;
 pub mod codec;
 pub mod fault;
+pub mod level;
 pub mod signal;
 pub mod states;
 pub mod value;
@@ -20,6 +21,7 @@ pub use codec::{
     encode_response,
 };
 pub use fault::{Fault, FaultCode};
+pub use level::Level;
 pub use signal::Signal;
 pub use states::{ListenerState, ProcessState, SupervisorState};
 pub use value::Value;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use procd_config::{Config, LoadOptions, LogLevel, LogTarget, SupervisordOverrides};
+use procd_config::{Config, LoadOptions, LogTarget, SupervisordOverrides};
 use procd_core::Level;
 
 use crate::cli::Cli;
@@ -125,18 +125,6 @@ fn make_loader(path: PathBuf, opts: LoadOptions) -> Arc<ConfigLoader> {
     Arc::new(ConfigLoader { path, opts })
 }
 
-pub(crate) fn level(l: LogLevel) -> Level {
-    match l {
-        LogLevel::Critical => Level::Critical,
-        LogLevel::Error => Level::Error,
-        LogLevel::Warn => Level::Warn,
-        LogLevel::Info => Level::Info,
-        LogLevel::Debug => Level::Debug,
-        LogLevel::Trace => Level::Trace,
-        LogLevel::Blather => Level::Blather,
-    }
-}
-
 /// Everything after a valid configuration: privileges, limits, logging, servers, daemonizing, the loop.
 fn start(
     config: Config,
@@ -160,7 +148,7 @@ fn start(
         LogTarget::None | LogTarget::Auto => None,
     };
     let mirror = opts.nodaemon && !opts.silent;
-    let main_log = MainLog::new(level(opts.loglevel), target, mirror)
+    let main_log = MainLog::new(opts.loglevel, target, mirror)
         .map_err(|e| format!("could not open the main log: {e}"))?;
     let logger = Logger::new(main_log);
 
@@ -212,7 +200,7 @@ fn log_note(logger: &Logger, note: sys::daemon::DaemonNote) {
 
 fn log_messages(logger: &Logger, messages: &[procd_config::Message]) {
     for m in messages {
-        logger.log(level(m.level), &m.text);
+        logger.log(m.level, &m.text);
     }
 }
 

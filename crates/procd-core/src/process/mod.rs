@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use procd_protocol::{ProcessState, Signal, SupervisorState};
 
-use crate::level::Level;
 use crate::time::Now;
+use procd_protocol::Level;
 
 pub use status::{WaitStatus, signal_name};
 pub use table::{TRANSITIONS, transition_allowed};

@@ -3,7 +3,7 @@
 use procd_protocol::{ProcessState, Signal};
 
 use super::WaitStatus;
-use crate::level::Level;
+use procd_protocol::Level;
 
 /// `autorestart=` setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

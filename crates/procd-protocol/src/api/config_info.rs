@@ -260,11 +260,11 @@ mod tests {
         ));
         let mut v = sample().to_value();
         if let Value::Struct(m) = &mut v {
-            m.push(("stopsignal".into(), Value::Int(0)));
+            m.push(("stopsignal".into(), Value::Int(40)));
         }
         assert_eq!(
             ConfigInfo::from_value(&v),
-            Err(FromValueError::BadSignal(0))
+            Err(FromValueError::BadSignal(40))
         );
     }
 }

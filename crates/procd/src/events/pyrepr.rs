@@ -36,34 +36,7 @@ pub fn bytes_repr(data: &[u8]) -> String {
     out
 }
 
-/// `repr(s)` for a Python `str` (enough for names: quotes, backslashes and control characters).
-pub fn str_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            _ if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            _ if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            _ => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
-}
+pub use procd_config::pyrepr::repr as str_repr;
 
 /// Child output as supervisord puts it in an event payload: the UTF-8 text, or
 /// `Undecodable: b'...'` when the bytes are not valid UTF-8.

@@ -450,6 +450,21 @@ impl Supervisor {
     }
 
     fn start_many(&mut self, ids: Vec<ProcId>, wait: bool) -> AllOp {
+        self.many(
+            ids,
+            |state| !state.is_running(),
+            |sup, id, spec| sup.start_one(id, spec, wait),
+        )
+    }
+
+    /// supervisord's `make_allfunc`: runs `one` for every process whose state passes `wanted`, in the
+    /// given order; immediate results first, deferred ones as they complete.
+    fn many(
+        &mut self,
+        ids: Vec<ProcId>,
+        wanted: impl Fn(ProcessState) -> bool,
+        mut one: impl FnMut(&mut Self, ProcId, &str) -> Result<Option<Poll>, Fault>,
+    ) -> AllOp {
         let mut op = AllOp {
             results: Vec::new(),
             waiting: Vec::new(),
@@ -458,7 +473,7 @@ impl Supervisor {
             let Some(proc) = self.procs.get(&id) else {
                 continue;
             };
-            if proc.sm.state().is_running() {
+            if !wanted(proc.sm.state()) {
                 continue;
             }
             let (name, group, spec) = (
@@ -466,7 +481,7 @@ impl Supervisor {
                 proc.config.group.clone(),
                 proc.namespec(),
             );
-            match self.start_one(id, &spec, wait) {
+            match one(self, id, &spec) {
                 Ok(None) => op.results.push(ResultStruct::success(name, group)),
                 Ok(Some(poll)) => op.waiting.push((name, group, poll)),
                 Err(f) => op.results.push(ResultStruct::from_fault(name, group, &f)),
@@ -534,29 +549,9 @@ impl Supervisor {
     }
 
     fn stop_many(&mut self, ids: Vec<ProcId>, wait: bool) -> AllOp {
-        let mut op = AllOp {
-            results: Vec::new(),
-            waiting: Vec::new(),
-        };
-        for id in ids {
-            let Some(proc) = self.procs.get(&id) else {
-                continue;
-            };
-            if !proc.sm.state().is_running() {
-                continue;
-            }
-            let (name, group, spec) = (
-                proc.config.name.clone(),
-                proc.config.group.clone(),
-                proc.namespec(),
-            );
-            match self.stop_one(id, &spec, wait) {
-                Ok(None) => op.results.push(ResultStruct::success(name, group)),
-                Ok(Some(poll)) => op.waiting.push((name, group, poll)),
-                Err(f) => op.results.push(ResultStruct::from_fault(name, group, &f)),
-            }
-        }
-        op
+        self.many(ids, ProcessState::is_running, |sup, id, spec| {
+            sup.stop_one(id, spec, wait)
+        })
     }
 
     // ----- signals ---------------------------------------------------------------------------------
@@ -594,25 +589,11 @@ impl Supervisor {
     }
 
     fn signal_many(&mut self, ids: Vec<ProcId>, sig: &str) -> Vec<ResultStruct> {
-        let mut results = Vec::new();
-        for id in ids {
-            let Some(proc) = self.procs.get(&id) else {
-                continue;
-            };
-            if !proc.sm.state().is_signallable() {
-                continue;
-            }
-            let (name, group, spec) = (
-                proc.config.name.clone(),
-                proc.config.group.clone(),
-                proc.namespec(),
-            );
-            match self.signal_one(id, &spec, sig) {
-                Ok(()) => results.push(ResultStruct::success(name, group)),
-                Err(f) => results.push(ResultStruct::from_fault(name, group, &f)),
-            }
-        }
-        results
+        // Signals never wait, so every result is immediate.
+        self.many(ids, ProcessState::is_signallable, |sup, id, spec| {
+            sup.signal_one(id, spec, sig).map(|()| None)
+        })
+        .results
     }
 
     // ----- stdin -----------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ use std::path::Path;
 
 use nix::unistd::{ForkResult, Gid, Uid, fork, setgid, setgroups, setsid, setuid};
 
-use super::spawn::python_repr;
 use super::users::lookup_uid;
+use procd_config::pyrepr::repr as python_repr;
 
 /// A line the caller should write to the main log (the logger exists before daemonizing).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,6 +25,8 @@ use nix::errno::Errno;
 use nix::fcntl::{FcntlArg, OFlag, fcntl};
 use nix::unistd::{AccessFlags, access, pipe2};
 
+use procd_config::pyrepr::repr;
+
 use super::errno::{StackBuf, write_errno_name};
 
 /// Default search path when neither the program nor the daemon has a usable `PATH`.
@@ -135,7 +137,7 @@ pub fn resolve_command(
             })
             .unwrap_or_else(|| (PathBuf::from(program), None))
     };
-    let shown = python_repr(&filename.to_string_lossy());
+    let shown = repr(&filename.to_string_lossy());
     let Some(meta) = meta else {
         return Err(format!("can't find command {shown}"));
     };
@@ -149,35 +151,6 @@ pub fn resolve_command(
         return Err(format!("no permission to run command {shown}"));
     }
     Ok(filename)
-}
-
-/// Python's `repr()` of a `str`, as supervisord's messages embed `%r` values.
-pub fn python_repr(s: &str) -> String {
-    let quote = if s.contains('\'') && !s.contains('"') {
-        '"'
-    } else {
-        '\''
-    };
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push(quote);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
 }
 
 /// Starts a child as described by `spec`. See the module docs for the failure semantics.
@@ -565,19 +538,4 @@ fn fail_errno(prefix: &[u8], errno: i32) -> ! {
     let mut name = StackBuf::new();
     write_errno_name(&mut name, errno);
     fail(&[prefix, name.as_bytes(), b"\n"])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::python_repr;
-
-    #[test]
-    fn python_repr_quotes_like_python() {
-        assert_eq!(python_repr("foo"), "'foo'");
-        assert_eq!(python_repr("it's"), "\"it's\"");
-        assert_eq!(python_repr("a'b\"c"), "'a\\'b\"c'");
-        assert_eq!(python_repr("a\\b\n"), "'a\\\\b\\n'");
-        assert_eq!(python_repr("\x01"), "'\\x01'");
-        assert_eq!(python_repr("é"), "'é'");
-    }
 }

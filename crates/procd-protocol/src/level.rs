@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// Severity of a main-log line. Ordered by importance: `Blather < Trace < ... < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub enum Level {
     Blather,
     Trace,
