@@ -64,6 +64,43 @@ impl P<'_> {
     }
 }
 
+/// The start and stop families share their namespec handling and group fan-out.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Start,
+    Stop,
+}
+
+impl Op {
+    fn one(
+        self,
+        sup: &mut Supervisor,
+        id: ProcId,
+        name: &str,
+        wait: bool,
+    ) -> Result<Option<Poll>, Fault> {
+        match self {
+            Op::Start => sup.start_one(id, name, wait),
+            Op::Stop => sup.stop_one(id, name, wait),
+        }
+    }
+
+    fn many(self, sup: &mut Supervisor, ids: Vec<ProcId>, wait: bool) -> AllOp {
+        match self {
+            Op::Start => sup.start_many(ids, wait),
+            Op::Stop => sup.stop_many(ids, wait),
+        }
+    }
+
+    /// `stopProcess` callers get `waiting for <name> to stop` lines every 2 s while they wait.
+    fn wake_every(self) -> Option<Duration> {
+        match self {
+            Op::Start => None,
+            Op::Stop => Some(Duration::from_secs(2)),
+        }
+    }
+}
+
 /// Result structs from a group or "all" operation, some of which may still be waiting.
 struct AllOp {
     results: Vec<ResultStruct>,
@@ -144,14 +181,14 @@ impl Supervisor {
                     .collect(),
             )),
             "getAllConfigInfo" => Ok(self.all_config_info()),
-            "startProcess" => return self.start_process(&p),
-            "startProcessGroup" => return self.start_group(&p),
+            "startProcess" => return self.process_call(&p, Op::Start),
+            "startProcessGroup" => return self.group_call(&p, Op::Start),
             "startAllProcesses" => {
                 let ids = self.ascending();
                 return self.start_many(ids, p.wait(0)).into_reply();
             }
-            "stopProcess" => return self.stop_process(&p),
-            "stopProcessGroup" => return self.stop_group(&p),
+            "stopProcess" => return self.process_call(&p, Op::Stop),
+            "stopProcessGroup" => return self.group_call(&p, Op::Stop),
             "stopAllProcesses" => {
                 let ids = self.ascending();
                 return self.stop_many(ids, p.wait(0)).into_reply();
@@ -365,9 +402,10 @@ impl Supervisor {
         Value::Array(infos.iter().map(ConfigInfo::to_value).collect())
     }
 
-    // ----- start -----------------------------------------------------------------------------------
+    // ----- start and stop ----------------------------------------------------------------------------
 
-    fn start_process(&mut self, p: &P<'_>) -> Reply {
+    /// `startProcess` / `stopProcess`: one process, or its group for `group:*` names.
+    fn process_call(&mut self, p: &P<'_>, op: Op) -> Reply {
         let (name, wait) = match p.str(0) {
             Ok(n) => (n.to_owned(), p.wait(1)),
             Err(f) => return Reply::Now(Err(f)),
@@ -375,25 +413,29 @@ impl Supervisor {
         match self.resolve(&name) {
             Err(f) => Reply::Now(Err(f)),
             Ok((group, None)) => match self.group_index(&group) {
-                Ok(gi) => self.start_many(self.group_ascending(gi), wait).into_reply(),
+                Ok(gi) => op.many(self, self.group_ascending(gi), wait).into_reply(),
                 Err(f) => Reply::Now(Err(f)),
             },
-            Ok((_, Some(id))) => match self.start_one(id, &name, wait) {
-                Ok(Some(poll)) => Reply::Later(Deferred::new(poll)),
+            Ok((_, Some(id))) => match op.one(self, id, &name, wait) {
+                Ok(Some(poll)) => Reply::Later(Deferred {
+                    poll,
+                    wake_every: op.wake_every(),
+                }),
                 Ok(None) => Reply::Now(Ok(Value::Bool(true))),
                 Err(f) => Reply::Now(Err(f)),
             },
         }
     }
 
-    fn start_group(&mut self, p: &P<'_>) -> Reply {
+    /// `startProcessGroup` / `stopProcessGroup`.
+    fn group_call(&mut self, p: &P<'_>, op: Op) -> Reply {
         let name = match p.str(0) {
             Ok(n) => n.to_owned(),
             Err(f) => return Reply::Now(Err(f)),
         };
         match self.group_index(&name) {
-            Ok(gi) => self
-                .start_many(self.group_ascending(gi), p.wait(1))
+            Ok(gi) => op
+                .many(self, self.group_ascending(gi), p.wait(1))
                 .into_reply(),
             Err(f) => Reply::Now(Err(f)),
         }
@@ -488,43 +530,6 @@ impl Supervisor {
             }
         }
         op
-    }
-
-    // ----- stop ------------------------------------------------------------------------------------
-
-    fn stop_process(&mut self, p: &P<'_>) -> Reply {
-        let (name, wait) = match p.str(0) {
-            Ok(n) => (n.to_owned(), p.wait(1)),
-            Err(f) => return Reply::Now(Err(f)),
-        };
-        match self.resolve(&name) {
-            Err(f) => Reply::Now(Err(f)),
-            Ok((group, None)) => match self.group_index(&group) {
-                Ok(gi) => self.stop_many(self.group_ascending(gi), wait).into_reply(),
-                Err(f) => Reply::Now(Err(f)),
-            },
-            Ok((_, Some(id))) => match self.stop_one(id, &name, wait) {
-                Ok(Some(poll)) => Reply::Later(Deferred {
-                    poll,
-                    wake_every: Some(Duration::from_secs(2)),
-                }),
-                Ok(None) => Reply::Now(Ok(Value::Bool(true))),
-                Err(f) => Reply::Now(Err(f)),
-            },
-        }
-    }
-
-    fn stop_group(&mut self, p: &P<'_>) -> Reply {
-        let name = match p.str(0) {
-            Ok(n) => n.to_owned(),
-            Err(f) => return Reply::Now(Err(f)),
-        };
-        match self.group_index(&name) {
-            Ok(gi) => self
-                .stop_many(self.group_ascending(gi), p.wait(1))
-                .into_reply(),
-            Err(f) => Reply::Now(Err(f)),
-        }
     }
 
     fn stop_one(&mut self, id: ProcId, name: &str, wait: bool) -> Result<Option<Poll>, Fault> {
