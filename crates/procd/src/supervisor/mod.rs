@@ -19,17 +19,16 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use procd_config::Config;
 use procd_core::{Effect, Input, Level, Now};
-
-use crate::events::{Event, EventBus, ProcessRef, Ticker};
 use procd_protocol::{Fault, ProcessState, Signal, SupervisorState, Value};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::events::{Event, EventBus, ProcessRef, Ticker};
 use crate::logger::Logger;
 use crate::sys;
 
 use deferred::Pending;
-pub use deferred::Reply;
+use deferred::Reply;
 use procs::{Group, Proc, ProcId};
 
 /// A request to the actor.
@@ -213,15 +212,6 @@ impl Supervisor {
                 [proc.stdout_path.clone(), proc.stderr_path.clone()],
             );
         }
-    }
-
-    /// Whether the actor is still accepting work (RUNNING), for the HTTP layer's logging.
-    pub fn mood(&self) -> SupervisorState {
-        self.mood
-    }
-
-    pub fn logger(&self) -> &Logger {
-        &self.logger
     }
 
     fn now(&self) -> Now {
