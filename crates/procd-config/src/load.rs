@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::ctx::Ctx;
 use crate::error::{ConfigError, ConfigErrors, Message};
@@ -180,6 +181,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigErrors> {
         });
     for g in &mut groups {
         for p in &mut g.processes {
+            let p = Arc::make_mut(p);
             if p.serverurl.as_deref().is_none_or(str::is_empty) {
                 p.serverurl = default_url.clone();
             }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use procd_protocol::Signal;
 use serde::Serialize;
@@ -139,7 +140,8 @@ pub struct GroupConfig {
     pub kind: GroupKind,
     /// In supervisord's order: sorted by (priority, name) per program section; a
     /// `[group:x]` concatenates its programs' lists in `programs=` order.
-    pub processes: Vec<ProcessConfig>,
+    /// Shared (not copied) by the running supervisor's groups and processes.
+    pub processes: Vec<Arc<ProcessConfig>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

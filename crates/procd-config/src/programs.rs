@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use procd_protocol::Signal;
 
@@ -410,7 +411,11 @@ fn logfile_value(
 }
 
 /// `[program:x]`-like section → its processes (`numprocs` of them).
-fn processes_from_section(cx: &mut Ctx<'_>, section: &str, group_name: &str) -> Vec<ProcessConfig> {
+fn processes_from_section(
+    cx: &mut Ctx<'_>,
+    section: &str,
+    group_name: &str,
+) -> Vec<Arc<ProcessConfig>> {
     let errors_before = cx.errors.len();
     let tail = section.split_once(':').map_or("", |(_, t)| t);
     let program_name = match values::process_or_group_name(tail) {
@@ -677,7 +682,7 @@ fn processes_from_section(cx: &mut Ctx<'_>, section: &str, group_name: &str) -> 
                 syslog,
             }
         };
-        out.push(ProcessConfig {
+        out.push(Arc::new(ProcessConfig {
             name,
             group: group_name.to_string(),
             program_name: program_name.clone(),
@@ -703,7 +708,7 @@ fn processes_from_section(cx: &mut Ctx<'_>, section: &str, group_name: &str) -> 
             stderr: log(1, stderr_cmax, stderr_events),
             serverurl: serverurl.clone(),
             extra: extra.clone(),
-        });
+        }));
         if cx.errors.len() > loop_errors {
             break;
         }

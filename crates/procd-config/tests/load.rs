@@ -161,7 +161,7 @@ fn numprocs_expansions_and_sorting() {
     let names: Vec<String> = l.config.groups[0]
         .processes
         .iter()
-        .map(ProcessConfig::namespec)
+        .map(|p| p.namespec())
         .collect();
     assert_eq!(names, ["w:w_08", "w:w_09", "w:w_10"]);
     assert_eq!(l.config.groups[0].processes[2].command, "/bin/w 10/3 x10");
@@ -205,10 +205,7 @@ fn groups_listeners_and_fcgi() {
     }
     let g = &l.config.groups[1];
     assert_eq!(
-        g.processes
-            .iter()
-            .map(ProcessConfig::namespec)
-            .collect::<Vec<_>>(),
+        g.processes.iter().map(|p| p.namespec()).collect::<Vec<_>>(),
         ["g:b", "g:a"]
     );
     match &l.config.groups[2].kind {

@@ -44,7 +44,7 @@ pub struct FcgiSocket {
 
 /// One supervised process.
 pub struct Proc {
-    pub config: ProcessConfig,
+    pub config: Arc<ProcessConfig>,
     pub sm: procd_core::Process,
     /// Resolved log paths (AUTO replaced by the file created when the group was added).
     pub stdout_path: Option<PathBuf>,
