@@ -232,8 +232,11 @@ fn run(cli: &Cli) -> Result<bool> {
         }
         let mut limits = BTreeMap::new();
         if let (7, Some(v)) = (id, limit) {
-            limits.insert(scenarios::output_names::PLAIN_RATE.to_owned(), v);
-            limits.insert(scenarios::output_names::ROTATED_RATE.to_owned(), v);
+            use scenarios::output_names::*;
+            limits.insert(PLAIN_RATE.to_owned(), v.mib_s);
+            limits.insert(ROTATED_RATE.to_owned(), v.mib_s);
+            limits.insert(PLAIN_CPU.to_owned(), v.cat_cpu_s_per_gib);
+            limits.insert(ROTATED_CPU.to_owned(), v.cat_cpu_s_per_gib);
         }
         report.push(Scenario {
             id,
@@ -280,7 +283,8 @@ fn run(cli: &Cli) -> Result<bool> {
             "respawn_samples": sizes.respawn_samples,
         },
         "daemons": daemons_json,
-        "physical_limit_mib_s": limit,
+        "physical_limit_mib_s": limit.map(|l| l.mib_s),
+        "physical_limit_cat_cpu_s_per_gib": limit.map(|l| l.cat_cpu_s_per_gib),
         "scenarios": report,
     });
     let text = serde_json::to_string_pretty(&doc)?;

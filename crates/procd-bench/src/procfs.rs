@@ -70,6 +70,15 @@ pub fn rss_kib(pid: i32) -> Option<u64> {
     )
 }
 
+/// The anonymous (private, not file-backed) part of the resident set in KiB: the heap, stacks and other
+/// memory the process itself dirtied, as opposed to mapped code and libraries.
+pub fn rss_anon_kib(pid: i32) -> Option<u64> {
+    status_field(
+        &fs::read_to_string(format!("/proc/{pid}/status")).ok()?,
+        "RssAnon",
+    )
+}
+
 /// Voluntary plus involuntary context switches, summed over the process's current threads.
 pub fn ctxt_switches(pid: i32) -> Option<u64> {
     let mut total = 0;
@@ -149,6 +158,7 @@ mod tests {
         assert!(exists(me));
         assert!(comm(me).is_some_and(|c| !c.is_empty()));
         assert!(rss_kib(me).is_some_and(|k| k > 0));
+        assert!(rss_anon_kib(me).is_some_and(|k| k > 0 && k <= rss_kib(me).unwrap_or(0)));
         assert!(ctxt_switches(me).is_some());
         assert_eq!(
             stat(me).map(|s| s.ppid),

@@ -25,8 +25,15 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     let cs1 = procfs::ctxt_switches(pid).ok_or_else(gone)?;
     let wall = t0.elapsed().as_secs_f64();
     let rss = procfs::rss_kib(pid).ok_or_else(gone)?;
+    let anon = procfs::rss_anon_kib(pid).ok_or_else(gone)?;
     Ok(vec![
         Metric::new("daemon RSS", "MiB", Better::Lower, rss as f64 / 1024.0),
+        Metric::new(
+            "daemon RSS, anonymous part",
+            "MiB",
+            Better::Lower,
+            anon as f64 / 1024.0,
+        ),
         Metric::new(
             "context switches",
             "1/s",

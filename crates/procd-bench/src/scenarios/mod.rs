@@ -26,7 +26,7 @@ pub use output::physical_limit;
 
 /// Metric names the physical limit applies to.
 pub mod output_names {
-    pub use super::output::{PLAIN_RATE, ROTATED_RATE};
+    pub use super::output::{PLAIN_CPU, PLAIN_RATE, ROTATED_CPU, ROTATED_RATE};
 }
 
 /// Problem sizes; `quick()` is the CI smoke test.

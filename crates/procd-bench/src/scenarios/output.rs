@@ -24,6 +24,8 @@ use crate::report::{Better, Metric};
 
 pub const PLAIN_RATE: &str = "plain log: throughput";
 pub const ROTATED_RATE: &str = "rotated log (1MB files): throughput";
+pub const PLAIN_CPU: &str = "plain log: daemon CPU";
+pub const ROTATED_CPU: &str = "rotated log: daemon CPU";
 const MIB: f64 = (1 << 20) as f64;
 const GIB: f64 = (1 << 30) as f64;
 
@@ -32,13 +34,34 @@ pub fn backups_needed(bytes: u64) -> u32 {
     (bytes.div_ceil(1 << 20) + 4).min(u32::MAX as u64) as u32
 }
 
-/// `procd-bench child-write | cat > file`, in MiB/s: the better of two runs.
-pub fn physical_limit(bench: &Path, bytes: u64, dir: &Path) -> Result<f64> {
-    let first = pipe_to_cat(bench, bytes, dir)?;
-    Ok(first.max(pipe_to_cat(bench, bytes, dir)?))
+/// What moving the stream costs without any daemon: `procd-bench child-write | cat > file`.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Limit {
+    /// Throughput in MiB/s (the better of two runs).
+    pub mib_s: f64,
+    /// `cat`'s own CPU (user + system) per GiB copied from the pipe into the file (the better of two
+    /// runs): the floor for a daemon doing the same copy.
+    pub cat_cpu_s_per_gib: f64,
 }
 
-fn pipe_to_cat(bench: &Path, bytes: u64, dir: &Path) -> Result<f64> {
+pub fn physical_limit(bench: &Path, bytes: u64, dir: &Path) -> Result<Limit> {
+    let a = pipe_to_cat(bench, bytes, dir)?;
+    let b = pipe_to_cat(bench, bytes, dir)?;
+    Ok(Limit {
+        mib_s: a.mib_s.max(b.mib_s),
+        cat_cpu_s_per_gib: a.cat_cpu_s_per_gib.min(b.cat_cpu_s_per_gib),
+    })
+}
+
+/// CPU time of the children reaped so far (`RUSAGE_CHILDREN`).
+fn reaped_children_cpu() -> f64 {
+    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN).map_or(0.0, |u| {
+        let t = |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 + tv.tv_usec() as f64 / 1e6;
+        t(u.user_time()) + t(u.system_time())
+    })
+}
+
+fn pipe_to_cat(bench: &Path, bytes: u64, dir: &Path) -> Result<Limit> {
     let target = dir.join("limit.out");
     let file = File::create(&target)?;
     let t0 = Instant::now();
@@ -51,15 +74,21 @@ fn pipe_to_cat(bench: &Path, bytes: u64, dir: &Path) -> Result<f64> {
         .take()
         .ok_or_else(|| anyhow!("no writer pipe"))?;
     let mut cat = Command::new("cat").stdin(pipe).stdout(file).spawn()?;
+    // The writer is reaped first, so the children's CPU that grows while reaping `cat` is `cat`'s alone.
     let ws = writer.wait()?;
+    let before = reaped_children_cpu();
     let cs = cat.wait()?;
     let secs = t0.elapsed().as_secs_f64();
+    let cat_cpu = reaped_children_cpu() - before;
     let len = fs::metadata(&target)?.len();
     let _ = fs::remove_file(&target);
     if !ws.success() || !cs.success() || len != bytes {
         bail!("writer | cat failed ({ws}, {cs}, {len} of {bytes} bytes)");
     }
-    Ok(bytes as f64 / MIB / secs)
+    Ok(Limit {
+        mib_s: bytes as f64 / MIB / secs,
+        cat_cpu_s_per_gib: cat_cpu / (bytes as f64 / GIB),
+    })
 }
 
 /// The log file and its numbered backups, oldest (highest number) first.
@@ -201,7 +230,11 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
             Ok(r) => {
                 m.push(Metric::new(rate, "MiB/s", Better::Higher, r.mib_s));
                 m.push(Metric::new(
-                    &format!("{label}: daemon CPU"),
+                    if name == "writer" {
+                        PLAIN_CPU
+                    } else {
+                        ROTATED_CPU
+                    },
                     "s/GiB",
                     Better::Lower,
                     r.cpu_s_per_gib,

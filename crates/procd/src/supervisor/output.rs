@@ -231,7 +231,7 @@ pub fn pump(p: Pump) {
     // Best effort: a smaller pipe only means more wakeups.
     let _ = crate::sys::pipeio::set_pipe_size(std::os::fd::AsFd::as_fd(&fd), PIPE_SIZE);
     tokio::spawn(async move {
-        let pipe = match tokio::net::unix::pipe::Receiver::from_owned_fd(fd) {
+        let pipe = match crate::sys::pipeio::PipeReader::new(fd) {
             Ok(p) => p,
             Err(e) => {
                 logger.log(
@@ -243,24 +243,16 @@ pub fn pump(p: Pump) {
         };
         let mut buf: Vec<u8> = Vec::new();
         loop {
-            if pipe.readable().await.is_err() {
-                break;
-            }
             if buf.is_empty() {
+                // Nothing is allocated until the first output arrives.
+                if pipe.wait_readable().await.is_err() {
+                    break;
+                }
                 buf = vec![0u8; FIRST_CHUNK];
             }
-            let n = match pipe.try_read(&mut buf) {
-                Ok(0) => break,
+            let n = match pipe.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
                 Ok(n) => n,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    continue;
-                }
-                Err(_) => break,
             };
             let full = n == buf.len();
             let data = &buf[..n];

@@ -5,8 +5,12 @@
 //! append mode so that two channels (or logrotate's `copytruncate`) sharing a file never overwrite each
 //! other. With a 1 MiB pipe the read/write path already stays under 0.5 CPU s/GiB.
 
-use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+
+use tokio::io::Interest;
+use tokio::io::unix::AsyncFd;
 
 /// Asks the kernel for a pipe buffer of `bytes` (`F_SETPIPE_SZ`); returns the size granted.
 /// Unprivileged processes are capped by `/proc/sys/fs/pipe-max-size`; the caller treats errors as "keep
@@ -19,5 +23,50 @@ pub fn set_pipe_size(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<usize> {
         Err(io::Error::last_os_error())
     } else {
         Ok(usize::try_from(rc).unwrap_or(0))
+    }
+}
+
+/// The read end of a child's output pipe (already non-blocking), read without the extra `EAGAIN` round
+/// trip: a read that returns less than the buffer has emptied the pipe, so readiness is cleared right
+/// away and the next write wakes the reader. A writer at full speed then costs one `epoll_wait` and one
+/// `read` per chunk instead of one `epoll_wait` and two `read`s.
+pub struct PipeReader {
+    fd: AsyncFd<File>,
+}
+
+impl PipeReader {
+    /// Must be called inside the tokio runtime.
+    pub fn new(fd: OwnedFd) -> io::Result<Self> {
+        // SAFETY: the `File` owns the descriptor and lives inside the `AsyncFd` until it is dropped;
+        // `PipeReader` never hands out `&mut File`, so the descriptor stays open and unchanged while
+        // registered.
+        let fd = unsafe { AsyncFd::register_with_interest(File::from(fd), Interest::READABLE) }
+            .map_err(io::Error::from)?;
+        Ok(PipeReader { fd })
+    }
+
+    /// Waits until the pipe has data or is closed, without reading.
+    pub async fn wait_readable(&self) -> io::Result<()> {
+        self.fd.readable().await.map(drop)
+    }
+
+    /// Reads what the pipe holds, up to `buf.len()`; 0 at end of file (every writer closed).
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let mut guard = self.fd.readable().await?;
+            match guard.get_inner().read(buf) {
+                Ok(n) => {
+                    if n > 0 && n < buf.len() {
+                        // A short pipe read means the pipe is empty now. The guard only clears the
+                        // readiness it saw, so a write that raced with this read still wakes us.
+                        guard.clear_ready();
+                    }
+                    return Ok(n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
     }
 }
