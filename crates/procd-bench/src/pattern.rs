@@ -41,8 +41,13 @@ pub struct Verifier {
 }
 
 impl Verifier {
-    pub fn new() -> Self {
-        Self::default()
+    /// A verifier for a piece of the stream that begins at byte `pos` (a log whose oldest part was
+    /// rotated away). `len` counts from the stream's start.
+    pub fn starting_at(pos: u64) -> Self {
+        Verifier {
+            pos,
+            ..Self::default()
+        }
     }
 
     /// Feeds the next piece. After the first mismatch the rest is only counted.
@@ -97,7 +102,7 @@ mod tests {
     fn verifier_accepts_pieces_and_spots_damage() {
         let mut whole = vec![0u8; 5000];
         fill(0, &mut whole);
-        let mut v = Verifier::new();
+        let mut v = Verifier::starting_at(0);
         for piece in whole.chunks(777) {
             v.feed(piece);
         }
@@ -105,15 +110,25 @@ mod tests {
 
         // A lost chunk shows up within the record where the gap starts (at the first digit that
         // differs between the record expected there and the one found).
-        let mut v = Verifier::new();
+        let mut v = Verifier::starting_at(0);
         v.feed(&whole[..100]);
         v.feed(&whole[116..]);
         assert_eq!(v.first_mismatch(), Some(110));
         assert_eq!(v.len(), 5000 - 16);
 
+        let mut v = Verifier::starting_at(1000);
+        v.feed(&whole[1000..2345]);
+        assert_eq!((v.len(), v.first_mismatch()), (2345, None));
+        let mut v = Verifier::starting_at(1001);
+        v.feed(&whole[1000..2000]);
+        assert!(
+            v.first_mismatch().is_some(),
+            "an offset piece is checked where it belongs"
+        );
+
         let mut damaged = whole.clone();
         damaged[4321] = b'x';
-        let mut v = Verifier::new();
+        let mut v = Verifier::starting_at(0);
         v.feed(&damaged);
         assert_eq!(v.first_mismatch(), Some(4321));
     }

@@ -26,7 +26,9 @@ pub use output::physical_limit;
 
 /// Metric names the physical limit applies to.
 pub mod output_names {
-    pub use super::output::{PLAIN_CPU, PLAIN_RATE, ROTATED_CPU, ROTATED_RATE};
+    pub use super::output::{
+        PLAIN_CPU, PLAIN_RATE, ROTATED_CPU, ROTATED_RATE, ROTATED10_CPU, ROTATED10_RATE,
+    };
 }
 
 /// Problem sizes; `quick()` is the CI smoke test.
@@ -143,6 +145,14 @@ pub fn idle_config(dir: &Path, port: u16, sizes: &Sizes, bench: &Path) -> Daemon
     rot.maxbytes = "1MB".into();
     rot.backups = output::backups_needed(n);
     c.programs.push(rot);
+    let mut rot10 = Program::new(
+        "writer_rot10",
+        &helper(bench, &format!("child-write --bytes {n}")),
+        &logs,
+    );
+    rot10.maxbytes = "1MB".into();
+    rot10.backups = output::USUAL_BACKUPS;
+    c.programs.push(rot10);
     c.programs
         .push(Program::new("echo", &helper(bench, "child-echo"), &logs));
     let stamp = dir.join("crash.stamps");
