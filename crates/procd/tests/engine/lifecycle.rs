@@ -40,7 +40,7 @@ fn running_only_after_strictly_more_than_startsecs() {
     // taken, so the logged gap can read a hair under 2 s even though the promotion came strictly after
     // it (that strictness is pinned exactly by procd-core's unit tests). What this checks end to end is
     // that the promotion waits the whole window and does not lag behind it.
-    assert!(up > 1.95 && up < 2.5, "promoted after {up:.3}s, want 2s");
+    assert!(up > 1.95 && up < 2.9, "promoted after {up:.3}s, want 2s");
 }
 
 #[test]
