@@ -14,6 +14,7 @@ mod stdin;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -47,9 +48,18 @@ enum Request {
 pub struct Handle {
     tx: mpsc::UnboundedSender<Request>,
     logs: LogIndex,
+    mood: Arc<AtomicI32>,
 }
 
 impl Handle {
+    /// The supervisor's state as of its last change, read without a round trip to the actor. The actor
+    /// stores a new state before it answers the call that caused it, so a client that asked for a
+    /// shutdown sees SHUTDOWN on its next `getState`.
+    pub fn state(&self) -> SupervisorState {
+        SupervisorState::from_code(self.mood.load(Ordering::Acquire))
+            .unwrap_or(SupervisorState::Shutdown)
+    }
+
     /// Runs one `supervisor.*` method; resolves when the method's result is known (deferred calls such as
     /// `startProcess(wait=True)` resolve when the target state is reached).
     pub async fn call(&self, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
@@ -110,6 +120,8 @@ pub struct Supervisor {
     pids: HashMap<i32, ProcId>,
     next_id: u64,
     mood: SupervisorState,
+    /// `mood`'s code, shared with every [`Handle`] (see [`Handle::state`]).
+    shared_mood: Arc<AtomicI32>,
     /// Groups still to stop during shutdown/reload, highest priority number last (popped first).
     stop_groups: Option<Vec<String>>,
     last_die_report: Option<Instant>,
@@ -157,6 +169,7 @@ impl Supervisor {
             pids: HashMap::new(),
             next_id: 0,
             mood: SupervisorState::Running,
+            shared_mood: Arc::new(AtomicI32::new(SupervisorState::Running.code())),
             stop_groups: None,
             last_die_report: None,
             drain_deadline: None,
@@ -179,6 +192,7 @@ impl Supervisor {
         Handle {
             tx: self.tx.clone(),
             logs: Arc::clone(&self.logs),
+            mood: Arc::clone(&self.shared_mood),
         }
     }
 
@@ -191,7 +205,7 @@ impl Supervisor {
         self.stop_groups = None;
         self.last_die_report = None;
         self.drain_deadline = None;
-        self.mood = SupervisorState::Running;
+        self.set_mood(SupervisorState::Running);
         self.bus = EventBus::new(config.supervisord.identifier.clone());
         self.ticker = Ticker::new(SystemTime::now());
         self.last_read = Arc::clone(&config);
@@ -428,14 +442,19 @@ impl Supervisor {
     }
 
     /// Enters SHUTDOWN or RESTARTING; the ordered stop runs from [`Supervisor::drive`].
+    fn set_mood(&mut self, mood: SupervisorState) {
+        self.mood = mood;
+        self.shared_mood.store(mood.code(), Ordering::Release);
+    }
+
     fn request_mood(&mut self, mood: SupervisorState) {
         if self.mood != SupervisorState::Running {
             if mood == SupervisorState::Shutdown {
-                self.mood = mood;
+                self.set_mood(mood);
             }
             return;
         }
-        self.mood = mood;
+        self.set_mood(mood);
         self.publish(Event::SupervisorStateChangeStopping);
         // Groups in ascending priority (stable, insertion order for ties); popped from the end.
         let mut order: Vec<usize> = (0..self.groups.len()).collect();
