@@ -511,7 +511,12 @@ impl Supervisor {
                         .is_some_and(|d| d <= now.mono)
                 })
                 .collect();
-            let stopping = self.mood != SupervisorState::Running && self.shutdown_step();
+            // Every group that has finished stopping is dropped at once: a shutdown or reload with
+            // hundreds of groups already stopped must not wait for a deadline per batch.
+            let mut stopping = false;
+            while self.mood != SupervisorState::Running && self.shutdown_step() {
+                stopping = true;
+            }
             if due.is_empty() && !stopping {
                 break;
             }
