@@ -321,6 +321,10 @@ async fn serve_and_supervise(
             }
         }
     }
+    // Calls that reach the actor's queue after its loop ended would wait for an answer that never comes
+    // (and hold the graceful HTTP shutdown until its deadline): dropping the actor drops them, and their
+    // callers answer SHUTDOWN_STATE at once.
+    drop(sup);
     server.shutdown(Duration::from_secs(5)).await;
     0
 }

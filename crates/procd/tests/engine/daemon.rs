@@ -2,6 +2,7 @@
 //! rotation and `silent`, and reaping orphans when procd is PID 1.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use nix::sys::signal::Signal as Sig;
@@ -101,6 +102,78 @@ fn shutdown_and_reload_do_not_wait_on_groups_that_are_already_stopped() {
     });
     d.signal(Sig::SIGTERM);
     assert_eq!(d.wait_exit(quick), Some(0), "prompt exit");
+}
+
+/// Sends `supervisor.getState` calls back to back on fresh connections until `stop`, counting answers.
+/// Non-blocking connects and per-call timeouts, so a daemon going away never stalls the loop.
+async fn hammer(sock: &Path, stop: &AtomicBool, served: &AtomicUsize) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = procd_protocol::encode_call(&procd_protocol::MethodCall::new(
+        "supervisor.getProcessInfo",
+        vec![Value::String("a".into())],
+    ));
+    let mut request = format!(
+        "POST /RPC2 HTTP/1.1\r\nHost: localhost\r\nContent-Type: text/xml\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(&body);
+    while !stop.load(Ordering::Relaxed) {
+        let call = async {
+            let mut s = tokio::net::UnixStream::connect(sock).await?;
+            s.write_all(&request).await?;
+            let mut reply = Vec::new();
+            s.read_to_end(&mut reply).await?;
+            Ok::<_, std::io::Error>(reply)
+        };
+        match tokio::time::timeout(Duration::from_secs(10), call).await {
+            Ok(Ok(reply)) if reply.starts_with(b"HTTP/1.1 200") => {
+                served.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => tokio::time::sleep(Duration::from_millis(1)).await,
+        }
+    }
+}
+
+#[test]
+fn calls_racing_a_shutdown_do_not_hold_up_the_exit() {
+    // Regression: a call that reached the actor's queue just after its loop ended waited for an answer
+    // that never came, and the graceful HTTP shutdown waited its 5 s deadline for that connection.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    for round in 0..10 {
+        let f = Fixture::new();
+        f.write_conf("", "[program:a]\ncommand=sleep 1000\nstartsecs=0\n");
+        let mut d = f.start();
+        let sock = f.sock();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let served = std::sync::Arc::new(AtomicUsize::new(0));
+        let clients: Vec<_> = (0..16)
+            .map(|_| {
+                let (sock, stop, served) = (sock.clone(), stop.clone(), served.clone());
+                rt.spawn(async move { hammer(&sock, &stop, &served).await })
+            })
+            .collect();
+        wait_until(LONG, "calls under way", || {
+            (served.load(Ordering::Relaxed) >= 20).then_some(())
+        });
+        let shutdown = f.rpc("supervisor.shutdown", vec![]);
+        let code = d.wait_exit(Duration::from_secs(3));
+        stop.store(true, Ordering::Relaxed);
+        for c in clients {
+            rt.block_on(c).expect("client task");
+        }
+        assert_eq!(shutdown, Ok(Value::Bool(true)));
+        assert_eq!(
+            code,
+            Some(0),
+            "round {round}: procd exits while calls keep arriving"
+        );
+    }
 }
 
 #[test]
