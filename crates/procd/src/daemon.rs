@@ -303,6 +303,12 @@ async fn serve_and_supervise(
             Ok(Exit::Restart) => match loader.load() {
                 Ok((config, messages)) => {
                     log_messages(&logger, &messages);
+                    // Like supervisord, which clears them each time its main loop starts: the stopped
+                    // programs' AUTO logs go, and the re-added programs get fresh ones.
+                    let opts = &config.supervisord;
+                    if !opts.nocleanup {
+                        clear_auto_child_logs(&opts.childlogdir, &opts.identifier);
+                    }
                     sup.reset(Arc::new(config));
                 }
                 Err(errors) => {

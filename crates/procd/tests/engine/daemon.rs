@@ -217,6 +217,46 @@ fn sighup_reloads_the_changed_config_in_the_same_process() {
 }
 
 #[test]
+fn reload_replaces_the_auto_child_logs_like_a_fresh_start() {
+    let f = Fixture::new();
+    f.write_conf("", "[program:up]\ncommand=sleep 1000\nstartsecs=0\n");
+    let d = f.start();
+    f.wait_state("up", "RUNNING", LONG);
+    let auto_logs = || {
+        let mut names: Vec<String> = std::fs::read_dir(f.dir.path())
+            .expect("childlogdir")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("up-std") && n.contains("---supervisor-"))
+            .collect();
+        names.sort();
+        names
+    };
+    let before = auto_logs();
+    assert_eq!(before.len(), 2, "stdout and stderr AUTO logs: {before:?}");
+    d.signal(Sig::SIGHUP);
+    wait_until(LONG, "the reload", || {
+        let starts = f
+            .log()
+            .iter()
+            .filter(|(_, m)| m.starts_with("supervisord started with pid"))
+            .count();
+        (starts == 2).then_some(())
+    });
+    f.wait_state("up", "RUNNING", LONG);
+    let after = auto_logs();
+    assert_eq!(
+        after.len(),
+        2,
+        "only the new run's AUTO logs are left: {after:?}"
+    );
+    assert!(
+        after.iter().all(|n| !before.contains(n)),
+        "{before:?} -> {after:?}"
+    );
+}
+
+#[test]
 fn sigusr2_reopens_main_and_child_logs() {
     let f = Fixture::new();
     let out = f.path("talk.out");
