@@ -1,8 +1,9 @@
 //! A log file that rotates by size, as supervisord's `RotatingFileHandler` does.
 //!
 //! After each write, when the file has reached `maxbytes`, the backups are shifted (`.N-1` -> `.N`, ...,
-//! `.1` -> `.2`), the current file becomes `.1` and a fresh empty file is opened; with `backups = 0` the
-//! file is only truncated; `maxbytes = 0` never rotates. A file may exceed `maxbytes` by one write.
+//! `.1` -> `.2`), the current file becomes `.1` and a fresh empty file takes its place (the path never
+//! goes missing, see `swap_in_fresh_file`); with `backups = 0` the file is only truncated;
+//! `maxbytes = 0` never rotates. A file may exceed `maxbytes` by one write.
 //!
 //! Unlike supervisord, targets that are not regular files (`/dev/stdout`, pipes, ttys, anything under
 //! `/dev` or `/proc`) never rotate and are never seeked, so `maxbytes` can be left at its default there.
@@ -107,6 +108,10 @@ impl RotatingFile {
             for i in (1..self.backups).rev() {
                 rename_if_exists(&self.backup_path(i), &self.backup_path(i + 1))?;
             }
+            if let Some(fresh) = self.swap_in_fresh_file() {
+                self.file = Some(fresh);
+                return Ok(());
+            }
             rename_if_exists(&self.path, &self.backup_path(1))?;
         }
         self.file = None;
@@ -115,6 +120,46 @@ impl RotatingFile {
         file.set_len(0)?;
         self.file = Some(file);
         Ok(())
+    }
+
+    /// Turns the current file into `.1` without the log's path ever being missing: readers such as
+    /// `/logtail` and `tailProcessStdoutLog`, which run beside the writer, would otherwise answer "no
+    /// file" in the moment between the rename and the new file's creation. The current file is
+    /// hard-linked as `.1`, and a fresh file created beside it is renamed over the path (an atomic
+    /// replace). `None` when that is not possible (no hard links on this filesystem, a race with
+    /// another writer): the caller then rotates by rename.
+    fn swap_in_fresh_file(&self) -> Option<File> {
+        let first = self.backup_path(1);
+        // With one backup nothing was shifted, and the old `.1` is being discarded anyway.
+        match fs::remove_file(&first) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(_) => return None,
+        }
+        fs::hard_link(&self.path, &first).ok()?;
+        let mut fresh_name = self.path.clone().into_os_string();
+        fresh_name.push(format!(".rotating-{}", std::process::id()));
+        let fresh_path = PathBuf::from(fresh_name);
+        let undo = |fresh: Option<&Path>| {
+            if let Some(f) = fresh {
+                let _ = fs::remove_file(f);
+            }
+            // Leave the current file in place for the rename fallback.
+            let _ = fs::remove_file(&first);
+        };
+        let Ok(fresh) = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .open(&fresh_path)
+        else {
+            undo(None);
+            return None;
+        };
+        if fs::rename(&fresh_path, &self.path).is_err() {
+            undo(Some(&fresh_path));
+            return None;
+        }
+        Some(fresh)
     }
 
     /// Closes and reopens the same path in append mode (SIGUSR2, after external rotation).
@@ -154,6 +199,47 @@ mod tests {
 
     fn read(path: &Path) -> Vec<u8> {
         fs::read(path).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_path_never_goes_missing_while_rotating() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.log");
+        for backups in [1, 3] {
+            let mut rf = RotatingFile::open(&path, 10, backups).expect("open");
+            let done = std::sync::atomic::AtomicBool::new(false);
+            let missing = std::thread::scope(|s| {
+                let watcher = s.spawn(|| {
+                    let mut missing = 0;
+                    while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                        if fs::metadata(&path).is_err() {
+                            missing += 1;
+                        }
+                    }
+                    missing
+                });
+                for i in 0..2000 {
+                    rf.write_all(format!("line {i:04}\n").as_bytes())
+                        .expect("write");
+                }
+                done.store(true, std::sync::atomic::Ordering::Relaxed);
+                watcher.join().expect("watcher")
+            });
+            assert_eq!(missing, 0, "backups={backups}: the log path was missing");
+            assert_eq!(
+                read(&path),
+                b"",
+                "the last write filled a file and rotated it"
+            );
+            assert_eq!(read(&dir.path().join("x.log.1")), b"line 1999\n");
+            assert!(!dir.path().join(format!("x.log.{}", backups + 1)).exists());
+            let leftovers: Vec<_> = fs::read_dir(dir.path())
+                .expect("dir")
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().contains("rotating"))
+                .collect();
+            assert!(leftovers.is_empty(), "{leftovers:?}");
+        }
     }
 
     fn backup(path: &Path, n: u32) -> PathBuf {
