@@ -73,6 +73,10 @@ impl Backend for RpcBackend {
         self.logger.path()
     }
 
+    fn child_logs_replaced(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(self.handle.reloads())
+    }
+
     fn web_ui(
         &self,
         request: crate::http::UiRequest,

@@ -91,6 +91,12 @@ pub trait Backend: Send + Sync + 'static {
     /// The main log file behind `/mainlogtail`; `None` answers 404.
     fn mainlog_path(&self) -> Option<PathBuf>;
 
+    /// Changes when the child logs behind `/logtail` are replaced (a reload); followers then end. The
+    /// default never changes.
+    fn child_logs_replaced(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
+
     /// Writes a line to the main log (access lines at Trace, refused/limited connections at Warn).
     fn log(&self, level: LogLevel, text: String);
 

@@ -79,7 +79,7 @@ async fn route(ctx: &ConnCtx, req: Request<Incoming>) -> Response<RespBody> {
             return error_page(StatusCode::BAD_REQUEST);
         }
         return match logtail_target(ctx, &unquote(&raw_path)) {
-            Some(path) => tail_response(ctx, path, true),
+            Some(path) => tail_response(ctx, path, true, ctx.backend.child_logs_replaced()),
             None => error_page(StatusCode::NOT_FOUND),
         };
     }
@@ -88,7 +88,7 @@ async fn route(ctx: &ConnCtx, req: Request<Incoming>) -> Response<RespBody> {
             return error_page(StatusCode::BAD_REQUEST);
         }
         return match ctx.backend.mainlog_path() {
-            Some(path) => tail_response(ctx, path, false),
+            Some(path) => tail_response(ctx, path, false, None),
             None => error_page(StatusCode::NOT_FOUND),
         };
     }
@@ -164,11 +164,16 @@ fn logtail_target(ctx: &ConnCtx, path: &str) -> Option<PathBuf> {
     ctx.backend.logtail_path(name, channel)
 }
 
-fn tail_response(ctx: &ConnCtx, path: PathBuf, accel_header: bool) -> Response<RespBody> {
+fn tail_response(
+    ctx: &ConnCtx,
+    path: PathBuf,
+    accel_header: bool,
+    replaced: Option<tokio::sync::watch::Receiver<u64>>,
+) -> Response<RespBody> {
     let Ok(meta) = std::fs::metadata(&path) else {
         return error_page(StatusCode::NOT_FOUND);
     };
-    let Some(body) = tail::start(path, ctx.stop.clone()) else {
+    let Some(body) = tail::start(path, ctx.stop.clone(), replaced) else {
         return error_page(StatusCode::NOT_FOUND);
     };
     let mut resp = Response::new(BodyExt::boxed(body));

@@ -44,10 +44,16 @@ impl Body for TailBody {
 }
 
 /// Opens `path` and starts following it. `None` if it cannot be opened (answer 404).
-pub(crate) fn start(path: PathBuf, stop: watch::Receiver<bool>) -> Option<TailBody> {
+/// The follower ends when the server stops, or when `replaced` changes (the file is no longer the
+/// program's log).
+pub(crate) fn start(
+    path: PathBuf,
+    stop: watch::Receiver<bool>,
+    replaced: Option<watch::Receiver<u64>>,
+) -> Option<TailBody> {
     let follower = Follower::open(path)?;
     let (tx, rx) = mpsc::channel(8);
-    tokio::spawn(follower.run(tx, stop));
+    tokio::spawn(follower.run(tx, stop, replaced));
     Some(TailBody { rx })
 }
 
@@ -70,9 +76,18 @@ impl Follower {
         })
     }
 
-    async fn run(mut self, tx: mpsc::Sender<Bytes>, mut stop: watch::Receiver<bool>) {
+    async fn run(
+        mut self,
+        tx: mpsc::Sender<Bytes>,
+        mut stop: watch::Receiver<bool>,
+        mut replaced: Option<watch::Receiver<u64>>,
+    ) {
         loop {
-            if *stop.borrow() {
+            if *stop.borrow()
+                || replaced
+                    .as_ref()
+                    .is_some_and(|r| r.has_changed().unwrap_or(true))
+            {
                 return;
             }
             match self.next_chunk() {
@@ -86,6 +101,7 @@ impl Follower {
                         () = tokio::time::sleep(POLL) => {}
                         () = tx.closed() => return,
                         _ = stop.changed() => return,
+                        () = changed(replaced.as_mut()) => return,
                     }
                 }
             }
@@ -137,4 +153,14 @@ fn open(path: &Path) -> Option<(File, u64, u64)> {
         return None;
     }
     Some((file, meta.ino(), meta.len()))
+}
+
+/// Resolves when `rx` sees a new value or its sender is gone; never without a receiver.
+async fn changed(rx: Option<&mut watch::Receiver<u64>>) {
+    match rx {
+        Some(rx) => {
+            let _ = rx.changed().await;
+        }
+        None => std::future::pending().await,
+    }
 }

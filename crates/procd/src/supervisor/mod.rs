@@ -22,7 +22,7 @@ use procd_config::Config;
 use procd_core::{Effect, Input, Level, Now};
 use procd_protocol::{Fault, ProcessState, Signal, SupervisorState, Value};
 use tokio::signal::unix::{SignalKind, signal};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::events::{Event, EventBus, ProcessRef, Ticker};
 use crate::logger::Logger;
@@ -49,9 +49,16 @@ pub struct Handle {
     tx: mpsc::UnboundedSender<Request>,
     logs: LogIndex,
     mood: Arc<AtomicI32>,
+    reloads: Arc<watch::Sender<u64>>,
 }
 
 impl Handle {
+    /// Changes at every reload, when every process and its log files are replaced (supervisord drops
+    /// its HTTP connections then, ending child-log followers).
+    pub fn reloads(&self) -> watch::Receiver<u64> {
+        self.reloads.subscribe()
+    }
+
     /// The supervisor's state as of its last change, read without a round trip to the actor. The actor
     /// stores a new state before it answers the call that caused it, so a client that asked for a
     /// shutdown sees SHUTDOWN on its next `getState`.
@@ -122,6 +129,8 @@ pub struct Supervisor {
     mood: SupervisorState,
     /// `mood`'s code, shared with every [`Handle`] (see [`Handle::state`]).
     shared_mood: Arc<AtomicI32>,
+    /// Counts reloads (see [`Handle::reloads`]).
+    reloads: Arc<watch::Sender<u64>>,
     /// Groups still to stop during shutdown/reload, highest priority number last (popped first).
     stop_groups: Option<Vec<String>>,
     last_die_report: Option<Instant>,
@@ -170,6 +179,7 @@ impl Supervisor {
             next_id: 0,
             mood: SupervisorState::Running,
             shared_mood: Arc::new(AtomicI32::new(SupervisorState::Running.code())),
+            reloads: Arc::new(watch::Sender::new(0)),
             stop_groups: None,
             last_die_report: None,
             drain_deadline: None,
@@ -193,11 +203,13 @@ impl Supervisor {
             tx: self.tx.clone(),
             logs: Arc::clone(&self.logs),
             mood: Arc::clone(&self.shared_mood),
+            reloads: Arc::clone(&self.reloads),
         }
     }
 
     /// Replaces the configuration after a reload (SIGHUP / `restart`), keeping the same actor and handles.
     pub fn reset(&mut self, config: Arc<Config>) {
+        self.reloads.send_modify(|n| *n += 1);
         self.groups.clear();
         self.procs.clear();
         self.pids.clear();

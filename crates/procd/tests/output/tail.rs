@@ -98,3 +98,50 @@ fn logtail_follows_the_file_across_rotation() {
         "rotated meanwhile"
     );
 }
+
+#[test]
+fn logtail_followers_end_when_a_reload_replaces_the_logs() {
+    let (fx, d) = start(&super::program(
+        "r",
+        "sh -c 'while :; do echo tick; sleep 0.05; done'",
+        "",
+    ));
+    let mut conn = UnixStream::connect(fx.sock()).expect("connect");
+    conn.set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    conn.write_all(b"GET /logtail/r HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .expect("request");
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    let mut reloaded = false;
+    let start = Instant::now();
+    loop {
+        match conn.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("read: {e}"),
+        }
+        let body = split_response(&raw).map(|(_, b)| b).unwrap_or_default();
+        if !reloaded && body.contains("tick") {
+            // The AUTO log being followed belongs to the process the reload stops; supervisord drops
+            // such connections, procd ends the response.
+            d.signal(nix::sys::signal::Signal::SIGHUP);
+            reloaded = true;
+        }
+        if raw.ends_with(b"\r\n0\r\n\r\n") {
+            break;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "the follower did not end after the reload"
+        );
+    }
+    assert!(reloaded, "followed some output first");
+    let (head, _) = split_response(&raw).expect("headers");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+}
