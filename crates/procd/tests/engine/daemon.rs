@@ -16,6 +16,14 @@ fn has(f: &Fixture, level: &str, msg: &str) -> bool {
     f.log().iter().any(|(l, m)| l == level && m == msg)
 }
 
+/// How many times the main log says the daemon (re)started: 1 after start-up, +1 per reload.
+fn starts(f: &Fixture) -> usize {
+    f.log()
+        .iter()
+        .filter(|(_, m)| m.starts_with("supervisord started with pid"))
+        .count()
+}
+
 #[test]
 fn daemonizes_without_n_and_keeps_serving() {
     let f = Fixture::new();
@@ -89,16 +97,10 @@ fn shutdown_and_reload_do_not_wait_on_groups_that_are_already_stopped() {
     f.write_conf("", &programs);
     let mut d = f.start();
     let quick = Duration::from_secs(5);
-    let starts = || {
-        f.log()
-            .iter()
-            .filter(|(_, m)| m.starts_with("supervisord started with pid"))
-            .count()
-    };
-    wait_until(LONG, "start-up", || (starts() == 1).then_some(()));
+    wait_until(LONG, "start-up", || (starts(&f) == 1).then_some(()));
     d.signal(Sig::SIGHUP);
     wait_until(quick, "the reload to finish", || {
-        (starts() == 2).then_some(())
+        (starts(&f) == 2).then_some(())
     });
     d.signal(Sig::SIGTERM);
     assert_eq!(d.wait_exit(quick), Some(0), "prompt exit");
@@ -208,12 +210,7 @@ fn sighup_reloads_the_changed_config_in_the_same_process() {
         "received SIGHUP indicating restart request"
     ));
     assert!(has(&f, "WARN", "stopped: old (terminated by SIGTERM)"));
-    let started = f
-        .log()
-        .iter()
-        .filter(|(_, m)| m.starts_with("supervisord started with pid"))
-        .count();
-    assert_eq!(started, 2, "the start-up line again after the reload");
+    assert_eq!(starts(&f), 2, "the start-up line again after the reload");
 }
 
 #[test]
@@ -235,14 +232,7 @@ fn reload_replaces_the_auto_child_logs_like_a_fresh_start() {
     let before = auto_logs();
     assert_eq!(before.len(), 2, "stdout and stderr AUTO logs: {before:?}");
     d.signal(Sig::SIGHUP);
-    wait_until(LONG, "the reload", || {
-        let starts = f
-            .log()
-            .iter()
-            .filter(|(_, m)| m.starts_with("supervisord started with pid"))
-            .count();
-        (starts == 2).then_some(())
-    });
+    wait_until(LONG, "the reload", || (starts(&f) == 2).then_some(()));
     f.wait_state("up", "RUNNING", LONG);
     let after = auto_logs();
     assert_eq!(

@@ -48,26 +48,20 @@ fn split_response(raw: &[u8]) -> Option<(String, String)> {
     Some((head, String::from_utf8_lossy(&body).into_owned()))
 }
 
-#[test]
-fn logtail_follows_the_file_across_rotation() {
-    let (fx, _d) = start(&super::program(
-        "r",
-        "sh -c 'i=0; while :; do i=$((i+1)); echo line-$i; sleep 0.005; done'",
-        "stdout_logfile=%(here)s/r.log\nstdout_logfile_maxbytes=2KB\nstdout_logfile_backups=2",
-    ));
-    wait_file(&fx.path("r.log"), "first lines", |d| !d.is_empty());
+/// Sends `GET <path>` on a new unix-socket connection and reads until the server closes it or `done`
+/// (given all bytes so far) says to stop; returns the raw bytes.
+fn follow(fx: &super::Fixture, path: &str, mut done: impl FnMut(&[u8]) -> bool) -> Vec<u8> {
     let mut conn = UnixStream::connect(fx.sock()).expect("connect");
     conn.set_read_timeout(Some(Duration::from_millis(200)))
         .expect("timeout");
-    conn.write_all(b"GET /logtail/r HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes())
         .expect("request");
     let mut raw = Vec::new();
     let mut buf = [0u8; 8192];
     let start = Instant::now();
-    let target_rotations = 4;
     loop {
         match conn.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => return raw,
             Ok(n) => raw.extend_from_slice(&buf[..n]),
             Err(e)
                 if matches!(
@@ -76,16 +70,32 @@ fn logtail_follows_the_file_across_rotation() {
                 ) => {}
             Err(e) => panic!("read: {e}"),
         }
-        let text = split_response(&raw).map(|(_, b)| b).unwrap_or_default();
+        if done(&raw) {
+            return raw;
+        }
+        assert!(
+            start.elapsed() < DEADLINE,
+            "stream stalled after {} bytes",
+            raw.len()
+        );
+    }
+}
+
+#[test]
+fn logtail_follows_the_file_across_rotation() {
+    let (fx, _d) = start(&super::program(
+        "r",
+        "sh -c 'i=0; while :; do i=$((i+1)); echo line-$i; sleep 0.005; done'",
+        "stdout_logfile=%(here)s/r.log\nstdout_logfile_maxbytes=2KB\nstdout_logfile_backups=2",
+    ));
+    wait_file(&fx.path("r.log"), "first lines", |d| !d.is_empty());
+    let target_rotations = 4;
+    let raw = follow(&fx, "/logtail/r", |raw| {
+        let text = split_response(raw).map(|(_, b)| b).unwrap_or_default();
         // 2 KB holds ~250 lines: seeing a line 4 files further on means rotations were followed.
         let nums = numbers(&text);
-        if let (Some(first), Some(last)) = (nums.first(), nums.last())
-            && last - first > 250 * target_rotations
-        {
-            break;
-        }
-        assert!(start.elapsed() < DEADLINE, "stream stalled: {}", text.len());
-    }
+        matches!((nums.first(), nums.last()), (Some(first), Some(last)) if last - first > 250 * target_rotations)
+    });
     let (head, body) = split_response(&raw).expect("headers");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     let nums = numbers(&body);
@@ -106,41 +116,17 @@ fn logtail_followers_end_when_a_reload_replaces_the_logs() {
         "sh -c 'while :; do echo tick; sleep 0.05; done'",
         "",
     ));
-    let mut conn = UnixStream::connect(fx.sock()).expect("connect");
-    conn.set_read_timeout(Some(Duration::from_millis(200)))
-        .expect("timeout");
-    conn.write_all(b"GET /logtail/r HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        .expect("request");
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 8192];
     let mut reloaded = false;
-    let start = Instant::now();
-    loop {
-        match conn.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => raw.extend_from_slice(&buf[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) => {}
-            Err(e) => panic!("read: {e}"),
-        }
-        let body = split_response(&raw).map(|(_, b)| b).unwrap_or_default();
+    let raw = follow(&fx, "/logtail/r", |raw| {
+        let body = split_response(raw).map(|(_, b)| b).unwrap_or_default();
         if !reloaded && body.contains("tick") {
             // The AUTO log being followed belongs to the process the reload stops; supervisord drops
             // such connections, procd ends the response.
             d.signal(nix::sys::signal::Signal::SIGHUP);
             reloaded = true;
         }
-        if raw.ends_with(b"\r\n0\r\n\r\n") {
-            break;
-        }
-        assert!(
-            start.elapsed() < DEADLINE,
-            "the follower did not end after the reload"
-        );
-    }
+        raw.ends_with(b"\r\n0\r\n\r\n")
+    });
     assert!(reloaded, "followed some output first");
     let (head, _) = split_response(&raw).expect("headers");
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
