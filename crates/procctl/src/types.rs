@@ -84,20 +84,7 @@ pub(crate) fn test_info(
     state: procd_protocol::ProcessState,
     description: &str,
 ) -> ProcessInfo {
-    ProcessInfo {
-        name: name.into(),
-        group: group.into(),
-        start: 0,
-        stop: 0,
-        now: 0,
-        state,
-        spawnerr: String::new(),
-        exitstatus: 0,
-        stdout_logfile: String::new(),
-        stderr_logfile: String::new(),
-        pid: 0,
-        description: description.into(),
-    }
+    ProcessInfo::new(group, name, state, description)
 }
 
 #[cfg(test)]

@@ -28,6 +28,24 @@ pub struct ProcessInfo {
 }
 
 impl ProcessInfo {
+    /// A process that has not run: no start/stop times, pid, exit status or log files.
+    pub fn new(group: &str, name: &str, state: ProcessState, description: &str) -> Self {
+        ProcessInfo {
+            name: name.into(),
+            group: group.into(),
+            start: 0,
+            stop: 0,
+            now: 0,
+            state,
+            spawnerr: String::new(),
+            exitstatus: 0,
+            stdout_logfile: String::new(),
+            stderr_logfile: String::new(),
+            pid: 0,
+            description: description.into(),
+        }
+    }
+
     pub fn to_value(&self) -> Value {
         Value::structure([
             ("name", Value::from(&self.name)),

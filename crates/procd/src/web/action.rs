@@ -143,20 +143,7 @@ mod tests {
     }
 
     fn info(group: &str, name: &str) -> ProcessInfo {
-        ProcessInfo {
-            name: name.into(),
-            group: group.into(),
-            start: 0,
-            stop: 0,
-            now: 0,
-            state: ProcessState::Stopped,
-            spawnerr: String::new(),
-            exitstatus: 0,
-            stdout_logfile: String::new(),
-            stderr_logfile: String::new(),
-            pid: 0,
-            description: String::new(),
-        }
+        ProcessInfo::new(group, name, ProcessState::Stopped, "")
     }
 
     fn process(namespec: &str, op: Option<ProcessOp>) -> Action {

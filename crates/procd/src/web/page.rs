@@ -230,20 +230,7 @@ mod tests {
     use super::*;
 
     fn info(group: &str, name: &str, state: ProcessState, description: &str) -> ProcessInfo {
-        ProcessInfo {
-            name: name.into(),
-            group: group.into(),
-            start: 0,
-            stop: 0,
-            now: 0,
-            state,
-            spawnerr: String::new(),
-            exitstatus: 0,
-            stdout_logfile: String::new(),
-            stderr_logfile: String::new(),
-            pid: 0,
-            description: description.into(),
-        }
+        ProcessInfo::new(group, name, state, description)
     }
 
     fn now() -> NaiveDateTime {

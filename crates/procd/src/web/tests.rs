@@ -66,20 +66,7 @@ impl FakeRpc {
 }
 
 fn info(group: &str, name: &str, state: ProcessState) -> ProcessInfo {
-    ProcessInfo {
-        name: name.into(),
-        group: group.into(),
-        start: 0,
-        stop: 0,
-        now: 0,
-        state,
-        spawnerr: String::new(),
-        exitstatus: 0,
-        stdout_logfile: String::new(),
-        stderr_logfile: String::new(),
-        pid: 0,
-        description: "Not started".into(),
-    }
+    ProcessInfo::new(group, name, state, "Not started")
 }
 
 fn get(path: &str, query: Option<&str>) -> UiRequest {
