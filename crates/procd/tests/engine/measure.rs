@@ -8,26 +8,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal as Sig;
 use procd_protocol::Value;
 
-use crate::common::{Fixture, PROCD, proc_status, supervisord, wait_until};
-
-/// Sum of voluntary + involuntary context switches of every thread of `pid`.
-fn switches(pid: i32) -> u64 {
-    let mut total = 0;
-    if let Ok(rd) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-        for t in rd.flatten() {
-            let text = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
-            for l in text.lines() {
-                if let Some(v) = l
-                    .strip_prefix("voluntary_ctxt_switches:")
-                    .or_else(|| l.strip_prefix("nonvoluntary_ctxt_switches:"))
-                {
-                    total += v.trim().parse::<u64>().unwrap_or(0);
-                }
-            }
-        }
-    }
-    total
-}
+use crate::common::{Fixture, PROCD, ctx_switches, proc_status, supervisord, wait_until};
 
 /// Children of `pid` (all threads).
 fn children(pid: i32) -> Vec<i32> {
@@ -69,9 +50,9 @@ fn idle_and_rss(bin: &Path) -> (u64, String) {
         (n == 200).then_some(())
     });
     std::thread::sleep(Duration::from_secs(2));
-    let before = switches(d.pid());
+    let before = ctx_switches(d.pid());
     std::thread::sleep(Duration::from_secs(10));
-    let woke = switches(d.pid()) - before;
+    let woke = ctx_switches(d.pid()) - before;
     let rss = proc_status(d.pid(), "VmRSS").unwrap_or_default();
     d.signal(Sig::SIGTERM);
     (woke, rss)
