@@ -214,10 +214,14 @@ fn killing_the_group_reaches_grandchildren_and_orphans_are_reaped() {
 #[test]
 fn orphan_exit_statuses_are_collected() {
     setup();
-    let spawned = spawn(sh("sh -c 'exit 7' & echo $!")).expect("spawn");
+    // The background shell waits for stdin to close, which happens only after its parent has exited:
+    // had it exited first, its parent shell could have collected the status itself. (An asynchronous
+    // list's own stdin is /dev/null, hence the detour through fd 3.)
+    let spawned = spawn(sh("exec 3<&0; sh -c 'read x; exit 7' <&3 & echo $!")).expect("spawn");
     let mut out = File::from(spawned.stdout);
     let orphan: i32 = read_line(&mut out).parse().expect("orphan pid");
     assert_eq!(wait_for(spawned.pid), WaitStatus::Exited(0));
+    drop(spawned.stdin);
     assert_eq!(wait_for(orphan), WaitStatus::Exited(7));
 }
 
@@ -257,10 +261,13 @@ fn children_inherit_supervisord_signal_dispositions_and_no_stray_fds() {
     setup();
     let file = File::open("/dev/null").unwrap();
     let raw = nix::unistd::dup2(std::os::fd::AsRawFd::as_raw_fd(&file), 200).unwrap();
+    // An fd without close-on-exec below the spawn slots too (the lowest free number).
+    let low = nix::unistd::dup(std::os::fd::AsRawFd::as_raw_fd(&file)).unwrap();
     let (status, out, err) = run(sh(
         "grep -E '^Sig(Ign|Blk)' /proc/self/status; ls /proc/$$/fd",
     ));
     nix::unistd::close(raw).unwrap();
+    nix::unistd::close(low).unwrap();
     assert_eq!(status, WaitStatus::Exited(0), "{err}");
     let ign = out
         .lines()
@@ -276,7 +283,30 @@ fn children_inherit_supervisord_signal_dispositions_and_no_stray_fds() {
         .expect("SigBlk line")
         .trim();
     assert_eq!(u64::from_str_radix(blk, 16).unwrap(), 0);
-    assert!(!out.lines().any(|l| l == "200"), "fd 200 leaked: {out}");
+    let fds: Vec<&str> = out
+        .lines()
+        .filter(|l| l.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    assert_eq!(
+        fds,
+        ["0", "1", "2"],
+        "the child holds only its stdio: {out}"
+    );
+}
+
+#[test]
+fn many_open_fds_in_the_parent_stay_out_of_children() {
+    setup();
+    // A daemon with hundreds of programs holds hundreds of pipes and log files. None of them may
+    // reach a child, and each child's pipes must still reach the right child.
+    let held: Vec<File> = (0..300).map(|_| File::open("/dev/null").unwrap()).collect();
+    for i in 0..5 {
+        let (status, out, err) = run(sh(&format!("echo out{i}; echo err{i} >&2; ls /proc/$$/fd")));
+        assert_eq!(status, WaitStatus::Exited(0), "{err}");
+        assert_eq!(err, format!("err{i}\n"));
+        assert_eq!(out, format!("out{i}\n0\n1\n2\n"));
+    }
+    drop(held);
 }
 
 #[test]

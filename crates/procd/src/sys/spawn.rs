@@ -1,18 +1,29 @@
 //! Starting a child process the way supervisord's `Subprocess._spawn_as_child` does.
 //!
-//! The parent prepares everything (pipes, C strings, messages, the privilege plan) and calls `fork(2)`
-//! directly. The child puts itself in its own process group (like `setpgrp`), moves the pipes onto fds
-//! 0-2, drops privileges, changes directory, sets the umask, re-creates the signal dispositions a
-//! supervisord child inherits (SIGPIPE and SIGXFSZ ignored, as Python leaves them), clears the signal
-//! mask, marks every fd from 3 up close-on-exec and calls `execve`. Any failure in the child is written
-//! to its stderr (the log pipe) as `supervisor: couldn't ...` plus `supervisor: child process was not
-//! spawned`, and the child exits 127 — exactly the observable behaviour of supervisord: the spawn
-//! "succeeds", the message lands in the stderr log and the process exits 127 shortly after.
+//! The parent prepares everything (pipes, C strings, messages, the privilege plan) and starts the child
+//! with `clone(CLONE_VM | CLONE_VFORK | CLONE_FILES)` (see [`clone_and_exec`]). The child takes a private
+//! copy of only the lowest few fds, puts itself in its own process group (like `setpgrp`), moves the
+//! pipes onto fds 0-2, closes every other fd (supervisord closes 3 up to `minfds`), drops privileges,
+//! changes directory, sets the umask, re-creates the signal dispositions a supervisord child inherits
+//! (SIGPIPE and SIGXFSZ ignored, as Python leaves them), clears the signal mask and calls `execve`. Any
+//! failure in the child is written to its stderr (the log pipe) as `supervisor: couldn't ...` plus
+//! `supervisor: child process was not spawned`, and the child exits 127: exactly the observable
+//! behaviour of supervisord. The spawn "succeeds", the message lands in the stderr log and the process
+//! exits 127 shortly after.
 //!
-//! Unlike `std::process::Command`, the parent does not wait for the child to reach `execve`: it returns
-//! as soon as `fork` does, so spawning many programs does not serialise on each child's exec (on two
-//! busy cores that wait dominated the cost of a spawn). The pid belongs to the one reaper
-//! ([`crate::sys::reaper`]); nothing here waits on it.
+//! The pid belongs to the one reaper ([`crate::sys::reaper`]); nothing here waits on it.
+//!
+//! ## Why the fd table is shared with the child
+//!
+//! With hundreds of programs running, procd holds two or three fds per program (pipes, log files). A
+//! plain `clone` copies that whole table into every new child, and `execve` then closes each copied
+//! fd again: both grow with the number of programs already running, so starting N programs cost O(N²)
+//! and was the largest part of the time the parent waits for each child to exec. Instead the child
+//! shares the parent's table at first and calls `close_range(FIRST_UNUSED, ~0, CLOSE_RANGE_UNSHARE)`,
+//! which gives it a private copy of only the fds below that number. For that to keep the pipes, the
+//! parent moves the child's three pipe ends onto three *slots*: low fds reserved for this at the first
+//! spawn, holding `/dev/null` between spawns. Kernels without `CLOSE_RANGE_UNSHARE` (before 5.9) get
+//! `unshare(CLONE_FILES)`, the full copy, in the child instead.
 
 use std::ffi::{CString, OsString};
 use std::io;
@@ -183,12 +194,31 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
         set_nonblocking(fd).map_err(SpawnError::Pipes)?;
     }
 
-    let fds = ChildFds {
-        stdin: stdin_child.as_raw_fd(),
-        stdout: stdout_child.as_raw_fd(),
-        stderr: stderr_child.as_raw_fd(),
+    let mut slots = SLOTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if slots.is_none() {
+        *slots = Some(Slots::reserve().map_err(SpawnError::Pipes)?);
+    }
+    let Some(slots) = slots.as_ref() else {
+        unreachable!("slots were just reserved")
     };
-    let pid = clone_and_exec(&ChildContext { plan, fds })?;
+    let result = slots
+        .load([&stdin_child, &stdout_child, &stderr_child])
+        .map_err(SpawnError::Pipes)
+        .and_then(|()| {
+            clone_and_exec(&ChildContext {
+                plan,
+                fds: ChildFds {
+                    slots: slots.fds,
+                    first_unused: slots.first_unused,
+                },
+            })
+        });
+    // The slots go back to /dev/null so that the parent holds no reference to the child's pipe ends
+    // (the pumps see end-of-file when the child's last copy closes).
+    slots.clear();
+    let pid = result?;
     // Also set the group from the parent so a signal to -pid can never race the child's own setpgid.
     // SAFETY: plain system call without pointers; EACCES after the child's exec is harmless.
     unsafe { libc::setpgid(pid, pid) };
@@ -200,6 +230,62 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
         stdout: stdout_parent,
         stderr: stderr_parent,
     })
+}
+
+/// The fd slots through which a child receives its stdin, stdout and stderr (see the module docs).
+/// `None` until the first spawn.
+static SLOTS: std::sync::Mutex<Option<Slots>> = std::sync::Mutex::new(None);
+
+/// Three low fds (all at least 3, close-on-exec) reserved for the lifetime of the daemon. Between
+/// spawns they hold `/dev/null`; during a spawn, the child's stdin, stdout and stderr pipe ends.
+struct Slots {
+    null: OwnedFd,
+    fds: [libc::c_int; 3],
+    /// One above the highest slot: a child copies only the fds below this from the parent's table.
+    first_unused: libc::c_uint,
+}
+
+impl Slots {
+    fn reserve() -> io::Result<Slots> {
+        let null = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .map(OwnedFd::from)?;
+        let mut fds = [-1; 3];
+        for slot in &mut fds {
+            // F_DUPFD_CLOEXEC takes the lowest free fd from 3 up: the slots stay low (and clear of
+            // 0-2 even when the daemon was started with one of those closed).
+            let fd = fcntl(null.as_raw_fd(), FcntlArg::F_DUPFD_CLOEXEC(3))?;
+            *slot = fd;
+        }
+        let highest = fds.iter().copied().max().unwrap_or(2);
+        Ok(Slots {
+            null,
+            fds,
+            first_unused: libc::c_uint::try_from(highest + 1).unwrap_or(libc::c_uint::MAX),
+        })
+    }
+
+    /// Points the slots at `ends` (stdin, stdout, stderr).
+    fn load(&self, ends: [&OwnedFd; 3]) -> io::Result<()> {
+        for (end, slot) in ends.into_iter().zip(self.fds) {
+            // SAFETY: dup3 onto a slot this struct owns; it atomically replaces what the slot held.
+            if unsafe { libc::dup3(end.as_raw_fd(), slot, libc::O_CLOEXEC) } < 0 {
+                return Err(io::Error::last_os_error());
+            }
+        }
+        Ok(())
+    }
+
+    /// Points every slot back at `/dev/null`.
+    fn clear(&self) {
+        for slot in self.fds {
+            // SAFETY: as in `load`; dup3 of a valid fd onto an open fd can only fail with EINTR/EBUSY,
+            // after which the slot keeps a pipe end open until the next spawn replaces it.
+            unsafe { libc::dup3(self.null.as_raw_fd(), slot, libc::O_CLOEXEC) };
+        }
+    }
 }
 
 /// What the child function receives.
@@ -247,7 +333,7 @@ fn clone_and_exec(ctx: &ChildContext) -> Result<i32, SpawnError> {
         libc::clone(
             child_main,
             top,
-            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::CLONE_FILES | libc::SIGCHLD,
             std::ptr::from_ref(ctx).cast_mut().cast(),
         )
     };
@@ -281,11 +367,38 @@ fn reset_signal_handlers() {
     }
 }
 
-/// The raw fds the child moves onto 0, 1 and 2.
+/// Where the child finds its stdio: the slots it moves onto 0, 1 and 2.
 struct ChildFds {
-    stdin: libc::c_int,
-    stdout: libc::c_int,
-    stderr: libc::c_int,
+    slots: [libc::c_int; 3],
+    first_unused: libc::c_uint,
+}
+
+/// In the child, first thing: stop sharing the parent's fd table (`CLONE_FILES`), keeping only what
+/// the child needs. Returns whether the cheap path was taken (only fds below `first_unused` copied);
+/// otherwise the whole table was copied and every fd from 3 up is close-on-exec.
+fn unshare_fds(fds: &ChildFds, minfds: libc::c_int) -> bool {
+    // SAFETY: close_range only changes this task's fd table; no pointers involved.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            fds.first_unused,
+            libc::c_uint::MAX,
+            libc::CLOSE_RANGE_UNSHARE,
+        )
+    };
+    if rc == 0 {
+        return true;
+    }
+    // Before Linux 5.9: a full private copy, whose fds are then left to execve to close.
+    // SAFETY: unshare(CLONE_FILES) only affects this task.
+    if unsafe { libc::unshare(libc::CLONE_FILES) } != 0 {
+        fail_errno(
+            b"supervisor: couldn't unshare file descriptors: ",
+            Errno::last_raw(),
+        );
+    }
+    close_fds_on_exec(minfds);
+    false
 }
 
 /// Returns (read end, write end), both close-on-exec.
@@ -393,16 +506,18 @@ impl ChildPlan {
 
     /// Runs in the child: never returns (execs, or reports and `_exit(127)`s).
     fn exec(&self, fds: &ChildFds) -> ! {
-        // SAFETY: plain system calls on fds the child owns; async-signal-safe. `dup2` onto itself would
-        // keep close-on-exec set, so that case clears the flag instead.
+        let private_copy = unshare_fds(fds, self.minfds);
+        // SAFETY: plain system calls on fds of the child's own (now unshared) table; async-signal-safe.
+        // The slots are all >= 3, so `dup2` always moves (and clears close-on-exec on the target).
         unsafe {
             libc::setpgid(0, 0);
-            for (fd, target) in [(fds.stdin, 0), (fds.stdout, 1), (fds.stderr, 2)] {
-                if fd == target {
-                    libc::fcntl(fd, libc::F_SETFD, 0);
-                } else {
-                    libc::dup2(fd, target);
-                }
+            for (slot, target) in fds.slots.into_iter().zip(0..) {
+                libc::dup2(slot, target);
+            }
+            if private_copy {
+                // The copy holds only fds below the slots' end: close all of 3 and up, as supervisord
+                // closes 3..minfds (cheap: a handful of fds).
+                libc::syscall(libc::SYS_close_range, 3u32, libc::c_uint::MAX, 0u32);
             }
             let mut empty: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut empty);
@@ -447,7 +562,6 @@ impl ChildPlan {
         }
         ignore_like_python(libc::SIGPIPE);
         ignore_like_python(libc::SIGXFSZ);
-        close_fds_on_exec(self.minfds);
         // SAFETY: program, argv and envp are NUL-terminated strings / NULL-terminated pointer arrays
         // that live in the plan for the duration of the call.
         unsafe {
@@ -490,7 +604,7 @@ fn ignore_like_python(signal: libc::c_int) {
     unsafe { libc::signal(signal, libc::SIG_IGN) };
 }
 
-/// Marks every fd from 3 up close-on-exec (not closed: std's exec-status pipe must stay usable).
+/// Marks every fd from 3 up close-on-exec (the fallback when the fd table had to be copied whole).
 fn close_fds_on_exec(minfds: libc::c_int) {
     // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only changes fd flags; no pointers involved.
     let rc = unsafe {
