@@ -79,6 +79,15 @@ pub fn rss_anon_kib(pid: i32) -> Option<u64> {
     )
 }
 
+/// Proportional set size in KiB (`Pss` of `smaps_rollup`): resident pages, each shared page divided by
+/// the number of processes mapping it. Shared libraries count only in part; the daemon's own memory fully.
+pub fn pss_kib(pid: i32) -> Option<u64> {
+    status_field(
+        &fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?,
+        "Pss",
+    )
+}
+
 /// Voluntary plus involuntary context switches, summed over the process's current threads.
 pub fn ctxt_switches(pid: i32) -> Option<u64> {
     let mut total = 0;
@@ -159,6 +168,7 @@ mod tests {
         assert!(comm(me).is_some_and(|c| !c.is_empty()));
         assert!(rss_kib(me).is_some_and(|k| k > 0));
         assert!(rss_anon_kib(me).is_some_and(|k| k > 0 && k <= rss_kib(me).unwrap_or(0)));
+        assert!(pss_kib(me).is_some_and(|k| k > 0 && k <= rss_kib(me).unwrap_or(0)));
         assert!(ctxt_switches(me).is_some());
         assert_eq!(
             stat(me).map(|s| s.ppid),

@@ -26,6 +26,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     let wall = t0.elapsed().as_secs_f64();
     let rss = procfs::rss_kib(pid).ok_or_else(gone)?;
     let anon = procfs::rss_anon_kib(pid).ok_or_else(gone)?;
+    let pss = procfs::pss_kib(pid).ok_or_else(gone)?;
     Ok(vec![
         Metric::new("daemon RSS", "MiB", Better::Lower, rss as f64 / 1024.0),
         Metric::new(
@@ -33,6 +34,12 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
             "MiB",
             Better::Lower,
             anon as f64 / 1024.0,
+        ),
+        Metric::new(
+            "daemon PSS (shared pages split among their users)",
+            "MiB",
+            Better::Lower,
+            pss as f64 / 1024.0,
         ),
         Metric::new(
             "context switches",
