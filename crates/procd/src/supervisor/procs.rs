@@ -506,7 +506,7 @@ impl Supervisor {
                 internal: self.internal_tx.clone(),
             });
         }
-        proc.stdin = stdin.and_then(|fd| StdinWriter::new(fd).ok());
+        proc.stdin = stdin.map(StdinWriter::new);
     }
 
     /// Chooses how a channel's output is handled: the cheapest route that still does all that is needed.
