@@ -225,7 +225,26 @@ impl Supervisor {
         self.refresh_log_index();
     }
 
-    /// Publishes the current log paths for `/logtail`.
+    /// Adds (or removes) the log paths of these processes in the index `/logtail` reads. Only the group
+    /// that changed is touched, so loading N groups stays linear.
+    fn index_logs(&self, ids: &[ProcId], add: bool) {
+        let mut index = self
+            .logs
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for proc in ids.iter().filter_map(|id| self.procs.get(id)) {
+            if add {
+                index.insert(
+                    proc.namespec(),
+                    [proc.stdout_path.clone(), proc.stderr_path.clone()],
+                );
+            } else {
+                index.remove(&proc.namespec());
+            }
+        }
+    }
+
+    /// Publishes the current log paths for `/logtail`, all of them anew.
     fn refresh_log_index(&self) {
         let mut index = self
             .logs

@@ -188,7 +188,9 @@ impl Supervisor {
             fcgi,
             generation: self.read_generation,
         });
-        self.refresh_log_index();
+        if let Some(group) = self.groups.last() {
+            self.index_logs(&group.ids, true);
+        }
         self.publish(Event::ProcessGroupAdded {
             group: gconf.name.clone(),
         });
@@ -208,6 +210,7 @@ impl Supervisor {
             return false;
         }
         let group = self.groups.remove(pos);
+        self.index_logs(&group.ids, false);
         for id in group.ids {
             self.procs.remove(&id);
         }
@@ -215,7 +218,6 @@ impl Supervisor {
         self.publish(Event::ProcessGroupRemoved {
             group: name.to_owned(),
         });
-        self.refresh_log_index();
         true
     }
 
