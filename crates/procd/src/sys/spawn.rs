@@ -200,20 +200,21 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
     if slots.is_none() {
         *slots = Some(Slots::reserve().map_err(SpawnError::Pipes)?);
     }
-    let Some(slots) = slots.as_ref() else {
+    let Some(slots) = slots.as_mut() else {
         unreachable!("slots were just reserved")
     };
     let result = slots
         .load([&stdin_child, &stdout_child, &stderr_child])
         .map_err(SpawnError::Pipes)
         .and_then(|()| {
-            clone_and_exec(&ChildContext {
+            let ctx = ChildContext {
                 plan,
                 fds: ChildFds {
                     slots: slots.fds,
                     first_unused: slots.first_unused,
                 },
-            })
+            };
+            clone_and_exec(&ctx, &mut slots.stack)
         });
     // The slots go back to /dev/null so that the parent holds no reference to the child's pipe ends
     // (the pumps see end-of-file when the child's last copy closes).
@@ -243,6 +244,9 @@ struct Slots {
     fds: [libc::c_int; 3],
     /// One above the highest slot: a child copies only the fds below this from the parent's table.
     first_unused: libc::c_uint,
+    /// The stack children run on until `execve`, reused: spawns are serialised by `SLOTS`, and
+    /// mapping and unmapping a fresh one each time cost a TLB shootdown on every other CPU.
+    stack: Vec<u8>,
 }
 
 impl Slots {
@@ -261,6 +265,7 @@ impl Slots {
         }
         let highest = fds.iter().copied().max().unwrap_or(2);
         Ok(Slots {
+            stack: vec![0u8; CHILD_STACK],
             null,
             fds,
             first_unused: libc::c_uint::try_from(highest + 1).unwrap_or(libc::c_uint::MAX),
@@ -311,11 +316,10 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
 /// calling thread resumes once the child has exec'd or exited. All signals are blocked around the
 /// call so no handler of procd runs in the child; the child resets handled signals to their defaults
 /// before unblocking them.
-fn clone_and_exec(ctx: &ChildContext) -> Result<i32, SpawnError> {
-    let mut stack = vec![0u8; CHILD_STACK];
+fn clone_and_exec(ctx: &ChildContext, stack: &mut [u8]) -> Result<i32, SpawnError> {
     // SAFETY: pointer arithmetic within the allocation (one past the end is allowed); the stack grows
     // down from its 16-byte aligned top.
-    let top = unsafe { stack.as_mut_ptr().add(CHILD_STACK) };
+    let top = unsafe { stack.as_mut_ptr().add(stack.len()) };
     let top = (top as usize & !15) as *mut libc::c_void;
     // SAFETY: sigset_t is plain data; sigfillset/pthread_sigmask only read and write the given sets.
     let old = unsafe {
@@ -325,10 +329,12 @@ fn clone_and_exec(ctx: &ChildContext) -> Result<i32, SpawnError> {
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
         old
     };
-    // SAFETY: `child_main` only reads `ctx` and performs async-signal-safe system calls (setpgid, dup2,
-    // fcntl, sigaction, sigprocmask, setgroups, setgid, setuid, chdir, umask, close_range, execve, write,
-    // _exit) without allocating or taking locks, which is what sharing the parent's memory (CLONE_VM)
-    // requires; CLONE_VFORK keeps `ctx` and `stack` alive until it has exec'd or exited.
+    // SAFETY: `child_main` only reads `ctx` and performs async-signal-safe system calls (close_range,
+    // unshare, setpgid, dup2, fcntl, sigaction, sigprocmask, setgroups, setgid, setuid, chdir, umask,
+    // execve, write, _exit) without allocating or taking locks, which is what sharing the parent's
+    // memory (CLONE_VM) requires; CLONE_VFORK keeps `ctx` and `stack` alive and unused by anyone else
+    // until it has exec'd or exited. Sharing the fd table (CLONE_FILES) is safe because the child's
+    // first act is to unshare it, before it changes any fd (`unshare_fds`).
     let pid = unsafe {
         libc::clone(
             child_main,
@@ -340,7 +346,6 @@ fn clone_and_exec(ctx: &ChildContext) -> Result<i32, SpawnError> {
     let err = io::Error::last_os_error();
     // SAFETY: restores the mask saved above.
     unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
-    drop(stack);
     if pid < 0 {
         return Err(SpawnError::Fork(err));
     }
