@@ -181,7 +181,12 @@ fn run(cli: &Cli) -> Result<bool> {
     }
     let mut failed = false;
     eprintln!("measuring the physical limit (writer | cat > file)");
-    let limit = match scenarios::physical_limit(&bench, sizes.write_bytes, work.path()) {
+    let limit = match scenarios::physical_limit(
+        &bench,
+        sizes.write_bytes,
+        work.path(),
+        sizes.write_repeats,
+    ) {
         Ok(v) => Some(v),
         Err(e) => {
             eprintln!("physical limit: {e:#}");
@@ -281,6 +286,7 @@ fn run(cli: &Cli) -> Result<bool> {
             "mass_programs": sizes.mass_programs,
             "rpc_window_s": sizes.rpc_window.as_secs_f64(),
             "write_bytes": sizes.write_bytes,
+            "write_repeats": sizes.write_repeats,
             "tail_samples": sizes.tail_samples,
             "respawn_samples": sizes.respawn_samples,
         },

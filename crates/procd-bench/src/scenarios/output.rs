@@ -5,7 +5,8 @@
 //! 10 ms, 50 ms for the rotated case). Afterwards the log files are read back in order (oldest backup
 //! first) and compared with the pattern, so lost, duplicated or reordered bytes are counted. Daemon CPU
 //! is the `/proc` utime+stime delta over the same interval. The physical limit is the same writer piped
-//! through `cat` into a file, without any daemon (better of two runs).
+//! through `cat` into a file, without any daemon. The plain and 10-backup runs and the limit are repeated
+//! (`Sizes::write_repeats`) and reported as the median run.
 
 use std::fs::{self, File};
 use std::io::Read;
@@ -21,6 +22,7 @@ use super::{Ctx, Partial};
 use crate::pattern::Verifier;
 use crate::procfs;
 use crate::report::{Better, Metric};
+use crate::stats::median;
 
 pub const PLAIN_RATE: &str = "plain log: throughput";
 pub const ROTATED_RATE: &str = "rotated log (1MB files): throughput";
@@ -42,19 +44,23 @@ pub fn backups_needed(bytes: u64) -> u32 {
 /// What moving the stream costs without any daemon: `procd-bench child-write | cat > file`.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Limit {
-    /// Throughput in MiB/s (the better of two runs).
+    /// Throughput in MiB/s (the median of the runs).
     pub mib_s: f64,
-    /// `cat`'s own CPU (user + system) per GiB copied from the pipe into the file (the better of two
+    /// `cat`'s own CPU (user + system) per GiB copied from the pipe into the file (the median of the
     /// runs): the floor for a daemon doing the same copy.
     pub cat_cpu_s_per_gib: f64,
 }
 
-pub fn physical_limit(bench: &Path, bytes: u64, dir: &Path) -> Result<Limit> {
-    let a = pipe_to_cat(bench, bytes, dir)?;
-    let b = pipe_to_cat(bench, bytes, dir)?;
+/// `runs` copies through `cat` (at least one); the median of each figure.
+pub fn physical_limit(bench: &Path, bytes: u64, dir: &Path, runs: usize) -> Result<Limit> {
+    let mut all = Vec::new();
+    for _ in 0..runs.max(1) {
+        all.push(pipe_to_cat(bench, bytes, dir)?);
+    }
+    let med = |f: fn(&Limit) -> f64| median(&all.iter().map(f).collect::<Vec<_>>()).unwrap_or(0.0);
     Ok(Limit {
-        mib_s: a.mib_s.max(b.mib_s),
-        cat_cpu_s_per_gib: a.cat_cpu_s_per_gib.min(b.cat_cpu_s_per_gib),
+        mib_s: med(|l| l.mib_s),
+        cat_cpu_s_per_gib: med(|l| l.cat_cpu_s_per_gib),
     })
 }
 
@@ -265,6 +271,25 @@ fn write_through_daemon(ctx: &Ctx<'_>, name: &str) -> Result<WriteRun> {
     })
 }
 
+/// Repeats a write `times` times (at least once): the median throughput and CPU, the largest loss,
+/// every error.
+fn repeated(ctx: &Ctx<'_>, name: &str, times: usize) -> Result<WriteRun> {
+    let mut runs = Vec::new();
+    for _ in 0..times.max(1) {
+        runs.push(write_through_daemon(ctx, name)?);
+    }
+    let med =
+        |f: fn(&WriteRun) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>()).unwrap_or(0.0);
+    let errors: Vec<String> = runs.iter().filter_map(|r| r.error.clone()).collect();
+    Ok(WriteRun {
+        mib_s: med(|r| r.mib_s),
+        cpu_s_per_gib: med(|r| r.cpu_s_per_gib),
+        lost: runs.iter().filter_map(|r| r.lost).max(),
+        files: runs.last().map_or(0, |r| r.files),
+        error: (!errors.is_empty()).then(|| errors.join("; ")),
+    })
+}
+
 pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     let mut m = Vec::new();
     let mut errors = Vec::new();
@@ -278,7 +303,13 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
             "rotated log, 10 backups",
         ),
     ] {
-        match write_through_daemon(ctx, name) {
+        // Keeping all 1024 backups is slow (renames dominate) and steady; it runs once.
+        let times = if name == "writer_rot" {
+            1
+        } else {
+            ctx.sizes.write_repeats
+        };
+        match repeated(ctx, name, times) {
             Ok(r) => {
                 m.push(Metric::new(rate, "MiB/s", Better::Higher, r.mib_s));
                 m.push(Metric::new(cpu, "s/GiB", Better::Lower, r.cpu_s_per_gib));
