@@ -168,6 +168,28 @@ impl RotatingFile {
         self.open_current()
     }
 
+    /// Reopens the path when it no longer names the open file (deleted, or renamed away and maybe
+    /// replaced, since it was opened). supervisord opens its log files anew for every spawn, so a user who
+    /// removes a program's log and restarts the program gets a fresh file; procd keeps its files open
+    /// across restarts and calls this at each spawn instead. Returns whether it reopened.
+    pub fn reopen_if_replaced(&mut self) -> io::Result<bool> {
+        use std::os::unix::fs::MetadataExt;
+        if is_special_path(&self.path) {
+            return Ok(false);
+        }
+        let same = match (&self.file, fs::metadata(&self.path)) {
+            (Some(file), Ok(at_path)) => file
+                .metadata()
+                .is_ok_and(|open| open.dev() == at_path.dev() && open.ino() == at_path.ino()),
+            _ => false,
+        };
+        if same {
+            return Ok(false);
+        }
+        self.reopen()?;
+        Ok(true)
+    }
+
     /// Removes the file (backups stay) and reopens a fresh one (supervisord's `clearProcessLogs`).
     pub fn clear(&mut self) -> io::Result<()> {
         self.file = None;
@@ -358,6 +380,24 @@ mod tests {
         f.write_all(b"after\n").expect("write");
         assert_eq!(read(&moved), b"before\nstill old\n");
         assert_eq!(read(&path), b"after\n");
+    }
+
+    #[test]
+    fn reopens_only_when_the_path_names_another_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.log");
+        let mut f = RotatingFile::open(&path, 0, 0).unwrap();
+        f.write_all(b"one\n").unwrap();
+        assert!(!f.reopen_if_replaced().unwrap(), "unchanged file kept");
+        fs::remove_file(&path).unwrap();
+        assert!(f.reopen_if_replaced().unwrap(), "deleted file reopened");
+        f.write_all(b"two\n").unwrap();
+        assert_eq!(read(&path), b"two\n");
+        fs::rename(&path, dir.path().join("moved")).unwrap();
+        fs::write(&path, b"other\n").unwrap();
+        assert!(f.reopen_if_replaced().unwrap(), "replaced file reopened");
+        f.write_all(b"three\n").unwrap();
+        assert_eq!(read(&path), b"other\nthree\n");
     }
 
     #[test]

@@ -155,6 +155,14 @@ impl Channel {
         }
     }
 
+    /// See [`RotatingFile::reopen_if_replaced`].
+    pub fn reopen_if_replaced(&self) -> io::Result<bool> {
+        match self.lock().file.as_mut() {
+            Some(f) => f.reopen_if_replaced(),
+            None => Ok(false),
+        }
+    }
+
     pub fn clear(&self) -> io::Result<()> {
         match self.lock().file.as_mut() {
             Some(f) => f.clear(),

@@ -438,10 +438,21 @@ impl Supervisor {
         .into_iter()
         .enumerate()
         {
-            if slot.is_some() || (path.is_none() && !log.syslog) {
+            let channel = if i == 0 { "stdout" } else { "stderr" };
+            if let Some(open) = slot {
+                // Still open from an earlier run: follow the path if the file was removed or replaced
+                // meanwhile, as supervisord (which opens its logs at every spawn) would.
+                if let Err(e) = open.reopen_if_replaced() {
+                    self.logger.log(
+                        Level::Error,
+                        &format!("could not reopen {}: {e}", open.describe()),
+                    );
+                }
                 continue;
             }
-            let channel = if i == 0 { "stdout" } else { "stderr" };
+            if path.is_none() && !log.syslog {
+                continue;
+            }
             match Channel::open(
                 &proc.config.name,
                 channel,

@@ -194,3 +194,27 @@ fn dev_stdout_reaches_the_daemons_stdout_without_rotation() {
         (fx.state("z") == "RUNNING" && fx.state("dflt") == "RUNNING").then_some(())
     });
 }
+
+#[test]
+fn a_removed_log_is_created_again_when_the_program_restarts() {
+    // supervisord opens a program's log files at every spawn; a user who deletes the log and restarts
+    // the program finds a fresh file with the new output.
+    let (fx, _d) = start(&super::program(
+        "r",
+        "sh -c 'echo run-$$; exec sleep 1000'",
+        "stdout_logfile=%(here)s/r.log",
+    ));
+    let log = fx.path("r.log");
+    wait_file(&log, "first run's line", |d| contains(d, b"run-"));
+    fx.rpc("supervisor.stopProcess", vec![s("r")])
+        .expect("stop");
+    std::fs::remove_file(&log).unwrap();
+    fx.rpc("supervisor.startProcess", vec![s("r")])
+        .expect("start");
+    let pid = fx.pid_of("r");
+    // The program's shell is `pid` (exec keeps it), so its line names it.
+    let data = wait_file(&log, "second run's line in a new file", |d| {
+        contains(d, format!("run-{pid}\n").as_bytes())
+    });
+    assert_eq!(data, format!("run-{pid}\n").into_bytes());
+}
