@@ -263,6 +263,10 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let pid = self.pid();
         if pid > 0 {
+            // Freeze the daemon first: a daemon that is restarting a program could otherwise spawn a
+            // child after the snapshot below, and that child would outlive the test.
+            let _ =
+                nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGSTOP);
             let mut all = descendants(pid);
             all.push(pid);
             for p in &all {
