@@ -36,7 +36,7 @@ struct Cli {
     /// Small sizes, finishes in well under a minute (CI smoke test; never fails on timing).
     #[arg(long)]
     quick: bool,
-    /// procd binary [default: `procd` next to this binary, built with cargo when missing].
+    /// procd binary [default: `procd` next to this binary, (re)built with cargo first].
     #[arg(long)]
     procd: Option<PathBuf>,
     /// supervisord binary [default: $PROCD_BENCH_SUPERVISORD, else <repo>/.venv/bin/supervisord].
@@ -115,20 +115,23 @@ fn procd_path(cli: &Cli, bench: &Path) -> std::result::Result<PathBuf, String> {
         };
     }
     let path = bench.with_file_name("procd");
-    if !path.exists() {
-        eprintln!(
-            "procd not found at {}; running `cargo build --release -p procd`",
-            path.display()
-        );
-        let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-            .args(["build", "--release", "-p", "procd"])
-            .current_dir(repo_root())
-            .status();
-        if !matches!(status, Ok(s) if s.success()) {
+    // Always through cargo (a no-op when procd is up to date), so the benchmark never measures a
+    // daemon older than the tree it runs in. Without cargo an existing binary is used as it is.
+    eprintln!("building procd: `cargo build --release -p procd`");
+    let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["build", "--release", "-p", "procd"])
+        .current_dir(repo_root())
+        .status();
+    if !matches!(status, Ok(s) if s.success()) {
+        if !path.exists() {
             return Err(format!(
                 "procd is missing and `cargo build --release -p procd` failed ({status:?})"
             ));
         }
+        eprintln!(
+            "warning: `cargo build --release -p procd` failed ({status:?}); using {} as it is",
+            path.display()
+        );
     }
     if path.exists() {
         Ok(path)
