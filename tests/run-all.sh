@@ -26,6 +26,18 @@ echo "==> benchmark smoke test (procd-bench --quick)"
 "$root/target/debug/procd-bench" --quick --procd "$PROCD_BIN" \
   --supervisord "$venv/bin/supervisord" --out "$root/target/bench-smoke" || status=$?
 
+# The static build (musl: one self-contained binary, see docs/performance.md) goes through the same smoke
+# test. It needs rustup's musl target; where that cannot be installed the step says so and is skipped.
+musl="$(uname -m)-unknown-linux-musl"
+echo "==> static build ($musl) smoke test"
+if rustup target list --installed 2>/dev/null | grep -qx "$musl" || rustup target add "$musl" >/dev/null 2>&1; then
+  cargo build --target "$musl" -p procd --quiet
+  "$root/target/debug/procd-bench" --quick --only procd --procd "$root/target/$musl/debug/procd" \
+    --out "$root/target/bench-smoke-static" || status=$?
+else
+  echo "    SKIPPED: rustup could not install the $musl target"
+fi
+
 echo "==> tests"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@" || status=$?
