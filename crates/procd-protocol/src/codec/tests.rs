@@ -115,6 +115,30 @@ fn strings_python_cannot_carry_are_documented_differences() {
     );
 }
 
+#[test]
+fn escaping_is_the_same_wherever_the_first_special_character_is() {
+    // The encoder copies the plain prefix of a string in one piece; whatever follows it must be
+    // escaped exactly as when it starts the string.
+    let specials = [
+        "&", "<", ">", "\r", "\u{1}", "\u{FFFE}", "\u{FFFF}", "\u{EFFF}", "\t", "\n",
+    ];
+    let escaped = [
+        "&amp;", "&lt;", "&gt;", "&#13;", "\u{FFFD}", "\u{FFFD}", "\u{FFFD}", "\u{EFFF}", "\t",
+        "\n",
+    ];
+    for (special, want) in specials.iter().zip(escaped) {
+        for prefix in ["", "plain ", "é ü ", "\u{10348}"] {
+            let v = Value::from(format!("{prefix}{special}x{special}").as_str());
+            let body = text(encode_response(&v));
+            let expected = format!("<string>{prefix}{want}x{want}</string>");
+            assert!(
+                body.contains(&expected),
+                "{special:?} after {prefix:?}: {body}"
+            );
+        }
+    }
+}
+
 // ---- live comparison with the reference interpreter ----
 
 /// The reference Python with supervisor 4.3.0 (`PROCD_TEST_PYTHON`, else the project's `.venv`, which
