@@ -132,9 +132,11 @@ fn logtail_followers_end_when_a_reload_replaces_the_logs() {
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
 }
 
-/// The status of a one-shot `GET` (the server answers a missing log without a body to follow).
-fn status_line(fx: &super::Fixture, path: &str) -> String {
-    let raw = follow(fx, path, |raw| raw.windows(4).any(|w| w == b"\r\n\r\n"));
+/// The status line of `GET <path>`, once the body shows `showing` (`""`: as soon as the headers are in).
+fn status_line(fx: &super::Fixture, path: &str, showing: &str) -> String {
+    let raw = follow(fx, path, |raw| {
+        split_response(raw).is_some_and(|(_, body)| body.contains(showing))
+    });
     let (head, _) = split_response(&raw).expect("headers");
     head.lines().next().unwrap_or_default().to_owned()
 }
@@ -144,37 +146,21 @@ fn logtail_knows_groups_added_and_removed_at_runtime() {
     let a = super::program("a", "sh -c 'echo from-a; exec sleep 100'", "");
     let (fx, _d) = start(&a);
     let b = super::program("b", "sh -c 'echo from-b; exec sleep 100'", "");
-    assert!(status_line(&fx, "/logtail/b").starts_with("HTTP/1.1 404"));
+    assert!(status_line(&fx, "/logtail/b", "").starts_with("HTTP/1.1 404"));
 
     fx.write_conf("", &format!("{a}\n{b}"));
     fx.rpc("supervisor.reloadConfig", vec![])
         .expect("reloadConfig");
     fx.rpc("supervisor.addProcessGroup", vec![super::s("b")])
         .expect("addProcessGroup");
-    let raw = follow(&fx, "/logtail/b", |raw| {
-        split_response(raw).is_some_and(|(_, body)| body.contains("from-b"))
-    });
-    assert!(
-        split_response(&raw)
-            .expect("headers")
-            .0
-            .starts_with("HTTP/1.1 200")
-    );
+    assert!(status_line(&fx, "/logtail/b", "from-b").starts_with("HTTP/1.1 200"));
     // The group that was there before is still indexed.
-    let raw = follow(&fx, "/logtail/a", |raw| {
-        split_response(raw).is_some_and(|(_, body)| body.contains("from-a"))
-    });
-    assert!(
-        split_response(&raw)
-            .expect("headers")
-            .0
-            .starts_with("HTTP/1.1 200")
-    );
+    assert!(status_line(&fx, "/logtail/a", "from-a").starts_with("HTTP/1.1 200"));
 
     fx.rpc("supervisor.stopProcessGroup", vec![super::s("b")])
         .expect("stopProcessGroup");
     fx.rpc("supervisor.removeProcessGroup", vec![super::s("b")])
         .expect("removeProcessGroup");
-    assert!(status_line(&fx, "/logtail/b").starts_with("HTTP/1.1 404"));
-    assert!(status_line(&fx, "/logtail/a").starts_with("HTTP/1.1 200"));
+    assert!(status_line(&fx, "/logtail/b", "").starts_with("HTTP/1.1 404"));
+    assert!(status_line(&fx, "/logtail/a", "").starts_with("HTTP/1.1 200"));
 }
