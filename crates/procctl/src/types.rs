@@ -121,7 +121,7 @@ mod tests {
             .as_struct()
             .unwrap()
             .iter()
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| k.to_string())
             .collect();
         let mut wire: Vec<&str> = wire.iter().map(String::as_str).collect();
         let mut sorted = keys.clone();

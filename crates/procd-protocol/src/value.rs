@@ -16,16 +16,20 @@ pub enum Value {
     DateTime(String),
     Base64(Vec<u8>),
     /// Members in order; duplicate names are kept (lookups see the last one, like a Python dict).
-    Struct(Vec<(String, Value)>),
+    /// Names are usually literals (`"statename"`), borrowed without allocating; decoded ones are owned.
+    Struct(Vec<(Name, Value)>),
     Array(Vec<Value>),
     Nil,
 }
+
+/// A struct member's name.
+pub type Name = std::borrow::Cow<'static, str>;
 
 impl Value {
     /// Builds a struct from `(name, value)` pairs, keeping their order.
     pub fn structure<K, V, I>(members: I) -> Value
     where
-        K: Into<String>,
+        K: Into<Name>,
         V: Into<Value>,
         I: IntoIterator<Item = (K, V)>,
     {
@@ -103,7 +107,7 @@ impl Value {
         }
     }
 
-    pub fn as_struct(&self) -> Option<&[(String, Value)]> {
+    pub fn as_struct(&self) -> Option<&[(Name, Value)]> {
         match self {
             Value::Struct(members) => Some(members),
             _ => None,
@@ -184,7 +188,7 @@ impl From<Vec<Value>> for Value {
 
 impl From<Vec<(String, Value)>> for Value {
     fn from(v: Vec<(String, Value)>) -> Self {
-        Value::Struct(v)
+        Value::Struct(v.into_iter().map(|(k, v)| (Name::Owned(k), v)).collect())
     }
 }
 

@@ -26,9 +26,11 @@ fn sanitized(v: &Value) -> Value {
     match v {
         Value::String(s) => Value::String(sanitize(s)),
         Value::DateTime(s) => Value::DateTime(sanitize(s)),
-        Value::Struct(m) => {
-            Value::Struct(m.iter().map(|(k, v)| (sanitize(k), sanitized(v))).collect())
-        }
+        Value::Struct(m) => Value::Struct(
+            m.iter()
+                .map(|(k, v)| (sanitize(k).into(), sanitized(v)))
+                .collect(),
+        ),
         Value::Array(a) => Value::Array(a.iter().map(sanitized).collect()),
         other => other.clone(),
     }
@@ -61,7 +63,7 @@ fn value() -> impl Strategy<Value = Value> {
     leaf().prop_recursive(5, 96, 8, |inner| {
         prop_oneof![
             proptest::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-            proptest::collection::vec((text(), inner), 0..8).prop_map(Value::Struct),
+            proptest::collection::vec((text(), inner), 0..8).prop_map(Value::from),
         ]
     })
 }

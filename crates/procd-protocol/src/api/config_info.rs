@@ -53,8 +53,8 @@ impl ConfigInfo {
             Some(uid) => Value::Int(capped_int(uid.into())),
             None => Value::from("none"),
         };
-        let mut members: Vec<(String, Value)> = Vec::with_capacity(29);
-        let mut put = |k: &str, v: Value| members.push((k.to_owned(), v));
+        let mut members: Vec<(crate::value::Name, Value)> = Vec::with_capacity(29);
+        let mut put = |k: &str, v: Value| members.push((k.to_owned().into(), v));
         put("autostart", Value::Bool(self.autostart));
         put("directory", none_string(self.directory.as_deref()));
         put("uid", uid);

@@ -192,7 +192,7 @@ fn decode_typed(node: &Node) -> Result<Value, DecodeError> {
         "struct" => node
             .children
             .iter()
-            .map(decode_member)
+            .map(|m| decode_member(m).map(|(name, value)| (name.into(), value)))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Struct),
         "array" => {
