@@ -213,6 +213,9 @@ else:
   r.call("info after stop all", "supervisor.getAllProcessInfo")
   r.call_sorted("start all", "supervisor.startAllProcesses")
   r.wait_state(["stubborn", "web"], "RUNNING")
+  # quick (startretries=0) dies after 0.3 s. supervisord leaves it in BACKOFF until its next loop pass,
+  # procd makes it FATAL at once; waiting for FATAL keeps "stop all nowait" from racing that difference.
+  r.wait_state(["quick"], "FATAL")
   r.call("stop all nowait", "supervisor.stopAllProcesses", False)
   r.wait_for("all stopped", lambda: all(p["statename"] in ("STOPPED", "EXITED", "FATAL")
                                         for p in s.supervisor.getAllProcessInfo()))
