@@ -103,6 +103,14 @@ const LISTENER_DRAIN: Duration = Duration::from_secs(5);
 /// Log paths by namespec, `[stdout, stderr]`, kept current by the actor for the HTTP layer.
 pub type LogIndex = Arc<RwLock<HashMap<String, [Option<PathBuf>; 2]>>>;
 
+/// A process's entry in the [`LogIndex`]: its namespec and its stdout and stderr log paths.
+fn log_entry(proc: &Proc) -> (String, [Option<PathBuf>; 2]) {
+    (
+        proc.namespec(),
+        [proc.stdout_path.clone(), proc.stderr_path.clone()],
+    )
+}
+
 /// Re-reads the configuration file for `reloadConfig` and reloads; the error is the CANT_REREAD text.
 pub type Loader = Arc<dyn Fn() -> Result<Config, String> + Send + Sync>;
 
@@ -234,10 +242,8 @@ impl Supervisor {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         for proc in ids.iter().filter_map(|id| self.procs.get(id)) {
             if add {
-                index.insert(
-                    proc.namespec(),
-                    [proc.stdout_path.clone(), proc.stderr_path.clone()],
-                );
+                let (name, paths) = log_entry(proc);
+                index.insert(name, paths);
             } else {
                 index.remove(&proc.namespec());
             }
@@ -251,12 +257,7 @@ impl Supervisor {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         index.clear();
-        for proc in self.procs.values() {
-            index.insert(
-                proc.namespec(),
-                [proc.stdout_path.clone(), proc.stderr_path.clone()],
-            );
-        }
+        index.extend(self.procs.values().map(log_entry));
     }
 
     fn now(&self) -> Now {

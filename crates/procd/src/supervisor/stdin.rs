@@ -40,14 +40,10 @@ impl StdinWriter {
     /// runtime). False when the child's stdin is known to be closed (EPIPE) or unusable.
     pub fn send(&self, data: Vec<u8>) -> bool {
         let mut state = self.state.borrow_mut();
-        if matches!(*state, State::Idle(_)) {
-            let State::Idle(fd) = std::mem::replace(&mut *state, State::Broken) else {
-                unreachable!("checked just above")
-            };
-            if let Ok(started) = start(fd) {
-                *state = started;
-            }
-        }
+        *state = match std::mem::replace(&mut *state, State::Broken) {
+            State::Idle(fd) => start(fd).unwrap_or(State::Broken),
+            started_or_broken => started_or_broken,
+        };
         match &*state {
             State::Started { tx, closed } => {
                 !closed.load(Ordering::Acquire) && tx.send(data).is_ok()

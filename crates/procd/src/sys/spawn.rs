@@ -194,14 +194,12 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
         set_nonblocking(fd).map_err(SpawnError::Pipes)?;
     }
 
-    let mut slots = SLOTS
+    let mut guard = SLOTS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if slots.is_none() {
-        *slots = Some(Slots::reserve().map_err(SpawnError::Pipes)?);
-    }
-    let Some(slots) = slots.as_mut() else {
-        unreachable!("slots were just reserved")
+    let slots = match &mut *guard {
+        Some(slots) => slots,
+        empty => empty.insert(Slots::reserve().map_err(SpawnError::Pipes)?),
     };
     let result = slots
         .load([&stdin_child, &stdout_child, &stderr_child])
