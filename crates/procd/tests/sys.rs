@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use procd::sys::reaper::set_child_subreaper;
 use procd::sys::{
     KillError, SpawnSpec, SpawnUser, Spawned, StdinMode, WaitStatus, kill, kill_group, reap_all,
-    resolve_command, spawn,
+    reap_pid, resolve_command, spawn,
 };
 use procd_protocol::Signal;
 
@@ -223,6 +223,52 @@ fn orphan_exit_statuses_are_collected() {
     assert_eq!(wait_for(spawned.pid), WaitStatus::Exited(0));
     drop(spawned.stdin);
     assert_eq!(wait_for(orphan), WaitStatus::Exited(7));
+}
+
+/// Whether `pid` is a zombie (exited, not yet reaped).
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(") ").map(|(_, rest)| rest.starts_with('Z')))
+        .unwrap_or(false)
+}
+
+#[test]
+fn reap_pid_collects_only_the_given_child() {
+    setup();
+    // Hold the shared reaper for the whole test, so no other test's `reap_all` takes these children.
+    let mut guard = REAPED.lock().unwrap_or_else(|e| e.into_inner());
+    let a = spawn(sh("exit 3")).expect("spawn a").pid;
+    let b = spawn(sh("exit 4")).expect("spawn b").pid;
+    let c = spawn(sh("exec sleep 30")).expect("spawn c").pid;
+    let start = Instant::now();
+    while !(is_zombie(a) && is_zombie(b)) {
+        assert!(start.elapsed() < DEADLINE, "children did not exit");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(reap_pid(a), Some(WaitStatus::Exited(3)));
+    assert_eq!(reap_pid(a), None, "already collected");
+    assert!(is_zombie(b), "another exited child is left alone");
+    assert_eq!(reap_pid(c), None, "a running child is not waited for");
+    assert_eq!(reap_pid(b), Some(WaitStatus::Exited(4)));
+    kill(c, Signal::KILL).unwrap();
+    let killed = loop {
+        if let Some(status) = reap_pid(c) {
+            break status;
+        }
+        assert!(start.elapsed() < DEADLINE, "killed child was not collected");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    assert_eq!(
+        killed,
+        WaitStatus::Signaled {
+            signal: 9,
+            core_dumped: false
+        }
+    );
+    assert_eq!(reap_pid(0), None);
+    assert_eq!(reap_pid(-1), None, "never a wildcard");
+    guard.get_or_insert_with(HashMap::new);
 }
 
 #[test]

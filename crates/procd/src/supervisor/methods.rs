@@ -443,11 +443,14 @@ impl Supervisor {
 
     /// `startProcess` for one process: `Ok(None)` done, `Ok(Some(poll))` wait for RUNNING.
     fn start_one(&mut self, id: ProcId, name: &str, wait: bool) -> Result<Option<Poll>, Fault> {
-        self.check_command(id)?;
+        let program = self.check_command(id)?;
         let state = self.procs[&id].sm.state();
         procd_core::check_start(state).map_err(|r| refusal(r, name))?;
+        // The spawn right below needs the same search; it takes this result instead of repeating it.
+        self.prechecked = Some((id, program));
         self.input(id, Input::Start);
-        self.reap();
+        self.prechecked = None;
+        self.reap_process(id);
         if !self.procs[&id].sm.spawnerr().is_empty() {
             return Err(fault(FaultCode::SpawnError, name));
         }
@@ -469,23 +472,15 @@ impl Supervisor {
         })))
     }
 
-    /// The checks `startProcess` makes before spawning (NO_FILE / NOT_EXECUTABLE).
-    fn check_command(&self, id: ProcId) -> Result<(), Fault> {
+    /// The checks `startProcess` makes before spawning (NO_FILE / NOT_EXECUTABLE); returns the file
+    /// the spawn will execute.
+    fn check_command(&self, id: ProcId) -> Result<std::path::PathBuf, Fault> {
         let cfg = &self.procs[&id].config;
         if let Some(err) = &cfg.command_error {
             return Err(fault(FaultCode::NotExecutable, err));
         }
-        let Some(argv0) = cfg.argv.first() else {
-            return Err(fault(FaultCode::NotExecutable, "command is empty"));
-        };
-        let program_path = cfg
-            .environment
-            .iter()
-            .find(|(k, _)| k == "PATH")
-            .map(|(_, v)| v.as_str());
-        let daemon_path = std::env::var("PATH").ok();
-        match crate::sys::resolve_command(argv0, program_path, daemon_path.as_deref()) {
-            Ok(_) => Ok(()),
+        match self.resolve_program(id) {
+            Ok(program) => Ok(program),
             Err(msg) if msg.starts_with("can't find command") => Err(fault(FaultCode::NoFile, msg)),
             Err(msg) => Err(fault(FaultCode::NotExecutable, msg)),
         }
@@ -538,7 +533,7 @@ impl Supervisor {
         if let Some(msg) = self.input(id, Input::Stop) {
             return Err(fault(FaultCode::Failed, msg));
         }
-        self.reap();
+        self.reap_process(id);
         if !wait || self.procs[&id].sm.state().is_stopped() {
             return Ok(None);
         }

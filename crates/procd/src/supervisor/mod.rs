@@ -160,6 +160,9 @@ pub struct Supervisor {
     /// Output pumps report listener protocol bytes and output events here.
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
+    /// The file `startProcess` found for this process's command a moment before spawning it: the spawn
+    /// uses it instead of searching `PATH` a second time (see `start_one`).
+    prechecked: Option<(ProcId, std::path::PathBuf)>,
 }
 
 /// Messages from the actor's own tasks (output pumps) back to the actor.
@@ -203,6 +206,7 @@ impl Supervisor {
             ticker: Ticker::new(SystemTime::now()),
             internal_tx,
             internal_rx,
+            prechecked: None,
         }
     }
 
@@ -502,27 +506,42 @@ impl Supervisor {
     /// Reaps every exited child and feeds the exits to their state machines.
     fn reap(&mut self) {
         for (pid, status) in sys::reap_all() {
-            let status = match status {
-                sys::WaitStatus::Exited(code) => procd_core::WaitStatus::Exited(code),
-                sys::WaitStatus::Signaled {
-                    signal,
-                    core_dumped,
-                } => procd_core::WaitStatus::Signaled {
-                    signal,
-                    core_dumped,
-                },
-            };
-            match self.pids.remove(&pid) {
-                Some(id) => {
-                    // Bookkeeping first: the exit may restart the process at once (autorestart with
-                    // startsecs=0), and the new child must not lose its listener or socket state.
-                    self.child_reaped(id);
-                    self.input(id, Input::Exited { pid, status });
-                }
-                None => {
-                    let (_, text) = status.decode();
-                    self.log(Level::Info, format!("reaped unknown pid {pid} ({text})"));
-                }
+            self.child_exited(pid, status);
+        }
+    }
+
+    /// Reaps just this process's child if it has already exited (the check after starting or stopping
+    /// one process; any other exit is collected on the SIGCHLD that follows it).
+    fn reap_process(&mut self, id: ProcId) {
+        let Some(pid) = self.procs.get(&id).map(|p| p.sm.pid()) else {
+            return;
+        };
+        if let Some(status) = sys::reap_pid(pid) {
+            self.child_exited(pid, status);
+        }
+    }
+
+    fn child_exited(&mut self, pid: i32, status: sys::WaitStatus) {
+        let status = match status {
+            sys::WaitStatus::Exited(code) => procd_core::WaitStatus::Exited(code),
+            sys::WaitStatus::Signaled {
+                signal,
+                core_dumped,
+            } => procd_core::WaitStatus::Signaled {
+                signal,
+                core_dumped,
+            },
+        };
+        match self.pids.remove(&pid) {
+            Some(id) => {
+                // Bookkeeping first: the exit may restart the process at once (autorestart with
+                // startsecs=0), and the new child must not lose its listener or socket state.
+                self.child_reaped(id);
+                self.input(id, Input::Exited { pid, status });
+            }
+            None => {
+                let (_, text) = status.decode();
+                self.log(Level::Info, format!("reaped unknown pid {pid} ({text})"));
             }
         }
     }

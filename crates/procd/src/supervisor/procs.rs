@@ -285,25 +285,35 @@ impl Supervisor {
         env
     }
 
+    /// The file to execute for a process's `command=` (supervisord's `get_execv_args`); the error is
+    /// the `spawnerr` text. Searches the program's own `PATH`, else procd's.
+    pub(super) fn resolve_program(&self, id: super::ProcId) -> Result<PathBuf, String> {
+        let cfg = &self.procs[&id].config;
+        if let Some(err) = &cfg.command_error {
+            return Err(err.clone());
+        }
+        let Some(argv0) = cfg.argv.first() else {
+            return Err("command is empty".to_owned());
+        };
+        let program_path = cfg
+            .environment
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_str());
+        let daemon_path = std::env::var("PATH").ok();
+        sys::resolve_command(argv0, program_path, daemon_path.as_deref())
+    }
+
     /// Carries out `Effect::Spawn`: resolves the command, opens the logs, forks. The error is the
     /// `spawnerr` text supervisord would record.
     pub(super) fn spawn(&mut self, id: super::ProcId) -> Result<i32, String> {
         let (spec, name) = {
+            let program = match self.prechecked.take() {
+                Some((checked, program)) if checked == id => program,
+                _ => self.resolve_program(id)?,
+            };
             let proc = &self.procs[&id];
             let cfg = &proc.config;
-            if let Some(err) = &cfg.command_error {
-                return Err(err.clone());
-            }
-            let Some(argv0) = cfg.argv.first() else {
-                return Err("command is empty".to_owned());
-            };
-            let program_path = cfg
-                .environment
-                .iter()
-                .find(|(k, _)| k == "PATH")
-                .map(|(_, v)| v.as_str());
-            let daemon_path = std::env::var("PATH").ok();
-            let program = sys::resolve_command(argv0, program_path, daemon_path.as_deref())?;
             let user = cfg.user.as_ref().map(|u| sys::SpawnUser {
                 uid: u.uid,
                 gid: u.gid,

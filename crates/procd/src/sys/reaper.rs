@@ -26,29 +26,62 @@ pub enum WaitStatus {
 pub fn reap_all() -> Vec<(i32, WaitStatus)> {
     let mut reaped = Vec::new();
     loop {
-        let mut status: libc::c_int = 0;
-        // SAFETY: waitpid writes the status word into a local; WNOHANG never blocks.
-        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-        if pid > 0 {
-            if libc::WIFEXITED(status) {
-                reaped.push((pid, WaitStatus::Exited(libc::WEXITSTATUS(status))));
-            } else if libc::WIFSIGNALED(status) {
-                reaped.push((
-                    pid,
-                    WaitStatus::Signaled {
-                        signal: libc::WTERMSIG(status),
-                        core_dumped: libc::WCOREDUMP(status),
-                    },
-                ));
-            }
-            // Stopped/continued are not requested (no WUNTRACED/WCONTINUED); keep looping.
-            continue;
+        match wait_nohang(-1) {
+            Waited::Exited(pid, status) => reaped.push((pid, status)),
+            Waited::Other => {}
+            Waited::Nothing => return reaped,
         }
-        if pid < 0 && Errno::last() == Errno::EINTR {
-            continue;
+    }
+}
+
+/// Collects `pid` if it has exited, without blocking, leaving every other child for [`reap_all`].
+///
+/// For the checks right after starting or signalling one process (supervisord calls its full `reap()`
+/// there): the kernel looks at that one child, where `waitpid(-1)` walks all of them, which made a
+/// mass start or stop of N programs cost O(N²).
+pub fn reap_pid(pid: i32) -> Option<WaitStatus> {
+    if pid <= 0 {
+        return None;
+    }
+    loop {
+        match wait_nohang(pid) {
+            Waited::Exited(_, status) => return Some(status),
+            Waited::Other => {}
+            Waited::Nothing => return None,
         }
-        // 0: children exist but none has exited; -1 with ECHILD: no children at all.
-        return reaped;
+    }
+}
+
+enum Waited {
+    Exited(i32, WaitStatus),
+    /// A status that is not an exit (stopped/continued are not requested), or EINTR: ask again.
+    Other,
+    /// 0: the child(ren) exist but have not exited; -1 with ECHILD: no such child.
+    Nothing,
+}
+
+fn wait_nohang(which: i32) -> Waited {
+    let mut status: libc::c_int = 0;
+    // SAFETY: waitpid writes the status word into a local; WNOHANG never blocks.
+    let pid = unsafe { libc::waitpid(which, &mut status, libc::WNOHANG) };
+    if pid > 0 {
+        if libc::WIFEXITED(status) {
+            Waited::Exited(pid, WaitStatus::Exited(libc::WEXITSTATUS(status)))
+        } else if libc::WIFSIGNALED(status) {
+            Waited::Exited(
+                pid,
+                WaitStatus::Signaled {
+                    signal: libc::WTERMSIG(status),
+                    core_dumped: libc::WCOREDUMP(status),
+                },
+            )
+        } else {
+            Waited::Other
+        }
+    } else if pid < 0 && Errno::last() == Errno::EINTR {
+        Waited::Other
+    } else {
+        Waited::Nothing
     }
 }
 

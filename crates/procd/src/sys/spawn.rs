@@ -176,12 +176,12 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
         StdinMode::Fd(fd) => (fd, None),
     };
     let (stdout_parent, stdout_child) = make_pipe()?;
+    // With `redirect_stderr` the stdout pipe's write end goes into the stderr slot as well.
     let (stderr_parent, stderr_child) = if spec.redirect_stderr {
-        let dup = stdout_child.try_clone().map_err(SpawnError::Pipes)?;
-        (None, dup)
+        (None, None)
     } else {
         let (r, w) = make_pipe()?;
-        (Some(r), w)
+        (Some(r), Some(w))
     };
     for fd in [
         stdin_parent.as_ref(),
@@ -202,7 +202,11 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
         empty => empty.insert(Slots::reserve().map_err(SpawnError::Pipes)?),
     };
     let result = slots
-        .load([&stdin_child, &stdout_child, &stderr_child])
+        .load([
+            &stdin_child,
+            &stdout_child,
+            stderr_child.as_ref().unwrap_or(&stdout_child),
+        ])
         .map_err(SpawnError::Pipes)
         .and_then(|()| {
             let ctx = ChildContext {
@@ -409,10 +413,10 @@ fn make_pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
     pipe2(OFlag::O_CLOEXEC).map_err(|e| SpawnError::Pipes(io::Error::from(e)))
 }
 
+/// Makes a fresh pipe end non-blocking. A new pipe end has no other status flag to keep, so this is
+/// one `F_SETFL` without reading the flags first (`F_SETFL` leaves the access mode alone).
 fn set_nonblocking(fd: &OwnedFd) -> io::Result<()> {
-    let flags = fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL)?;
-    let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
-    fcntl(fd.as_raw_fd(), FcntlArg::F_SETFL(flags))?;
+    fcntl(fd.as_raw_fd(), FcntlArg::F_SETFL(OFlag::O_NONBLOCK))?;
     Ok(())
 }
 
