@@ -198,6 +198,19 @@ fn run(cli: &Cli) -> Result<bool> {
         }
     };
 
+    eprintln!(
+        "measuring the spawn limit ({} `sleep` children started one after another)",
+        sizes.mass_programs
+    );
+    let spawn_limit = match scenarios::spawn_limit(&sizes, work.path()) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            eprintln!("spawn limit: {e:#}");
+            failed = true;
+            None
+        }
+    };
+
     let mut per_daemon: BTreeMap<String, scenarios::Results> = BTreeMap::new();
     let mut ran: Vec<&str> = Vec::new();
     let mut daemons_json = Vec::new();
@@ -207,8 +220,7 @@ fn run(cli: &Cli) -> Result<bool> {
                 let name = bin.kind.name();
                 ran.push(name);
                 daemons_json.push(serde_json::json!({"name": name, "path": bin.path}));
-                let results = scenarios::run_all(bin, &sizes, &bench, work.path())?;
-                per_daemon.insert(name.to_owned(), results);
+                per_daemon.insert(name.to_owned(), Vec::new());
             }
             Err((kind, why)) => {
                 let name = kind.name();
@@ -228,6 +240,18 @@ fn run(cli: &Cli) -> Result<bool> {
             }
         }
     }
+    // Group by group, each daemon in turn: every daemon's mass group runs before any idle group (see
+    // `scenarios::run_mass`).
+    for idle_group in [false, true] {
+        for bin in bins.iter().flatten() {
+            let results = per_daemon.entry(bin.kind.name().to_owned()).or_default();
+            if idle_group {
+                scenarios::run_idle(bin, &sizes, &bench, work.path(), results)?;
+            } else {
+                scenarios::run_mass(bin, &sizes, work.path(), results)?;
+            }
+        }
+    }
 
     let mut report = Vec::new();
     for (id, title) in scenarios::TITLES {
@@ -239,6 +263,12 @@ fn run(cli: &Cli) -> Result<bool> {
             }
         }
         let mut limits = BTreeMap::new();
+        if let (2, Some(v)) = (id, &spawn_limit) {
+            limits.insert(v.first_name.clone(), v.first_ms);
+            if let Some((name, ms)) = &v.repeated {
+                limits.insert(name.clone(), *ms);
+            }
+        }
         if let (7, Some(v)) = (id, limit) {
             use scenarios::output_names::*;
             limits.insert(PLAIN_RATE.to_owned(), v.mib_s);
@@ -287,6 +317,7 @@ fn run(cli: &Cli) -> Result<bool> {
             "idle_programs": sizes.idle_programs,
             "idle_window_s": sizes.idle_window.as_secs_f64(),
             "mass_programs": sizes.mass_programs,
+            "start_repeats": sizes.start_repeats,
             "rpc_window_s": sizes.rpc_window.as_secs_f64(),
             "write_bytes": sizes.write_bytes,
             "write_repeats": sizes.write_repeats,
@@ -296,6 +327,8 @@ fn run(cli: &Cli) -> Result<bool> {
         "daemons": daemons_json,
         "physical_limit_mib_s": limit.map(|l| l.mib_s),
         "physical_limit_cat_cpu_s_per_gib": limit.map(|l| l.cat_cpu_s_per_gib),
+        "spawn_limit_first_ms": spawn_limit.as_ref().map(|l| l.first_ms),
+        "spawn_limit_repeated_ms": spawn_limit.as_ref().and_then(|l| l.repeated.as_ref().map(|r| r.1)),
         "scenarios": report,
     });
     let text = serde_json::to_string_pretty(&doc)?;

@@ -1,7 +1,9 @@
 //! Scenarios 2–4 on a daemon with many stopped `sleep` programs (`autostart=false`, `startsecs=0`).
 //!
 //! 2. `startAllProcesses(wait=True)`: time from sending the call to receiving the reply, then a check
-//!    that every program reports RUNNING.
+//!    that every program reports RUNNING. The first call creates the log files; then everything is
+//!    stopped and started again `start_repeats` times (the files exist by then) and the median of those
+//!    calls is reported too. [`spawn_limit`] measures the same starts without a daemon.
 //! 3. `stopAllProcesses(wait=True)`: the same timing, plus the moment the last child was reaped. A
 //!    thread sweeps `/proc/<pid>` of every child (pids from `getAllProcessInfo`) about every
 //!    millisecond; a pid disappears from /proc only once its parent has reaped it, so the sweep that
@@ -11,16 +13,20 @@
 //! 4. Programs are started again (not timed), then SIGTERM to the daemon; time until the daemon has
 //!    exited (polled every millisecond). Children still alive after it exited count as a failure.
 
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use procd_protocol::Value;
 
-use super::{Ctx, process_states, wait_all_in};
+use super::{Ctx, Sizes, process_states, wait_all_in};
 use crate::procfs;
 use crate::report::{Better, Metric};
+use crate::stats::median;
 
 fn check_all_succeeded(reply: &Value, expected: usize, what: &str) -> Result<()> {
     let items = reply
@@ -56,7 +62,33 @@ fn wait_exec(ctx: &Ctx<'_>, pids: &[i32]) -> Result<()> {
     }
 }
 
+/// Scenario 2's metric names: the first call, and the median of the later ones.
+fn start_names(n: usize, repeats: usize) -> (String, String) {
+    (
+        format!("{n} programs, first call (creates the logs): call -> reply"),
+        format!("{n} programs, later calls (logs exist), median of {repeats}: call -> reply"),
+    )
+}
+
 pub fn start_all(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
+    let n = ctx.sizes.mass_programs;
+    let repeats = ctx.sizes.start_repeats;
+    let (first_name, later_name) = start_names(n, repeats);
+    let first = timed_start_all(ctx)?;
+    let mut metrics = vec![Metric::new(&first_name, "ms", Better::Lower, first)];
+    let mut later = Vec::new();
+    for _ in 0..repeats {
+        stop_all_untimed(ctx)?;
+        later.push(timed_start_all(ctx)?);
+    }
+    if let Some(ms) = median(&later) {
+        metrics.push(Metric::new(&later_name, "ms", Better::Lower, ms));
+    }
+    Ok(metrics)
+}
+
+/// One `startAllProcesses(wait=True)`: call to reply in ms, after checking every result.
+fn timed_start_all(ctx: &mut Ctx<'_>) -> Result<f64> {
     let n = ctx.sizes.mass_programs;
     let mut client = ctx.client();
     let t0 = Instant::now();
@@ -64,12 +96,95 @@ pub fn start_all(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     let elapsed = t0.elapsed();
     check_all_succeeded(&reply, n, "startAllProcesses")?;
     wait_all_in(ctx, "mass_", "RUNNING", n)?;
-    Ok(vec![Metric::new(
-        &format!("{n} programs: call -> reply"),
-        "ms",
-        Better::Lower,
-        elapsed.as_secs_f64() * 1000.0,
-    )])
+    Ok(elapsed.as_secs_f64() * 1000.0)
+}
+
+/// Stops everything again between the timed starts, once every child has exec'd (see [`wait_exec`]),
+/// and lets the machine settle.
+fn stop_all_untimed(ctx: &mut Ctx<'_>) -> Result<()> {
+    let n = ctx.sizes.mass_programs;
+    let mut client = ctx.client();
+    let pids: Vec<i32> = process_states(&mut client)?
+        .into_iter()
+        .filter(|(name, _, pid)| name.starts_with("mass_") && *pid > 0)
+        .map(|(_, _, pid)| pid)
+        .collect();
+    wait_exec(ctx, &pids)?;
+    let reply = client.call("supervisor.stopAllProcesses", vec![Value::Bool(true)])?;
+    check_all_succeeded(&reply, n, "stopAllProcesses (between starts)")?;
+    wait_all_in(ctx, "mass_", "STOPPED", n)?;
+    thread::sleep(SETTLE);
+    Ok(())
+}
+
+/// Pause after stopping 500 children before the next timed start (their teardown is not measured).
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// The same starts without a daemon: `n` `sleep 100000` children, each with stdin on `/dev/null` and
+/// stdout and stderr appended to its own log file, started one after another by the benchmark itself
+/// (`posix_spawn`, which returns once the child has exec'd: what both daemons wait for too). The first
+/// round creates the files, the later rounds reuse them, as in scenario 2.
+#[derive(Debug, Clone)]
+pub struct SpawnLimit {
+    /// Metric name of scenario 2's first call, and the time of the first round.
+    pub first_name: String,
+    pub first_ms: f64,
+    /// Metric name of the later calls, and the median of the later rounds.
+    pub repeated: Option<(String, f64)>,
+}
+
+pub fn spawn_limit(sizes: &Sizes, work: &Path) -> Result<SpawnLimit> {
+    let n = sizes.mass_programs;
+    let dir = work.join("spawn-limit");
+    std::fs::create_dir_all(&dir)?;
+    let (first_name, later_name) = start_names(n, sizes.start_repeats);
+    let first_ms = spawn_round(n, &dir)?;
+    let mut later = Vec::new();
+    for _ in 0..sizes.start_repeats {
+        thread::sleep(SETTLE);
+        later.push(spawn_round(n, &dir)?);
+    }
+    Ok(SpawnLimit {
+        first_name,
+        first_ms,
+        repeated: median(&later).map(|ms| (later_name, ms)),
+    })
+}
+
+/// Starts the `n` children (timed), then kills and reaps them (not timed).
+fn spawn_round(n: usize, dir: &Path) -> Result<f64> {
+    let mut children = KillOnDrop(Vec::with_capacity(n));
+    let t0 = Instant::now();
+    for i in 0..n {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(format!("mass_{i:03}.log")))?;
+        let child = Command::new("sleep")
+            .arg("100000")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .process_group(0)
+            .spawn()
+            .context("spawning sleep")?;
+        children.0.push(child);
+    }
+    Ok(t0.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// Children of the spawn limit; killed and reaped however the round ends.
+struct KillOnDrop(Vec<Child>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+        }
+        for child in &mut self.0 {
+            let _ = child.wait();
+        }
+    }
 }
 
 pub fn stop_all(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
