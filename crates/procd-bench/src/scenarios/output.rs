@@ -246,8 +246,19 @@ fn write_through_daemon(ctx: &Ctx<'_>, name: &str) -> Result<WriteRun> {
             v.feed(&buf[..n]);
         }
     }
+    // Backups are removed; the log itself is emptied instead, so the next run's daemon keeps (procd) or
+    // reopens (supervisord) the same file. Removing it made the daemon that still held it open free the
+    // previous run's page cache inside the next measured window.
     for path in &files {
-        let _ = fs::remove_file(path);
+        if *path == log {
+            fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|f| f.set_len(0))
+                .with_context(|| format!("emptying {}", path.display()))?;
+        } else {
+            let _ = fs::remove_file(path);
+        }
     }
     let error = if let Some(at) = v.first_mismatch() {
         Some(format!(
