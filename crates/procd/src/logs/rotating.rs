@@ -103,10 +103,10 @@ impl RotatingFile {
     /// Shifts the backups and starts a fresh file now, whatever the current size.
     pub fn rotate(&mut self) -> io::Result<()> {
         if self.backups > 0 {
-            // One rename per slot: rename(2) replaces the destination, and a missing source is simply
-            // skipped, so no stat or unlink is needed (this matters with hundreds of backups).
+            // One rename per slot; a missing source is simply skipped, so no stat is needed (this
+            // matters with hundreds of backups).
             for i in (1..self.backups).rev() {
-                rename_if_exists(&self.backup_path(i), &self.backup_path(i + 1))?;
+                shift(&self.backup_path(i), &self.backup_path(i + 1))?;
             }
             if let Some(fresh) = self.swap_in_fresh_file() {
                 self.file = Some(fresh);
@@ -131,11 +131,7 @@ impl RotatingFile {
     fn swap_in_fresh_file(&self) -> Option<File> {
         let first = self.backup_path(1);
         // With one backup nothing was shifted, and the old `.1` is being discarded anyway.
-        match fs::remove_file(&first) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(_) => return None,
-        }
+        remove_if_exists(&first).ok()?;
         fs::hard_link(&self.path, &first).ok()?;
         let mut fresh_name = self.path.clone().into_os_string();
         fresh_name.push(format!(".rotating-{}", std::process::id()));
@@ -203,6 +199,34 @@ impl RotatingFile {
             }
         }
         self.open_current()
+    }
+}
+
+/// Moves backup `src` to the next slot `dst` like supervisord (nothing happens when `src` does not
+/// exist), without renaming over an existing file: from the top slot down, every destination has
+/// just been vacated, and only the oldest backup is ever removed. Renaming over an existing file
+/// would make ext4 (`auto_da_alloc`) start writeback of the renamed file inside the rename: with 10
+/// backups of 1 MB, every megabyte went to disk in procd's time, although it is deleted a few
+/// rotations later.
+fn shift(src: &Path, dst: &Path) -> io::Result<()> {
+    match crate::sys::files::rename_noreplace(src, dst) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            remove_if_exists(dst)?;
+            rename_if_exists(src, dst)
+        }
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => rename_if_exists(src, dst),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes `path`; a file that is already gone is not an error.
+fn remove_if_exists(path: &Path) -> io::Result<()> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
@@ -315,6 +339,32 @@ mod tests {
             "no more than `backups` backups"
         );
         assert_eq!(f.bytes_written(), all.len() as u64);
+    }
+
+    #[test]
+    fn rotation_with_a_missing_backup_moves_only_what_exists() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("app.log");
+        fs::write(backup(&path, 3), b"oldest").unwrap();
+        fs::write(backup(&path, 1), b"newer").unwrap();
+        let mut f = RotatingFile::open(&path, 100, 3).expect("open");
+        f.write_all(b"current").expect("write");
+        f.rotate().expect("rotate");
+        // As in supervisord: `.3` stays, since no `.2` was there to replace it.
+        assert_eq!(read(&path), b"");
+        assert_eq!(read(&backup(&path, 1)), b"current");
+        assert_eq!(read(&backup(&path, 2)), b"newer");
+        assert_eq!(read(&backup(&path, 3)), b"oldest");
+        f.write_all(b"next").expect("write");
+        f.rotate().expect("rotate");
+        assert_eq!(read(&backup(&path, 1)), b"next");
+        assert_eq!(read(&backup(&path, 2)), b"current");
+        assert_eq!(
+            read(&backup(&path, 3)),
+            b"newer",
+            "the oldest backup was replaced"
+        );
+        assert!(!backup(&path, 4).exists());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! It owns process creation ([`spawn`]), reaping ([`reaper`]), signalling pids and process groups
 //! ([`signals`]), user lookup ([`users`]), resource limits ([`rlimits`]), daemonizing and the pidfile
-//! ([`daemon`]) and small socket tweaks ([`sockets`]). Nothing here keeps state or spawns tasks: callers
+//! ([`daemon`]) and small socket and file operations std lacks ([`sockets`], [`files`]). Nothing here keeps state or spawns tasks: callers
 //! (the supervisor actor, the HTTP server, `main`) decide *when*; this module only knows *how*.
 //!
 //! Every `unsafe` block carries a `// SAFETY:` comment. Code that runs in a forked child before `exec`
@@ -12,6 +12,7 @@
 pub mod childsyslog;
 pub mod daemon;
 pub mod fcgi;
+pub mod files;
 pub mod memory;
 pub mod pipeio;
 pub mod reaper;
