@@ -503,9 +503,11 @@ impl Supervisor {
         );
     }
 
-    /// Reaps every exited child and feeds the exits to their state machines.
+    /// Reaps every exited child and feeds the exits to their state machines, each as soon as it is
+    /// collected: a batch of exits is not first collected in full, so the last child of a
+    /// `stopAllProcesses` is reaped right before its reply is sent, not ahead of all the others' work.
     fn reap(&mut self) {
-        for (pid, status) in sys::reap_all() {
+        while let Some((pid, status)) = sys::reap_any() {
             self.child_exited(pid, status);
         }
     }

@@ -24,12 +24,18 @@ pub enum WaitStatus {
 /// Uses the raw status word: nix's wrapper fails for children killed by a real-time signal (it has no
 /// name for signals 32-64), which would lose their exit after the kernel has already collected it.
 pub fn reap_all() -> Vec<(i32, WaitStatus)> {
-    let mut reaped = Vec::new();
+    std::iter::from_fn(reap_any).collect()
+}
+
+/// Collects one exited child, if any (one `waitpid(-1, WNOHANG)`, repeated only on EINTR). Calling it
+/// until `None` is [`reap_all`] without the list, so that each exit can be handled as soon as it is
+/// collected.
+pub fn reap_any() -> Option<(i32, WaitStatus)> {
     loop {
         match wait_nohang(-1) {
-            Waited::Exited(pid, status) => reaped.push((pid, status)),
+            Waited::Exited(pid, status) => return Some((pid, status)),
             Waited::Other => {}
-            Waited::Nothing => return reaped,
+            Waited::Nothing => return None,
         }
     }
 }
