@@ -2,8 +2,9 @@
 //!
 //! It owns process creation ([`spawn`]), reaping ([`reaper`]), signalling pids and process groups
 //! ([`signals`]), user lookup ([`users`]), resource limits ([`rlimits`]), daemonizing and the pidfile
-//! ([`daemon`]) and small socket and file operations std lacks ([`sockets`], [`files`]). Nothing here keeps state or spawns tasks: callers
-//! (the supervisor actor, the HTTP server, `main`) decide *when*; this module only knows *how*.
+//! ([`daemon`]) and the few socket and file operations std lacks ([`sockets`], [`files`]). Nothing here
+//! keeps state or spawns tasks: callers (the supervisor actor, the HTTP server, `main`) decide *when*;
+//! this module only knows *how*.
 //!
 //! Every `unsafe` block carries a `// SAFETY:` comment. Code that runs in a forked child before `exec`
 //! uses only async-signal-safe calls and never allocates: everything it needs is prepared before forking.
