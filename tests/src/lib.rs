@@ -592,7 +592,7 @@ impl Drop for Daemon {
         if let Ok(Some(_)) = child.try_wait() {
             return;
         }
-        let pids = self.child_pids();
+        let mut pids = self.child_pids();
         if let Ok(pid) = i32::try_from(child.id()) {
             let _ = nix::sys::signal::kill(
                 nix::unistd::Pid::from_raw(pid),
@@ -600,11 +600,23 @@ impl Drop for Daemon {
             );
         }
         let deadline = Instant::now() + Duration::from_secs(10);
+        let mut exited = false;
         while Instant::now() < deadline {
             if let Ok(Some(_)) = child.try_wait() {
+                exited = true;
                 break;
             }
             std::thread::sleep(Duration::from_millis(20));
+        }
+        if !exited && let Ok(pid) = i32::try_from(child.id()) {
+            // Still shutting down (a daemon in SHUTDOWN answers getAllProcessInfo with a fault, so
+            // `pids` may be empty): freeze it so it cannot start another child, then take its
+            // children from /proc before killing it; they would otherwise outlive the test.
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGSTOP,
+            );
+            pids.extend(direct_children(pid));
         }
         let _ = child.kill();
         let _ = child.wait();
@@ -620,6 +632,22 @@ impl Drop for Daemon {
             );
         }
     }
+}
+
+/// The children of every thread of `pid` (`/proc/<pid>/task/<tid>/children`).
+fn direct_children(pid: i32) -> Vec<i32> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
+        .flat_map(|list| {
+            list.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<i32>>()
+        })
+        .collect()
 }
 
 /// What a command printed and its exit code.
