@@ -26,6 +26,7 @@ use procd_protocol::Value;
 use super::{Ctx, Sizes, process_states, wait_all_in};
 use crate::procfs;
 use crate::report::{Better, Metric};
+use crate::rpc::Client;
 use crate::stats::median;
 
 fn check_all_succeeded(reply: &Value, expected: usize, what: &str) -> Result<()> {
@@ -104,12 +105,7 @@ fn timed_start_all(ctx: &mut Ctx<'_>) -> Result<f64> {
 fn stop_all_untimed(ctx: &mut Ctx<'_>) -> Result<()> {
     let n = ctx.sizes.mass_programs;
     let mut client = ctx.client();
-    let pids: Vec<i32> = process_states(&mut client)?
-        .into_iter()
-        .filter(|(name, _, pid)| name.starts_with("mass_") && *pid > 0)
-        .map(|(_, _, pid)| pid)
-        .collect();
-    wait_exec(ctx, &pids)?;
+    running_pids(ctx, &mut client)?;
     let reply = client.call("supervisor.stopAllProcesses", vec![Value::Bool(true)])?;
     check_all_succeeded(&reply, n, "stopAllProcesses (between starts)")?;
     wait_all_in(ctx, "mass_", "STOPPED", n)?;
@@ -187,10 +183,10 @@ impl Drop for KillOnDrop {
     }
 }
 
-pub fn stop_all(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
+/// The pids of all `n` programs, once each is RUNNING and has exec'd `sleep` (see [`wait_exec`]).
+fn running_pids(ctx: &Ctx<'_>, client: &mut Client) -> Result<Vec<i32>> {
     let n = ctx.sizes.mass_programs;
-    let mut client = ctx.client();
-    let pids: Vec<i32> = process_states(&mut client)?
+    let pids: Vec<i32> = process_states(client)?
         .into_iter()
         .filter(|(name, state, pid)| name.starts_with("mass_") && state == "RUNNING" && *pid > 0)
         .map(|(_, _, pid)| pid)
@@ -199,6 +195,13 @@ pub fn stop_all(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
         bail!("{} of {n} programs running before the stop", pids.len());
     }
     wait_exec(ctx, &pids)?;
+    Ok(pids)
+}
+
+pub fn stop_all(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
+    let n = ctx.sizes.mass_programs;
+    let mut client = ctx.client();
+    let pids = running_pids(ctx, &mut client)?;
     let done = AtomicBool::new(false);
     let deadline = ctx.deadline;
     let (elapsed, reply, last_reap) = thread::scope(|scope| {
@@ -253,16 +256,8 @@ pub fn stop_all(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
 
 pub fn shutdown(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     let n = ctx.sizes.mass_programs;
-    let mut client = ctx.client();
-    let reply = client.call("supervisor.startAllProcesses", vec![Value::Bool(true)])?;
-    check_all_succeeded(&reply, n, "startAllProcesses (before shutdown)")?;
-    wait_all_in(ctx, "mass_", "RUNNING", n)?;
-    let pids: Vec<i32> = process_states(&mut client)?
-        .into_iter()
-        .map(|(_, _, pid)| pid)
-        .collect();
-    wait_exec(ctx, &pids)?;
-    drop(client);
+    timed_start_all(ctx)?;
+    running_pids(ctx, &mut ctx.client())?;
     let stopped = ctx.daemon.stop(ctx.remaining())?;
     let metrics = vec![Metric::new(
         &format!("{n} programs running: SIGTERM -> exit"),

@@ -475,10 +475,7 @@ impl Supervisor {
     /// The checks `startProcess` makes before spawning (NO_FILE / NOT_EXECUTABLE); returns the file
     /// the spawn will execute.
     fn check_command(&self, id: ProcId) -> Result<std::path::PathBuf, Fault> {
-        let cfg = &self.procs[&id].config;
-        if let Some(err) = &cfg.command_error {
-            return Err(fault(FaultCode::NotExecutable, err));
-        }
+        // An unparsable or empty command ("can't parse command ...") is NOT_EXECUTABLE too.
         match self.resolve_program(id) {
             Ok(program) => Ok(program),
             Err(msg) if msg.starts_with("can't find command") => Err(fault(FaultCode::NoFile, msg)),

@@ -31,13 +31,7 @@ pub fn reap_all() -> Vec<(i32, WaitStatus)> {
 /// until `None` is [`reap_all`] without the list, so that each exit can be handled as soon as it is
 /// collected.
 pub fn reap_any() -> Option<(i32, WaitStatus)> {
-    loop {
-        match wait_nohang(-1) {
-            Waited::Exited(pid, status) => return Some((pid, status)),
-            Waited::Other => {}
-            Waited::Nothing => return None,
-        }
-    }
+    wait_exited(-1)
 }
 
 /// Collects `pid` if it has exited, without blocking, leaving every other child for [`reap_all`].
@@ -49,9 +43,14 @@ pub fn reap_pid(pid: i32) -> Option<WaitStatus> {
     if pid <= 0 {
         return None;
     }
+    wait_exited(pid).map(|(_, status)| status)
+}
+
+/// `waitpid(which, WNOHANG)`, asked again after EINTR or a status that is not an exit.
+fn wait_exited(which: i32) -> Option<(i32, WaitStatus)> {
     loop {
-        match wait_nohang(pid) {
-            Waited::Exited(_, status) => return Some(status),
+        match wait_nohang(which) {
+            Waited::Exited(pid, status) => return Some((pid, status)),
             Waited::Other => {}
             Waited::Nothing => return None,
         }
