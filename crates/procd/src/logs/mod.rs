@@ -10,4 +10,4 @@ pub mod rotating;
 
 pub use mainlog::{MainLog, MainTarget, SyslogSink, format_line};
 pub use read::{ReadError, Tail, decode_lossy, read_file, tail_file};
-pub use rotating::RotatingFile;
+pub use rotating::{RotatingFile, WriteOutcome};

@@ -12,6 +12,14 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
 
+/// What [`RotatingFile::write_counted`] did: the bytes that reached the file, and the error that
+/// stopped it, if any.
+#[derive(Debug)]
+pub struct WriteOutcome {
+    pub written: usize,
+    pub error: Option<io::Error>,
+}
+
 /// An append-mode log file with size-based rotation.
 #[derive(Debug)]
 pub struct RotatingFile {
@@ -73,25 +81,64 @@ impl RotatingFile {
 
     /// Writes all of `data`, then rotates if the file has reached `maxbytes`. Empty writes do nothing.
     pub fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
-        if data.is_empty() {
-            return Ok(());
+        let outcome = self.write_counted(data);
+        match outcome.error {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
-        if self.file.is_none() {
-            self.open_current()?;
+    }
+
+    /// Writes as much of `data` as the file takes, then rotates if the file has reached `maxbytes`.
+    /// Unlike [`RotatingFile::write_all`] it says exactly how many bytes reached the file, also when
+    /// the disk fills in the middle of the chunk (a short write followed by `ENOSPC`). A rotation
+    /// error comes back with every byte counted as written.
+    pub fn write_counted(&mut self, data: &[u8]) -> WriteOutcome {
+        let mut outcome = WriteOutcome {
+            written: 0,
+            error: None,
+        };
+        if data.is_empty() {
+            return outcome;
+        }
+        if self.file.is_none()
+            && let Err(e) = self.open_current()
+        {
+            outcome.error = Some(e);
+            return outcome;
         }
         let Some(file) = self.file.as_mut() else {
-            return Err(io::Error::other("log file is not open"));
+            outcome.error = Some(io::Error::other("log file is not open"));
+            return outcome;
         };
-        file.write_all(data)?;
-        self.written = self.written.saturating_add(data.len() as u64);
-        if self.rotatable {
-            // With O_APPEND the position after a write is the end of the file, whoever else wrote to it.
-            let size = file.stream_position()?;
-            if size >= self.maxbytes {
-                self.rotate()?;
+        while outcome.written < data.len() {
+            match file.write(&data[outcome.written..]) {
+                Ok(0) => {
+                    outcome.error = Some(io::Error::from(io::ErrorKind::WriteZero));
+                    break;
+                }
+                Ok(n) => outcome.written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    outcome.error = Some(e);
+                    break;
+                }
             }
         }
-        Ok(())
+        self.written = self.written.saturating_add(outcome.written as u64);
+        if outcome.written > 0 && self.rotatable {
+            // With O_APPEND the position after a write is the end of the file, whoever else wrote to it.
+            let rotated = file.stream_position().and_then(|size| {
+                if size >= self.maxbytes {
+                    self.rotate()
+                } else {
+                    Ok(())
+                }
+            });
+            if let (Err(e), None) = (rotated, &outcome.error) {
+                outcome.error = Some(e);
+            }
+        }
+        outcome
     }
 
     fn backup_path(&self, n: u32) -> PathBuf {

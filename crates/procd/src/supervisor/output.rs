@@ -51,6 +51,8 @@ struct ChannelState {
     lost: u64,
     /// Bytes not written over the channel's lifetime.
     lost_total: u64,
+    /// The last rotation failed (reported once until a write succeeds with its rotation).
+    rotate_failing: bool,
 }
 
 impl Channel {
@@ -76,6 +78,7 @@ impl Channel {
                 file,
                 lost: 0,
                 lost_total: 0,
+                rotate_failing: false,
             }),
         })
     }
@@ -115,26 +118,42 @@ impl Channel {
         }
         let mut st = self.lock();
         let Some(file) = st.file.as_mut() else { return };
-        match file.write_all(data) {
-            Ok(()) => {
-                if st.lost > 0 {
-                    let lost = std::mem::take(&mut st.lost);
-                    let total = st.lost_total;
-                    drop(st);
+        let outcome = file.write_counted(data);
+        // Only what did not reach the file is lost: a chunk cut short by a full disk is partly stored.
+        let unwritten = (data.len() - outcome.written) as u64;
+        if outcome.error.is_none() {
+            st.rotate_failing = false;
+        }
+        match outcome.error {
+            None if st.lost > 0 => {
+                let lost = std::mem::take(&mut st.lost);
+                let total = st.lost_total;
+                drop(st);
+                self.logger.log(
+                    Level::Warn,
+                    &format!(
+                        "{} is writable again; {lost} bytes of output were lost ({total} in all)",
+                        self.describe()
+                    ),
+                );
+            }
+            None => {}
+            Some(e) if unwritten == 0 => {
+                // Every byte was stored; only the rotation after the write failed.
+                let first = !st.rotate_failing;
+                st.rotate_failing = true;
+                drop(st);
+                if first {
                     self.logger.log(
-                        Level::Warn,
-                        &format!(
-                            "{} is writable again; {lost} bytes of output were lost ({total} in all)",
-                            self.describe()
-                        ),
+                        Level::Error,
+                        &format!("could not rotate {}: {e}", self.describe()),
                     );
                 }
             }
-            Err(e) => {
+            Some(e) => {
                 let first = st.lost == 0;
-                let n = data.len() as u64;
-                st.lost += n;
-                st.lost_total += n;
+                st.lost += unwritten;
+                st.lost_total += unwritten;
                 drop(st);
                 if first {
                     let msg = format!(
