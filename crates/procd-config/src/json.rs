@@ -69,6 +69,22 @@ fn process(g: &GroupConfig, p: &ProcessConfig) -> Value {
         );
         put(&format!("{chan}_events_enabled"), json!(l.events_enabled));
         put(&format!("{chan}_syslog"), json!(l.syslog));
+        // procd extensions: shown only when set, so a supervisord config prints as before.
+        if let Some(t) = l.timestamp {
+            put(&format!("{chan}_log_timestamp"), json!(t));
+        }
+        if l.format != LogFormat::Text {
+            put(&format!("{chan}_log_format"), json!(l.format));
+        }
+    }
+    if !p.environment_files.is_empty() {
+        put("environment_file", json!(p.environment_files));
+    }
+    if p.restart != RestartBackoff::default() {
+        put("restart", json!(p.restart));
+    }
+    if let Some(k) = p.kill_mode {
+        put("kill_mode", json!(k));
     }
     put(
         "serverurl",

@@ -7,6 +7,7 @@
 
 mod ctl;
 mod ctx;
+pub mod envfile;
 pub mod error;
 pub mod events;
 pub mod expand;
@@ -15,6 +16,7 @@ mod json;
 mod load;
 pub mod model;
 pub mod paths;
+pub mod policies;
 mod programs;
 pub mod pyglob;
 pub mod pyrepr;

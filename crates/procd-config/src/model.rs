@@ -8,6 +8,9 @@ use std::sync::Arc;
 use procd_protocol::Signal;
 use serde::Serialize;
 
+pub use crate::envfile::EnvFile;
+pub use crate::policies::{KillMode, LogFormat, LogTimestamp, RestartBackoff};
+
 /// A whole `supervisord.conf` after loading.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Config {
@@ -198,6 +201,10 @@ pub struct LogConfig {
     pub capture_maxbytes: u64,
     pub events_enabled: bool,
     pub syslog: bool,
+    /// `*_log_timestamp=` (procd extension): a stamp in front of each line in the log file.
+    pub timestamp: Option<LogTimestamp>,
+    /// `*_log_format=` (procd extension).
+    pub format: LogFormat,
 }
 
 /// One process.
@@ -237,6 +244,12 @@ pub struct ProcessConfig {
     /// `SUPERVISOR_SERVER_URL` for the child: explicit value, else the first unix server
     /// (`unix://path`), else the first inet server (`http://host:port`), else `None`.
     pub serverurl: Option<String>,
+    /// `environment_file=` (procd extension): read at every spawn, before `environment=` is applied.
+    pub environment_files: Vec<EnvFile>,
+    /// `restart_*` (procd extension): restart backoff.
+    pub restart: RestartBackoff,
+    /// `kill_mode=` (procd extension); `None` when not set.
+    pub kill_mode: Option<KillMode>,
     /// Keys supervisord does not know (tolerated and kept).
     pub extra: BTreeMap<String, String>,
 }

@@ -57,6 +57,11 @@ const KNOWN: &[&str] = &[
     "result_handler",
 ];
 
+/// Whether a program-section key is one procd reads (supervisord's keys and procd's extensions).
+fn known(key: &str) -> bool {
+    KNOWN.contains(&key) || crate::policies::POLICY_KEYS.contains(&key)
+}
+
 pub(crate) fn process_groups(cx: &mut Ctx<'_>) -> Vec<GroupConfig> {
     let here = cx.here_names();
     let sections = cx.ini.sections();
@@ -555,7 +560,7 @@ fn processes_from_section(
         .ini
         .options(section)
         .into_iter()
-        .filter(|k| !KNOWN.contains(&k.as_str()))
+        .filter(|k| !known(k))
         .filter_map(|k| cx.raw(section, &k).map(|v| (k, v)))
         .collect();
 
@@ -583,6 +588,7 @@ fn processes_from_section(
         for (k, v) in &environment {
             common.insert(format!("ENV_{k}"), ExpVal::Str(v.clone()));
         }
+        let policies = crate::policies::read(cx, section, &common);
         let directory = cx
             .get(section, "directory", &common)
             .ok()
@@ -680,7 +686,15 @@ fn processes_from_section(
                 capture_maxbytes: cmax,
                 events_enabled: events,
                 syslog,
+                timestamp: policies.timestamps[i],
+                format: policies.formats[i],
             }
+        };
+        // kill_mode=process/group are spelled-out stopasgroup/killasgroup settings.
+        let (stopasgroup, killasgroup) = match policies.kill_mode {
+            Some(KillMode::Process) => (false, false),
+            Some(KillMode::Group) => (true, true),
+            Some(KillMode::Cgroup) | None => (stopasgroup, killasgroup),
         };
         out.push(Arc::new(ProcessConfig {
             name,
@@ -707,6 +721,9 @@ fn processes_from_section(
             stdout: log(0, stdout_cmax, stdout_events),
             stderr: log(1, stderr_cmax, stderr_events),
             serverurl: serverurl.clone(),
+            environment_files: policies.environment_files.clone(),
+            restart: policies.restart,
+            kill_mode: policies.kill_mode,
             extra: extra.clone(),
         }));
         if cx.errors.len() > loop_errors {

@@ -383,3 +383,114 @@ fn large_config_loads() {
         2000
     );
 }
+
+#[test]
+fn policy_extension_keys() {
+    let f = Fixture::new();
+    let l = f.load(
+        "[supervisord]\n[program:web]\ncommand=/bin/true\n\
+         environment_file=/etc/default/web, -%(here)s/local.env\n\
+         stdout_log_timestamp=rfc3339\nstdout_log_format=json\nstderr_log_timestamp=epoch\n\
+         restart_delay=500ms\nrestart_max_delay=30s\nrestart_steps=5\nrestart_reset_after=1min\n\
+         restart_forever=true\nkill_mode=cgroup\n\
+         [program:grp]\ncommand=/bin/true\nkill_mode=group\n\
+         [program:plain]\ncommand=/bin/true\nstopasgroup=true\nkill_mode=process\n",
+    );
+    let procs: Vec<&ProcessConfig> = l
+        .config
+        .groups
+        .iter()
+        .flat_map(|g| g.processes.iter().map(AsRef::as_ref))
+        .collect();
+    let web = procs.iter().find(|p| p.name == "web").unwrap();
+    assert_eq!(
+        web.environment_files,
+        vec![
+            EnvFile {
+                path: "/etc/default/web".into(),
+                optional: false
+            },
+            EnvFile {
+                path: f.path().join("local.env"),
+                optional: true
+            },
+        ]
+    );
+    assert_eq!(web.stdout.timestamp, Some(LogTimestamp::Rfc3339));
+    assert_eq!(web.stdout.format, LogFormat::Json);
+    assert_eq!(web.stderr.timestamp, Some(LogTimestamp::Epoch));
+    assert_eq!(web.stderr.format, LogFormat::Text);
+    let ms = std::time::Duration::from_millis;
+    assert_eq!(
+        web.restart,
+        RestartBackoff {
+            delay: Some(ms(500)),
+            max_delay: Some(ms(30_000)),
+            steps: 5,
+            reset_after: Some(ms(60_000)),
+            forever: true,
+        }
+    );
+    assert_eq!(web.kill_mode, Some(KillMode::Cgroup));
+    assert!(
+        web.extra.is_empty(),
+        "extension keys are known: {:?}",
+        web.extra
+    );
+    let grp = procs.iter().find(|p| p.name == "grp").unwrap();
+    assert!(grp.stopasgroup && grp.killasgroup);
+    let plain = procs.iter().find(|p| p.name == "plain").unwrap();
+    assert!(!plain.stopasgroup && !plain.killasgroup);
+    assert_eq!(plain.restart, RestartBackoff::default());
+    assert_eq!(plain.stdout.timestamp, None);
+}
+
+#[test]
+fn policy_extension_errors_name_section_and_option() {
+    let f = Fixture::new();
+    let errors = f.errors(
+        "[supervisord]\n[program:a]\ncommand=/bin/true\nenvironment_file=relative.env\n\
+         stdout_log_timestamp=unix\nstderr_log_format=xml\nrestart_delay=soon\nkill_mode=mixed\n\
+         [program:b]\ncommand=/bin/true\nrestart_delay=10\nrestart_max_delay=5\n\
+         [program:c]\ncommand=/bin/true\nrestart_steps=3\n",
+    );
+    let got: Vec<(Option<usize>, Option<&str>, &str)> = errors
+        .iter()
+        .map(|e| (e.line, e.option.as_deref(), e.message.as_str()))
+        .collect();
+    for want in [
+        (
+            Some(4),
+            Some("environment_file"),
+            "environment_file 'relative.env' is not an absolute path",
+        ),
+        (
+            Some(5),
+            Some("stdout_log_timestamp"),
+            "invalid log timestamp 'unix' (rfc3339, iso8601, epoch or none)",
+        ),
+        (
+            Some(6),
+            Some("stderr_log_format"),
+            "invalid log format 'xml' (text or json)",
+        ),
+        (Some(7), Some("restart_delay"), "not a duration: 'soon'"),
+        (
+            Some(8),
+            Some("kill_mode"),
+            "invalid kill_mode 'mixed' (process, group or cgroup)",
+        ),
+        (
+            Some(12),
+            Some("restart_max_delay"),
+            "restart_max_delay must not be less than restart_delay",
+        ),
+        (
+            Some(15),
+            Some("restart_steps"),
+            "restart_steps needs restart_max_delay (the delay the steps grow to)",
+        ),
+    ] {
+        assert!(got.contains(&want), "missing {want:?} in {got:?}");
+    }
+}

@@ -261,7 +261,12 @@ impl Supervisor {
 
     /// The child's environment, layered as supervisord does: procd's own environment, then the
     /// `SUPERVISOR_*` variables, then `[supervisord] environment`, then the program's `environment`.
-    fn child_env(&self, cfg: &ProcessConfig) -> Vec<(OsString, OsString)> {
+    /// `environment_file=` assignments (`from_files`) go in right before the program's `environment`.
+    fn child_env(
+        &self,
+        cfg: &ProcessConfig,
+        from_files: &[(String, String)],
+    ) -> Vec<(OsString, OsString)> {
         let mut env: Vec<(OsString, OsString)> = self.base_env.clone();
         let mut set = |k: &str, v: &str| {
             let k = OsString::from(k);
@@ -277,6 +282,9 @@ impl Supervisor {
         set("SUPERVISOR_PROCESS_NAME", &cfg.name);
         set("SUPERVISOR_GROUP_NAME", &cfg.group);
         for (k, v) in &self.config.supervisord.environment {
+            set(k, v);
+        }
+        for (k, v) in from_files {
             set(k, v);
         }
         for (k, v) in &cfg.environment {
@@ -299,15 +307,28 @@ impl Supervisor {
             .environment
             .iter()
             .find(|(k, _)| k == "PATH")
-            .map(|(_, v)| v.as_str());
+            .map(|(_, v)| v.clone())
+            .or_else(|| {
+                // A PATH from an environment file counts too; a file that cannot be read is reported
+                // by the spawn itself.
+                procd_config::envfile::read_all(&cfg.environment_files)
+                    .ok()?
+                    .into_iter()
+                    .find(|(k, _)| k == "PATH")
+                    .map(|(_, v)| v)
+            });
         let daemon_path = std::env::var("PATH").ok();
-        sys::resolve_command(argv0, program_path, daemon_path.as_deref())
+        sys::resolve_command(argv0, program_path.as_deref(), daemon_path.as_deref())
     }
 
     /// Carries out `Effect::Spawn`: resolves the command, opens the logs, forks. The error is the
     /// `spawnerr` text supervisord would record.
     pub(super) fn spawn(&mut self, id: super::ProcId) -> Result<i32, String> {
         let (spec, name) = {
+            // Environment files are read at every spawn, so a restart picks up their changes; one that
+            // cannot be read fails the spawn like a missing command.
+            let from_files =
+                procd_config::envfile::read_all(&self.procs[&id].config.environment_files)?;
             let program = match self.prechecked.take() {
                 Some((checked, program)) if checked == id => program,
                 _ => self.resolve_program(id)?,
@@ -322,7 +343,7 @@ impl Supervisor {
             let spec = sys::SpawnSpec {
                 program,
                 argv: cfg.argv.clone(),
-                env: self.child_env(cfg),
+                env: self.child_env(cfg, &from_files),
                 directory: cfg.directory.clone(),
                 umask: cfg.umask,
                 user,

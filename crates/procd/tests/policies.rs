@@ -1,0 +1,6 @@
+//! End-to-end tests of procd's service-policy extensions (issue 18) with real processes: environment
+//! files, timestamped and JSON child logs, restart backoff, `kill_mode = cgroup` and crash-safe restart.
+
+mod common;
+#[path = "policies/envfile.rs"]
+mod envfile;
