@@ -23,6 +23,8 @@ pub struct RpcBackend {
     /// Whether `[rpcinterface:supervisor]` is configured; without it only `system.*` exists, as in
     /// supervisord.
     supervisor_ns: bool,
+    /// The web UI's form token, one per daemon (see [`crate::web::csrf`]).
+    ui_secret: crate::web::csrf::Secret,
 }
 
 impl RpcBackend {
@@ -31,6 +33,7 @@ impl RpcBackend {
             handle,
             logger,
             supervisor_ns,
+            ui_secret: crate::web::csrf::Secret::generate(),
         }
     }
 }
@@ -82,7 +85,8 @@ impl Backend for RpcBackend {
         request: crate::http::UiRequest,
     ) -> BoxFuture<Option<crate::http::UiResponse>> {
         let handle = self.handle.clone();
-        Box::pin(async move { crate::web::handle(&handle, request).await })
+        let secret = self.ui_secret.clone();
+        Box::pin(async move { crate::web::handle(&handle, &secret, request).await })
     }
 
     fn log(&self, level: LogLevel, text: String) {

@@ -38,9 +38,28 @@ impl Reply {
 
 /// `GET target` with `Host: host` and `Connection: close`; reads to EOF (non-chunked answers only).
 fn get(port: u16, host: &str, target: &str) -> Reply {
+    send(
+        port,
+        &format!("GET {target} HTTP/1.1\r\nHost: {host}\r\n"),
+        "",
+    )
+}
+
+/// `POST target` of a form `body` with extra header lines (each ending in CRLF).
+fn post(port: u16, host: &str, target: &str, headers: &str, body: &str) -> Reply {
+    let head = format!(
+        "POST {target} HTTP/1.1\r\nHost: {host}\r\n{headers}\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    send(port, &head, body)
+}
+
+/// Sends `head` (request line and headers, without the blank line) plus `Connection: close` and `body`.
+fn send(port: u16, head: &str, body: &str) -> Reply {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream.set_read_timeout(Some(LONG)).expect("timeout");
-    let request = format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    let request = format!("{head}Connection: close\r\n\r\n{body}");
     stream.write_all(request.as_bytes()).expect("send");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read");
@@ -105,7 +124,7 @@ fn status_page_actions_and_tail_over_tcp() {
     for row in [alpha, beta] {
         assert!(row.contains("statusrunning\">running<"), "{row}");
         assert!(
-            row.contains("action=stop") && !row.contains("action=start"),
+            row.contains("value=\"stop\"") && !row.contains("value=\"start\""),
             "{row}"
         );
     }
@@ -146,7 +165,8 @@ fn status_page_actions_and_tail_over_tcp() {
     let beta = after.row("grp:beta").expect("grp:beta row");
     assert!(beta.contains("statusnominal\">stopped<"), "{beta}");
     assert!(
-        beta.contains("processname=grp%3Abeta&amp;action=start"),
+        beta.contains("name=\"processname\" value=\"grp:beta\"")
+            && beta.contains("value=\"start\""),
         "{beta}"
     );
     assert!(after.row("alpha").expect("alpha row").contains(">running<"));
@@ -171,4 +191,124 @@ fn status_page_actions_and_tail_over_tcp() {
     );
 
     assert_eq!(get(port, &host, "/no-such-page.html").status, 404);
+}
+
+/// The value of the form token in a status page.
+fn token_of(page: &str) -> String {
+    let at = page
+        .find("name=\"csrf_token\" value=\"")
+        .expect("a token field")
+        + "name=\"csrf_token\" value=\"".len();
+    page[at..].chars().take_while(|c| *c != '"').collect()
+}
+
+#[test]
+fn cross_site_actions_are_refused_and_page_forms_work() {
+    let f = Fixture::new();
+    let port = free_port();
+    f.write_conf(
+        "",
+        &format!(
+            "[inet_http_server]\nport=127.0.0.1:{port}\n\n\
+             [program:alpha]\ncommand=sleep 1000\nstartsecs=0\n"
+        ),
+    );
+    let _daemon = f.start();
+    f.wait_state("alpha", "RUNNING", LONG);
+    let host = format!("127.0.0.1:{port}");
+
+    // What a page on another local origin can make a browser send: refused, nothing stops.
+    let img = send(
+        port,
+        &format!(
+            "GET /index.html?processname=alpha&action=stop HTTP/1.1\r\nHost: {host}\r\n\
+             Sec-Fetch-Site: same-site\r\n"
+        ),
+        "",
+    );
+    assert_eq!(img.status, 403, "{}", img.body);
+    let form = post(
+        port,
+        &host,
+        "/index.html",
+        "Origin: http://127.0.0.1:1\r\nSec-Fetch-Site: same-site\r\n",
+        "processname=alpha&action=stop",
+    );
+    assert_eq!(form.status, 403, "{}", form.body);
+    assert!(
+        form.body.contains("cross-site request refused"),
+        "{}",
+        form.body
+    );
+    assert_eq!(f.state("alpha"), "RUNNING");
+
+    // The page's own form: same origin, with the token.
+    let token = token_of(&get(port, &host, "/").body);
+    assert_eq!(token.len(), 64, "{token}");
+    let own = format!("Origin: http://{host}\r\nSec-Fetch-Site: same-origin\r\n");
+    let stale = post(
+        port,
+        &host,
+        "/index.html",
+        &own,
+        &format!("csrf_token={}0&processname=alpha&action=stop", &token[1..]),
+    );
+    assert_eq!(stale.status, 403);
+    assert_eq!(f.state("alpha"), "RUNNING");
+    let stop = post(
+        port,
+        &host,
+        "/index.html",
+        &own,
+        &format!("csrf_token={token}&processname=alpha&action=stop"),
+    );
+    assert_eq!(stop.status, 301, "{}", stop.body);
+    assert_eq!(f.state("alpha"), "STOPPED");
+    // The token is the daemon's: the next page carries the same one.
+    assert_eq!(token_of(&get(port, &host, "/").body), token);
+}
+
+#[test]
+fn events_stream_reports_state_changes() {
+    let f = Fixture::new();
+    let port = free_port();
+    f.write_conf(
+        "",
+        &format!(
+            "[inet_http_server]\nport=127.0.0.1:{port}\n\n\
+             [program:alpha]\ncommand=sleep 1000\nstartsecs=0\n"
+        ),
+    );
+    let _daemon = f.start();
+    f.wait_state("alpha", "RUNNING", LONG);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(LONG)).expect("timeout");
+    let request = format!("GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut seen = String::new();
+    let mut next_value = |seen: &mut String| -> u64 {
+        loop {
+            if let Some(at) = seen.find("data: ") {
+                let rest = &seen[at + 6..];
+                if let Some(end) = rest.find('\n') {
+                    let value = rest[..end].parse().expect("a number");
+                    *seen = rest[end..].to_owned();
+                    return value;
+                }
+            }
+            let mut buf = [0u8; 512];
+            let n = stream.read(&mut buf).expect("read");
+            assert!(n > 0, "stream ended: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    };
+    let first = next_value(&mut seen);
+    assert!(
+        seen.is_empty() || !seen.contains("data: "),
+        "one event at first"
+    );
+    f.rpc("supervisor.stopProcess", vec!["alpha".into()])
+        .expect("stopped");
+    let second = next_value(&mut seen);
+    assert!(second > first, "{first} then {second}");
 }

@@ -15,6 +15,7 @@ mod config;
 mod response;
 mod serve;
 mod service;
+mod sse;
 mod tail;
 
 use std::future::Future;
@@ -67,6 +68,10 @@ pub struct UiRequest {
     pub query: Option<String>,
     /// `Host` header, needed for supervisord's absolute redirects.
     pub host: Option<String>,
+    /// `Origin` header (cross-site request checks).
+    pub origin: Option<String>,
+    /// `Sec-Fetch-Site` header (cross-site request checks).
+    pub fetch_site: Option<String>,
     /// Request body (form posts), already size-limited.
     pub body: Bytes,
 }
@@ -76,7 +81,17 @@ pub struct UiRequest {
 pub struct UiResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
-    pub body: Bytes,
+    pub body: UiBody,
+}
+
+/// The body of a [`UiResponse`].
+#[derive(Debug, Clone)]
+pub enum UiBody {
+    Full(Bytes),
+    /// A `text/event-stream` that sends the counter's value as an event (`data: <n>`) at once and
+    /// each time it changes, until the client leaves, the counter's sender is gone or the server
+    /// stops. Nothing runs between changes.
+    Changes(tokio::sync::watch::Receiver<u64>),
 }
 
 /// What the HTTP layer needs from the daemon. Implementations must be cheap to call concurrently.

@@ -9,7 +9,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{
-    AUTHORIZATION, CONTENT_LENGTH, HOST, HeaderName, HeaderValue, LAST_MODIFIED, WWW_AUTHENTICATE,
+    AUTHORIZATION, CONTENT_LENGTH, HOST, HeaderName, HeaderValue, LAST_MODIFIED, ORIGIN,
+    WWW_AUTHENTICATE,
 };
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::watch;
@@ -17,7 +18,7 @@ use tokio::sync::watch;
 use super::auth::{AuthResult, check};
 use super::config::{Credentials, Limits};
 use super::response::{RespBody, error_page, error_page_close, finish, full, http_date};
-use super::{Backend, LogChannel, LogLevel, RpcFailure, UiRequest, tail};
+use super::{Backend, LogChannel, LogLevel, RpcFailure, UiBody, UiRequest, sse, tail};
 
 /// What every request of one connection shares.
 pub(crate) struct ConnCtx {
@@ -197,11 +198,14 @@ fn tail_response(
 async fn web_ui(ctx: &ConnCtx, req: Request<Incoming>, path: String) -> Response<RespBody> {
     let method = req.method().to_string();
     let query = req.uri().query().map(str::to_string);
-    let host = req
-        .headers()
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string);
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_string)
+    };
+    let (host, origin) = (header(HOST.as_str()), header(ORIGIN.as_str()));
+    let fetch_site = header("sec-fetch-site");
     let body = if req.method() == Method::POST {
         match read_body(ctx, req.into_body()).await {
             Ok(body) => body,
@@ -217,6 +221,8 @@ async fn web_ui(ctx: &ConnCtx, req: Request<Incoming>, path: String) -> Response
             path,
             query,
             host,
+            origin,
+            fetch_site,
             body,
         })
         .await
@@ -224,7 +230,10 @@ async fn web_ui(ctx: &ConnCtx, req: Request<Incoming>, path: String) -> Response
         return error_page(StatusCode::NOT_FOUND);
     };
     let status = StatusCode::from_u16(ui.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut resp = full(status, "text/html;charset=utf-8", ui.body);
+    let mut resp = match ui.body {
+        UiBody::Full(body) => full(status, "text/html;charset=utf-8", body),
+        UiBody::Changes(changes) => sse::changes(changes, ctx.stop.clone()),
+    };
     for (name, value) in ui.headers {
         if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
             resp.headers_mut().insert(n, v);

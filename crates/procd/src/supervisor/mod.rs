@@ -50,9 +50,16 @@ pub struct Handle {
     logs: LogIndex,
     mood: Arc<AtomicI32>,
     reloads: Arc<watch::Sender<u64>>,
+    changes: Arc<watch::Sender<u64>>,
 }
 
 impl Handle {
+    /// Changes whenever a process changes state or processes are added or removed (what the web UI's
+    /// live table follows). Nothing runs for it when nobody subscribes.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
     /// Changes at every reload, when every process and its log files are replaced (supervisord drops
     /// its HTTP connections then, ending child-log followers).
     pub fn reloads(&self) -> watch::Receiver<u64> {
@@ -139,6 +146,8 @@ pub struct Supervisor {
     shared_mood: Arc<AtomicI32>,
     /// Counts reloads (see [`Handle::reloads`]).
     reloads: Arc<watch::Sender<u64>>,
+    /// Counts state changes and added or removed processes (see [`Handle::changes`]).
+    changes: Arc<watch::Sender<u64>>,
     /// Groups still to stop during shutdown/reload, highest priority number last (popped first).
     stop_groups: Option<Vec<String>>,
     last_die_report: Option<Instant>,
@@ -191,6 +200,7 @@ impl Supervisor {
             mood: SupervisorState::Running,
             shared_mood: Arc::new(AtomicI32::new(SupervisorState::Running.code())),
             reloads: Arc::new(watch::Sender::new(0)),
+            changes: Arc::new(watch::Sender::new(0)),
             stop_groups: None,
             last_die_report: None,
             drain_deadline: None,
@@ -216,6 +226,7 @@ impl Supervisor {
             logs: Arc::clone(&self.logs),
             mood: Arc::clone(&self.shared_mood),
             reloads: Arc::clone(&self.reloads),
+            changes: Arc::clone(&self.changes),
         }
     }
 
@@ -240,6 +251,7 @@ impl Supervisor {
     /// Adds (or removes) the log paths of these processes in the index `/logtail` reads. Only the group
     /// that changed is touched, so loading N groups stays linear.
     fn index_logs(&self, ids: &[ProcId], add: bool) {
+        self.changed();
         let mut index = self
             .logs
             .write()
@@ -256,12 +268,18 @@ impl Supervisor {
 
     /// Publishes the current log paths for `/logtail`, all of them anew.
     fn refresh_log_index(&self) {
+        self.changed();
         let mut index = self
             .logs
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         index.clear();
         index.extend(self.procs.values().map(log_entry));
+    }
+
+    /// Tells [`Handle::changes`] subscribers that the process table changed.
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     fn now(&self) -> Now {
@@ -669,6 +687,7 @@ impl Supervisor {
     }
 
     fn on_state_change(&mut self, id: ProcId, change: procd_core::Change) {
+        self.changed();
         self.publish_state(id, change);
         if (change.to.is_stopped() || change.to == ProcessState::Backoff)
             && let Some(proc) = self.procs.get_mut(&id)

@@ -34,6 +34,17 @@ pub enum Action {
     Invalid,
 }
 
+impl Action {
+    /// Whether running it can change processes (and so must pass the cross-site checks). Showing and
+    /// refreshing the page cannot; neither can a request that is refused anyway.
+    pub fn changes_processes(&self) -> bool {
+        matches!(
+            self,
+            Action::StopAll | Action::RestartAll | Action::Process { .. }
+        )
+    }
+}
+
 /// Decides what the status page should do. The global actions ignore `processname`.
 pub fn parse_action(form: &Form) -> Action {
     let Some(action) = form.get("action") else {

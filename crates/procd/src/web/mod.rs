@@ -1,15 +1,19 @@
 //! The status web UI (supervisord's `http://host:9001/`): `/` and `/index.html` (process table and
-//! its actions), `/tail.html` (last bytes of a process's stdout). The HTTP layer hands every path it
-//! does not route itself to [`handle`]; paths that are not a page answer `None` (404).
+//! its actions), `/tail.html` (last bytes of a process's stdout), `/events` (server-sent events that
+//! tell an open page its table changed). The HTTP layer hands every path it does not route itself to
+//! [`handle`]; paths that are not a page answer `None` (404).
 //!
 //! * [`form`]: decoding query strings and form bodies, URL quoting, the redirect base URL.
 //! * [`action`]: what a request asks for and the message texts supervisord answers with.
+//! * [`csrf`]: which requests may run an action (cross-site checks, the form token).
 //! * [`page`]: the HTML, as pure functions.
 //!
 //! Actions run `supervisor.*` methods through [`Rpc`] and wait for their result (like supervisord's
 //! deferred views), then answer `301` to `/?message=…`, which shows the message above the table.
+//! Actions a browser sends on behalf of another site are refused with `403` (see [`csrf`]).
 
 pub mod action;
+pub mod csrf;
 pub mod form;
 pub mod page;
 
@@ -19,9 +23,10 @@ use bytes::Bytes;
 use procd_protocol::api::ProcessInfo;
 use procd_protocol::{Fault, FaultCode, Value};
 
-use crate::http::{UiRequest, UiResponse};
+use crate::http::{UiBody, UiRequest, UiResponse};
 use crate::supervisor::Handle;
 use action::{Action, ProcessOp};
+use csrf::{Provenance, Secret};
 use form::Form;
 
 /// Smallest number of log bytes the tail page shows.
@@ -34,6 +39,11 @@ pub trait Rpc: Sync {
         method: &str,
         params: Vec<Value>,
     ) -> impl Future<Output = Result<Value, Fault>> + Send;
+
+    /// A counter that changes with the process table (for `/events`); `None` serves no `/events`.
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
 }
 
 impl Rpc for Handle {
@@ -44,15 +54,20 @@ impl Rpc for Handle {
     ) -> impl Future<Output = Result<Value, Fault>> + Send {
         Handle::call(self, method, params)
     }
+
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(Handle::changes(self))
+    }
 }
 
-/// Answers one web-UI request; `None` for paths and methods that are not the UI's (404).
-pub async fn handle(handle: &Handle, req: UiRequest) -> Option<UiResponse> {
-    respond(handle, req).await
+/// Answers one web-UI request; `None` for paths and methods that are not the UI's (404). `secret` is
+/// the daemon's form token.
+pub async fn handle(handle: &Handle, secret: &Secret, req: UiRequest) -> Option<UiResponse> {
+    respond(handle, secret, req).await
 }
 
 /// [`handle`] over any [`Rpc`].
-pub async fn respond<R: Rpc>(rpc: &R, req: UiRequest) -> Option<UiResponse> {
+pub async fn respond<R: Rpc>(rpc: &R, secret: &Secret, req: UiRequest) -> Option<UiResponse> {
     if req.method != "GET" && req.method != "POST" {
         return None;
     }
@@ -60,12 +75,17 @@ pub async fn respond<R: Rpc>(rpc: &R, req: UiRequest) -> Option<UiResponse> {
     let view = if view.is_empty() { "index.html" } else { view };
     let form = Form::parse(req.query.as_deref(), &req.body);
     match view {
-        "index.html" => Some(status(rpc, &form, req.host.as_deref()).await),
+        "index.html" => Some(status(rpc, secret, &req, &form).await),
         "tail.html" => Some(tail(rpc, &form).await),
+        "events" if req.method == "GET" => rpc.changes().map(|changes| UiResponse {
+            status: 200,
+            headers: vec![],
+            body: UiBody::Changes(changes),
+        }),
         "ok.html" => Some(UiResponse {
             status: 200,
             headers: vec![("Content-Type".into(), "text/plain".into())],
-            body: Bytes::from_static(b"OK"),
+            body: UiBody::Full(Bytes::from_static(b"OK")),
         }),
         _ => None,
     }
@@ -89,7 +109,7 @@ fn html(body: String) -> UiResponse {
     UiResponse {
         status: 200,
         headers: page_headers("text/html;charset=utf-8"),
-        body: Bytes::from(body),
+        body: UiBody::Full(Bytes::from(body)),
     }
 }
 
@@ -98,7 +118,17 @@ fn internal_error() -> UiResponse {
     UiResponse {
         status: 500,
         headers: vec![("Content-Type".into(), "text/html".into())],
-        body: Bytes::from(page::error_body(500, "Internal Server Error")),
+        body: UiBody::Full(Bytes::from(page::error_body(500, "Internal Server Error"))),
+    }
+}
+
+/// `403` for an action refused by [`csrf::check`].
+fn forbidden(refusal: csrf::Refusal) -> UiResponse {
+    let reason = format!("Forbidden: {}", refusal.reason());
+    UiResponse {
+        status: 403,
+        headers: page_headers("text/html"),
+        body: UiBody::Full(Bytes::from(page::error_body(403, &reason))),
     }
 }
 
@@ -114,7 +144,7 @@ fn redirect(host: Option<&str>, message: &str) -> UiResponse {
     UiResponse {
         status: 301,
         headers,
-        body: Bytes::from(page::error_body(301, "Moved Permanently")),
+        body: UiBody::Full(Bytes::from(page::error_body(301, "Moved Permanently"))),
     }
 }
 
@@ -127,23 +157,45 @@ async fn all_infos<R: Rpc>(rpc: &R) -> Result<Vec<ProcessInfo>, Fault> {
         .collect())
 }
 
-async fn status<R: Rpc>(rpc: &R, form: &Form, host: Option<&str>) -> UiResponse {
-    let message = match parse_or_run(rpc, form).await {
+async fn status<R: Rpc>(rpc: &R, secret: &Secret, req: &UiRequest, form: &Form) -> UiResponse {
+    let action = action::parse_action(form);
+    if action.changes_processes() {
+        let provenance = Provenance {
+            method: &req.method,
+            host: req.host.as_deref(),
+            origin: req.origin.as_deref(),
+            fetch_site: req.fetch_site.as_deref(),
+            token: form.get(csrf::TOKEN_FIELD),
+        };
+        if let Err(refusal) = csrf::check(&provenance, secret) {
+            return forbidden(refusal);
+        }
+    }
+    // The change counter is read before the table, so a change in between shows up as a newer count
+    // on `/events` and the live page fetches the table again.
+    let serial = rpc.changes().map(|c| *c.borrow());
+    let message = match run_action(rpc, action).await {
         Ok(message) => message,
         Err(()) => return internal_error(),
     };
     if let Some(message) = message {
-        return redirect(host, &message);
+        return redirect(req.host.as_deref(), &message);
     }
     match all_infos(rpc).await {
-        Ok(infos) => html(page::render_status(&infos, form.get("message"), now())),
+        Ok(infos) => html(page::render_status(&page::StatusPage {
+            infos: &infos,
+            message: form.get("message"),
+            now: now(),
+            token: secret.token(),
+            serial,
+        })),
         Err(_) => internal_error(),
     }
 }
 
 /// Runs the request's action; `Ok(Some(message))` asks for a redirect, `Ok(None)` shows the page.
-async fn parse_or_run<R: Rpc>(rpc: &R, form: &Form) -> Result<Option<String>, ()> {
-    let message = match action::parse_action(form) {
+async fn run_action<R: Rpc>(rpc: &R, action: Action) -> Result<Option<String>, ()> {
+    let message = match action {
         Action::Show => return Ok(None),
         Action::Invalid => return Err(()),
         Action::Refresh => action::refreshed(now()),

@@ -75,12 +75,29 @@ fn get(path: &str, query: Option<&str>) -> UiRequest {
         path: path.into(),
         query: query.map(str::to_owned),
         host: Some("example.org:9001".into()),
+        origin: None,
+        fetch_site: None,
         body: Bytes::new(),
     }
 }
 
+/// A POST of `body` to `path`, with a browser's same-origin headers.
+fn browser_post(path: &str, body: &str) -> UiRequest {
+    UiRequest {
+        method: "POST".into(),
+        origin: Some("http://example.org:9001".into()),
+        fetch_site: Some("same-origin".into()),
+        body: Bytes::from(body.to_owned()),
+        ..get(path, None)
+    }
+}
+
+fn secret() -> Secret {
+    Secret::from_bytes(b"0123456789abcdef")
+}
+
 async fn run(rpc: &FakeRpc, req: UiRequest) -> UiResponse {
-    respond(rpc, req).await.expect("a UI page")
+    respond(rpc, &secret(), req).await.expect("a UI page")
 }
 
 fn header<'a>(resp: &'a UiResponse, name: &str) -> Option<&'a str> {
@@ -91,7 +108,10 @@ fn header<'a>(resp: &'a UiResponse, name: &str) -> Option<&'a str> {
 }
 
 fn body(resp: &UiResponse) -> String {
-    String::from_utf8_lossy(&resp.body).into_owned()
+    match &resp.body {
+        UiBody::Full(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+        UiBody::Changes(_) => panic!("an event stream, not a page"),
+    }
 }
 
 /// The message a redirect carries, decoded.
@@ -259,11 +279,20 @@ async fn form_posts_and_bad_requests() {
 async fn other_paths_and_methods_are_not_the_ui() {
     let rpc = FakeRpc::with_procs();
     for path in ["/status", "/stylesheets/supervisor.css", "/index.htm"] {
-        assert!(respond(&rpc, get(path, None)).await.is_none(), "{path}");
+        assert!(
+            respond(&rpc, &secret(), get(path, None)).await.is_none(),
+            "{path}"
+        );
     }
     let mut req = get("/", None);
     req.method = "PUT".into();
-    assert!(respond(&rpc, req).await.is_none());
+    assert!(respond(&rpc, &secret(), req).await.is_none());
+    // No change counter (the fake has none): no event stream.
+    assert!(
+        respond(&rpc, &secret(), get("/events", None))
+            .await
+            .is_none()
+    );
     let ok = run(&rpc, get("//ok.html", None)).await;
     assert_eq!((ok.status, body(&ok).as_str()), (200, "OK"));
 }
@@ -327,4 +356,173 @@ fn tail_limits() {
     for (limit, want) in cases {
         assert_eq!(tail_limit(limit), want, "{limit:?}");
     }
+}
+
+/// A [`FakeRpc`] with a change counter, as the daemon's handle has.
+struct CountingRpc {
+    inner: FakeRpc,
+    changes: tokio::sync::watch::Sender<u64>,
+}
+
+impl Rpc for CountingRpc {
+    fn call(
+        &self,
+        method: &str,
+        params: Vec<Value>,
+    ) -> impl Future<Output = Result<Value, Fault>> + Send {
+        self.inner.call(method, params)
+    }
+
+    fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        Some(self.changes.subscribe())
+    }
+}
+
+#[tokio::test]
+async fn events_stream_and_page_serial_follow_the_change_counter() {
+    let rpc = CountingRpc {
+        inner: FakeRpc::with_procs(),
+        changes: tokio::sync::watch::Sender::new(17),
+    };
+    let resp = respond(&rpc, &secret(), get("/index.html", None))
+        .await
+        .expect("page");
+    assert!(body(&resp).contains("<div id=\"procs\" data-serial=\"17\">"));
+    assert!(body(&resp).contains("id=\"live\""));
+    let resp = respond(&rpc, &secret(), get("/events", None))
+        .await
+        .expect("stream");
+    assert_eq!(resp.status, 200);
+    let UiBody::Changes(mut rx) = resp.body else {
+        panic!("not a stream")
+    };
+    assert_eq!(*rx.borrow_and_update(), 17);
+    rpc.changes.send_modify(|n| *n += 1);
+    assert!(rx.has_changed().expect("open"));
+    let mut post = get("/events", None);
+    post.method = "POST".into();
+    assert!(respond(&rpc, &secret(), post).await.is_none());
+}
+
+#[tokio::test]
+async fn page_forms_carry_the_token_and_their_posts_run() {
+    let rpc = FakeRpc::with_procs();
+    let html = body(&run(&rpc, get("/", None)).await);
+    let token = secret().token().to_owned();
+    assert!(html.contains(&format!("name=\"csrf_token\" value=\"{token}\"")));
+    let resp = run(
+        &rpc,
+        browser_post(
+            "/index.html",
+            &format!("csrf_token={token}&processname=g%3Acat&action=start"),
+        ),
+    )
+    .await;
+    assert_eq!(redirected_message(&resp), "Process g:cat started");
+    let resp = run(
+        &rpc,
+        browser_post("/index.html", &format!("csrf_token={token}&action=stopall")),
+    )
+    .await;
+    assert!(redirected_message(&resp).starts_with("All stopped at "));
+    assert_eq!(
+        rpc.actions(),
+        vec![
+            call("supervisor.startProcess", named("g:cat")),
+            call("supervisor.stopAllProcesses", vec![true.into()]),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn cross_site_and_tokenless_browser_actions_are_refused() {
+    let token = secret().token().to_owned();
+    let with_token = format!("csrf_token={token}&processname=web&action=stop");
+    let cross = |site: &str| UiRequest {
+        fetch_site: Some(site.into()),
+        ..get("/index.html", Some("processname=web&action=stop"))
+    };
+    let foreign = UiRequest {
+        origin: Some("http://127.0.0.1:8000".into()),
+        ..browser_post("/index.html", &with_token)
+    };
+    let cases = [
+        (cross("cross-site"), "Sec-Fetch-Site"),
+        (cross("same-site"), "Sec-Fetch-Site"),
+        (foreign, "Origin is not this server"),
+        (
+            browser_post("/index.html", "processname=web&action=stop"),
+            "token missing",
+        ),
+        (
+            browser_post("/", "csrf_token=nope&processname=web&action=stop"),
+            "invalid form token",
+        ),
+        (
+            get("/", Some("csrf_token=nope&action=stopall")),
+            "invalid form token",
+        ),
+        (
+            UiRequest {
+                fetch_site: Some("cross-site".into()),
+                ..browser_post("/", "action=restartall")
+            },
+            "Sec-Fetch-Site",
+        ),
+    ];
+    for (req, why) in cases {
+        let rpc = FakeRpc::with_procs();
+        let shown = format!("{req:?}");
+        let resp = run(&rpc, req).await;
+        assert_eq!(resp.status, 403, "{shown}");
+        let text = body(&resp);
+        assert!(
+            text.contains("Error code 403.") && text.contains(why),
+            "{text}"
+        );
+        assert_eq!(header(&resp, "Cache-Control"), Some("no-cache"));
+        assert!(rpc.actions().is_empty(), "{shown}: nothing ran");
+    }
+}
+
+#[tokio::test]
+async fn scripts_and_page_views_pass_the_cross_site_checks() {
+    // A script's GET (no browser headers, no token) runs, as in supervisord.
+    let rpc = FakeRpc::with_procs();
+    let resp = run(
+        &rpc,
+        get("/index.html", Some("processname=web&action=stop")),
+    )
+    .await;
+    assert_eq!(redirected_message(&resp), "Process web stopped");
+    // A URL the user typed (Sec-Fetch-Site: none) runs too.
+    let typed = UiRequest {
+        fetch_site: Some("none".into()),
+        ..get("/index.html", Some("processname=web&action=stop"))
+    };
+    assert_eq!(
+        redirected_message(&run(&rpc, typed).await),
+        "Process web stopped"
+    );
+    // Showing or refreshing the page from another site's link changes nothing and is allowed.
+    for query in [None, Some("message=hi"), Some("action=refresh")] {
+        let req = UiRequest {
+            fetch_site: Some("cross-site".into()),
+            origin: Some("http://elsewhere.example".into()),
+            ..get("/index.html", query)
+        };
+        let resp = run(&rpc, req).await;
+        assert!(resp.status == 200 || resp.status == 301, "{query:?}");
+    }
+    let tail = UiRequest {
+        fetch_site: Some("cross-site".into()),
+        ..get("/tail.html", Some("processname=web"))
+    };
+    assert_eq!(run(&rpc, tail).await.status, 200);
+    assert_eq!(
+        rpc.actions().len(),
+        3,
+        "two stops and one log read: {:?}",
+        rpc.actions()
+    );
 }
