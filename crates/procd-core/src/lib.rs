@@ -6,8 +6,10 @@
 //! * [`process`]: the per-process state machine, reproducing supervisord 4.3.0's `Subprocess`.
 //! * [`rules`]: which RPC requests a state allows, and ProcessInfo `description` text.
 //! * [`order`]: who goes first (startup, start/stop all, shutdown, listings).
+//! * [`deps`]: `depends_on=` conditions, cycles, dependency-aware start and stop orders.
 //! * [`diff`]: the reload diff (added, changed, removed groups).
 
+pub mod deps;
 pub mod diff;
 pub mod order;
 pub mod process;
@@ -18,8 +20,8 @@ pub use diff::{Diff, Named, diff};
 pub use order::{GroupLike, Ranked};
 pub use procd_protocol::Level;
 pub use process::{
-    AutoRestart, Change, Effect, Input, Policy, Process, SignalError, TRANSITIONS, WaitStatus,
-    transition_allowed,
+    AutoRestart, Change, DepStatus, Effect, Input, Policy, Process, Readiness, SignalError,
+    TRANSITIONS, WaitStatus, show_duration, transition_allowed,
 };
 pub use rules::{InfoView, LocalTime, Refusal, check_signal, check_start, check_stop, describe};
 pub use time::Now;

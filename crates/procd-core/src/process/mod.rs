@@ -30,7 +30,7 @@ use procd_protocol::Level;
 
 pub use status::{WaitStatus, signal_name};
 pub use table::{TRANSITIONS, transition_allowed};
-pub use types::{AutoRestart, Change, Effect, Input, Policy, SignalError};
+pub use types::{AutoRestart, Change, DepStatus, Effect, Input, Policy, Readiness, SignalError};
 
 /// How long past a strict (`>`) threshold the core asks to be woken, so that the comparison holds when the
 /// timer fires.
@@ -56,7 +56,23 @@ pub struct Process {
     backoff: u32,
     exitstatus: Option<i32>,
     spawnerr: Option<String>,
+    /// `depends_on=` conditions, as last evaluated by the daemon.
+    deps: DepStatus,
+    /// A start was requested while the dependencies did not hold; it happens when they do.
+    start_pending: bool,
+    /// The pending autostart was cancelled (by a stop request, or it failed on a dependency).
+    autostart_held: bool,
+    /// `ready_timeout` ran out: the stop signal was sent and the exit will count as a failed start.
+    ready_failed: bool,
 }
+
+/// States a start request can spawn from.
+const SPAWN_FROM: [ProcessState; 4] = [
+    ProcessState::Exited,
+    ProcessState::Fatal,
+    ProcessState::Backoff,
+    ProcessState::Stopped,
+];
 
 /// Effects collected while handling one input.
 struct Out(Vec<Effect>);
@@ -85,6 +101,10 @@ impl Process {
             backoff: 0,
             exitstatus: None,
             spawnerr: None,
+            deps: DepStatus::Met,
+            start_pending: false,
+            autostart_held: false,
+            ready_failed: false,
         }
     }
 
@@ -135,6 +155,47 @@ impl Process {
         self.killing
     }
 
+    /// The dependency status last given with [`Input::Dependencies`].
+    pub fn deps(&self) -> &DepStatus {
+        &self.deps
+    }
+
+    /// Whether this process means to start (autostart, a start request, an autorestart) as soon as its
+    /// dependencies hold.
+    pub fn wants_start(&self) -> bool {
+        if self.pid != 0 || self.spawning {
+            return false;
+        }
+        match self.state {
+            ProcessState::Stopped => self.start_pending || self.wants_autostart(),
+            ProcessState::Exited => self.start_pending || self.wants_restart(),
+            ProcessState::Fatal => self.start_pending,
+            _ => false,
+        }
+    }
+
+    /// `waiting for db (ready)` while a start waits for a dependency; the daemon shows it as the
+    /// ProcessInfo description.
+    pub fn waiting_for(&self) -> Option<&str> {
+        match &self.deps {
+            DepStatus::Waiting(text) if self.wants_start() => Some(text),
+            _ => None,
+        }
+    }
+
+    /// What a dependent's `depends_on=` condition sees of this process.
+    pub fn dep_view(&self) -> crate::deps::DepView {
+        let expected = self
+            .exitstatus
+            .is_some_and(|es| self.policy.exitcodes.contains(&es));
+        crate::deps::DepView {
+            state: self.state,
+            exited_for_good: self.state == ProcessState::Exited && !self.wants_restart(),
+            exit_expected: expected,
+            will_start: self.wants_start(),
+        }
+    }
+
     /// Applies one input, then re-evaluates timers, and returns what the daemon must do.
     ///
     /// `mood` is the supervisor's state: automatic starts (autostart, autorestart, backoff retries) only
@@ -142,7 +203,22 @@ impl Process {
     pub fn handle(&mut self, input: Input, now: Now, mood: SupervisorState) -> Vec<Effect> {
         let mut out = Out(Vec::new());
         match input {
-            Input::Start => self.spawn(now, &mut out),
+            Input::Start => {
+                if self.deps != DepStatus::Met
+                    && self.pid == 0
+                    && !self.spawning
+                    && SPAWN_FROM.contains(&self.state)
+                {
+                    self.start_pending = true;
+                } else {
+                    self.spawn(now, &mut out);
+                }
+            }
+            Input::Stop if self.waiting_for().is_some() => {
+                // Cancels a start that waits for a dependency.
+                self.start_pending = false;
+                self.autostart_held = true;
+            }
             Input::Stop => {
                 self.laststopreport = None;
                 let stopsignal = self.policy.stopsignal;
@@ -159,6 +235,8 @@ impl Process {
             Input::SignalFailed(err) => self.signal_failed(err, now, &mut out),
             Input::Tick => {}
             Input::StopReport => self.stop_report(now, &mut out),
+            Input::Ready => self.ready(now, &mut out),
+            Input::Dependencies(status) => self.deps = status,
         }
         self.transition(now, mood, &mut out);
         out.0
@@ -167,10 +245,17 @@ impl Process {
     /// When the machine next needs an [`Input::Tick`] (monotonic time since the daemon's epoch).
     pub fn next_deadline(&self, mood: SupervisorState) -> Option<Duration> {
         let auto = mood == SupervisorState::Running;
+        let gate_open = !matches!(self.deps, DepStatus::Waiting(_));
         match self.state {
-            ProcessState::Starting if self.pid != 0 => self
-                .laststart
-                .map(|t| t + secs(self.policy.startsecs) + JUST_PAST),
+            ProcessState::Starting if self.pid != 0 && self.ready_failed => self.delay,
+            ProcessState::Starting if self.pid != 0 => {
+                let wait = self
+                    .policy
+                    .ready
+                    .as_ref()
+                    .map_or(secs(self.policy.startsecs), |r| r.timeout);
+                self.laststart.map(|t| t + wait + JUST_PAST)
+            }
             ProcessState::Backoff if self.backoff > self.policy.startretries => {
                 Some(Duration::ZERO)
             }
@@ -178,8 +263,11 @@ impl Process {
                 Some(self.delay.map_or(Duration::ZERO, |d| d + JUST_PAST))
             }
             ProcessState::Stopping => Some(self.delay.unwrap_or(Duration::ZERO)),
-            ProcessState::Exited if auto && self.wants_restart() => Some(Duration::ZERO),
-            ProcessState::Stopped if auto && self.wants_autostart() => Some(Duration::ZERO),
+            ProcessState::Stopped | ProcessState::Exited | ProcessState::Fatal
+                if auto && gate_open && self.wants_start() =>
+            {
+                Some(Duration::ZERO)
+            }
             _ => None,
         }
     }
@@ -195,7 +283,7 @@ impl Process {
     }
 
     fn wants_autostart(&self) -> bool {
-        self.policy.autostart && self.laststart.is_none()
+        self.policy.autostart && self.laststart.is_none() && !self.autostart_held
     }
 
     fn change_state(&mut self, to: ProcessState, expected: bool, now: Now, out: &mut Out) {
@@ -238,12 +326,8 @@ impl Process {
     }
 
     fn spawn(&mut self, now: Now, out: &mut Out) {
-        const FROM: [ProcessState; 4] = [
-            ProcessState::Exited,
-            ProcessState::Fatal,
-            ProcessState::Backoff,
-            ProcessState::Stopped,
-        ];
+        const FROM: [ProcessState; 4] = SPAWN_FROM;
+        self.start_pending = false;
         if self.pid != 0 {
             out.log(
                 Level::Warn,
@@ -256,6 +340,7 @@ impl Process {
             return;
         }
         self.killing = false;
+        self.ready_failed = false;
         self.spawnerr = None;
         self.exitstatus = None;
         self.laststart = Some(now.mono);
@@ -460,7 +545,10 @@ impl Process {
         self.adjust_for_clock_rollback(now.mono);
         self.laststop_wall = now.wall;
 
+        // With a ready check, any exit before the check passed is a failed start.
+        let before_ready = self.policy.ready.is_some() && self.state == ProcessState::Starting;
         let too_quickly = match self.laststart {
+            _ if before_ready => true,
             Some(start) if now.mono > start => now.mono - start < secs(self.policy.startsecs),
             _ => {
                 out.log(
@@ -489,9 +577,19 @@ impl Process {
             };
             out.log(level, format!("stopped: {} ({msg})", self.name));
         } else if too_quickly && self.state == ProcessState::Starting {
-            // Did not stay up for startsecs: STARTING -> BACKOFF, whatever the exit code.
+            // Did not stay up for startsecs (or exited before its ready check passed, or was stopped
+            // because the check ran out of time): STARTING -> BACKOFF, whatever the exit code.
             self.exitstatus = None;
-            self.spawnerr = Some("Exited too quickly (process log may have details)".to_string());
+            self.spawnerr = Some(match (&self.policy.ready, self.ready_failed) {
+                (Some(r), true) => format!(
+                    "ready check {} did not pass within {} (ready_timeout)",
+                    r.label,
+                    show_duration(r.timeout)
+                ),
+                _ => "Exited too quickly (process log may have details)".to_string(),
+            });
+            self.ready_failed = false;
+            self.delay = None;
             self.change_state(ProcessState::Backoff, true, now, out);
             out.log(
                 Level::Warn,
@@ -539,10 +637,17 @@ impl Process {
         let state = self.state;
         self.adjust_for_clock_rollback(now.mono);
 
-        if mood == SupervisorState::Running {
+        if mood == SupervisorState::Running && self.wants_start() {
+            match &self.deps {
+                DepStatus::Met => self.spawn(now, out),
+                DepStatus::Waiting(_) => {}
+                DepStatus::Failed(reason) => {
+                    let reason = reason.clone();
+                    self.dependency_failed(reason, now, out);
+                }
+            }
+        } else if mood == SupervisorState::Running {
             match state {
-                ProcessState::Exited if self.wants_restart() => self.spawn(now, out),
-                ProcessState::Stopped if self.wants_autostart() => self.spawn(now, out),
                 ProcessState::Backoff
                     if self.backoff <= self.policy.startretries
                         && self.delay.is_none_or(|d| now.mono > d) =>
@@ -554,6 +659,13 @@ impl Process {
         }
 
         match state {
+            ProcessState::Starting
+                if self.state == ProcessState::Starting
+                    && self.pid != 0
+                    && self.policy.ready.is_some() =>
+            {
+                self.ready_deadline(now, out);
+            }
             ProcessState::Starting if self.state == ProcessState::Starting && self.pid != 0 => {
                 let up = self.laststart.and_then(|t| now.mono.checked_sub(t));
                 if up.is_some_and(|up| up > secs(self.policy.startsecs)) {
@@ -596,6 +708,78 @@ impl Process {
             }
             _ => {}
         }
+    }
+
+    /// The ready check passed: STARTING -> RUNNING.
+    fn ready(&mut self, now: Now, out: &mut Out) {
+        let Some(r) = &self.policy.ready else { return };
+        if self.state != ProcessState::Starting || self.pid == 0 || self.ready_failed {
+            return;
+        }
+        let label = r.label.clone();
+        self.delay = None;
+        self.backoff = 0;
+        self.change_state(ProcessState::Running, true, now, out);
+        out.log(
+            Level::Info,
+            format!(
+                "success: {} entered RUNNING state, ready check {label} passed",
+                self.name
+            ),
+        );
+    }
+
+    /// STARTING with a ready check: once `ready_timeout` has passed, send the stop signal (the exit then
+    /// counts as a failed start); `stopwaitsecs` later, SIGKILL.
+    fn ready_deadline(&mut self, now: Now, out: &mut Out) {
+        let Some(r) = &self.policy.ready else { return };
+        if self.ready_failed {
+            if self.delay.is_some_and(|d| d <= now.mono) {
+                out.log(
+                    Level::Warn,
+                    format!("killing '{}' ({}) with SIGKILL", self.name, self.pid),
+                );
+                self.delay = None;
+                out.0.push(Effect::Kill {
+                    pid: self.pid,
+                    signal: Signal::KILL,
+                    to_group: self.policy.killasgroup,
+                });
+            }
+            return;
+        }
+        let up = self.laststart.and_then(|t| now.mono.checked_sub(t));
+        if !up.is_some_and(|up| up > r.timeout) {
+            return;
+        }
+        out.log(
+            Level::Warn,
+            format!(
+                "ready check {} of {} did not pass within {} (ready_timeout), stopping it",
+                r.label,
+                self.name,
+                show_duration(r.timeout)
+            ),
+        );
+        self.ready_failed = true;
+        self.delay = Some(now.mono + secs(self.policy.stopwaitsecs));
+        out.0.push(Effect::Kill {
+            pid: self.pid,
+            signal: self.policy.stopsignal,
+            to_group: self.policy.stopasgroup,
+        });
+    }
+
+    /// A start waited for a dependency that can no longer be met: -> FATAL.
+    fn dependency_failed(&mut self, reason: String, now: Now, out: &mut Out) {
+        self.start_pending = false;
+        self.autostart_held = true;
+        self.spawnerr = Some(reason.clone());
+        self.change_state(ProcessState::Fatal, true, now, out);
+        out.log(
+            Level::Info,
+            format!("gave up: {} entered FATAL state, {reason}", self.name),
+        );
     }
 
     /// supervisord's `_check_and_adjust_for_system_clock_rollback`, applied to the clock the core is given.
@@ -644,4 +828,15 @@ impl Process {
 
 fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
+}
+
+/// `30 s`, `1.5 s`, `250 ms`.
+pub fn show_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{} s", d.as_secs_f64())
+    }
 }

@@ -28,6 +28,9 @@ pub const TRANSITIONS: &[(ProcessState, ProcessState)] = &[
     (Starting, Unknown),
     (Running, Unknown),
     (Stopping, Unknown),
+    // procd extension: a process waiting for a dependency that can no longer be met gives up
+    (Stopped, Fatal),
+    (Exited, Fatal),
 ];
 
 /// Whether the table allows `from -> to`.

@@ -102,6 +102,8 @@ fn transition_table_matrix() {
         (Starting, Unknown),
         (Running, Unknown),
         (Stopping, Unknown),
+        (Stopped, Fatal),
+        (Exited, Fatal),
     ]
     .into_iter()
     .collect();
@@ -1081,6 +1083,10 @@ fn random_walk_stays_within_table() {
                 AutoRestart::Always,
             ][usize::try_from(next(3)).unwrap_or(0)],
             stopwaitsecs: next(3),
+            ready: (next(3) == 0).then(|| Readiness {
+                label: "tcp://127.0.0.1:1".into(),
+                timeout: Duration::from_millis(next(3000)),
+            }),
             ..policy()
         };
         let mut p = Process::new(format!("p{round}"), pol);
@@ -1089,7 +1095,7 @@ fn random_walk_stays_within_table() {
         for _ in 0..60 {
             now = now.after(Duration::from_millis(next(2500)));
             let mood = if next(8) == 0 { DOWN } else { RUN };
-            let input = match next(10) {
+            let input = match next(12) {
                 0 => Input::Start,
                 1 => Input::Stop,
                 2 => Input::GiveUp,
@@ -1107,6 +1113,12 @@ fn random_walk_stays_within_table() {
                     detail: "e".into(),
                 }),
                 7 => Input::StopReport,
+                8 => Input::Ready,
+                9 => Input::Dependencies(match next(3) {
+                    0 => DepStatus::Met,
+                    1 => DepStatus::Waiting("waiting for db (started)".into()),
+                    _ => DepStatus::Failed("dependency db is FATAL".into()),
+                }),
                 _ => Input::Tick,
             };
             let mut fx = p.handle(input, now, mood);
@@ -1154,4 +1166,263 @@ fn random_walk_stays_within_table() {
     let all: BTreeSet<_> = TRANSITIONS.iter().copied().collect();
     let missing: Vec<_> = all.difference(&seen).collect();
     assert!(missing.is_empty(), "never reached: {missing:?}");
+}
+
+fn ready_policy(timeout_ms: u64) -> Policy {
+    Policy {
+        ready: Some(Readiness {
+            label: "tcp://127.0.0.1:5432".into(),
+            timeout: Duration::from_millis(timeout_ms),
+        }),
+        ..policy()
+    }
+}
+
+#[test]
+fn ready_check_holds_starting_past_startsecs_until_it_passes() {
+    let mut p = starting(ready_policy(30_000));
+    assert_eq!(p.next_deadline(RUN), Some(ms(30_001)));
+    p.handle(Input::Tick, at(5_000), RUN);
+    assert_eq!(p.state(), Starting, "startsecs does not promote");
+    let fx = p.handle(Input::Ready, at(5_100), RUN);
+    assert_eq!(changes(&fx), vec![(Starting, Running)]);
+    assert_eq!(
+        lines(&fx),
+        vec![line(
+            Level::Info,
+            "success: web entered RUNNING state, ready check tcp://127.0.0.1:5432 passed"
+        )]
+    );
+    assert_eq!(p.next_deadline(RUN), None, "no timer once ready");
+    // A late or repeated pass changes nothing.
+    assert!(p.handle(Input::Ready, at(5_200), RUN).is_empty());
+}
+
+#[test]
+fn ready_is_ignored_without_a_check_or_a_child() {
+    let mut p = starting(policy());
+    assert!(p.handle(Input::Ready, at(10), RUN).is_empty());
+    assert_eq!(p.state(), Starting);
+    let mut q = Process::new("web", ready_policy(1000));
+    assert!(q.handle(Input::Ready, t0(), DOWN).is_empty());
+    assert_eq!(q.state(), Stopped);
+}
+
+#[test]
+fn exit_before_ready_is_a_failed_start_even_after_startsecs() {
+    let mut p = starting(ready_policy(30_000));
+    let fx = p.handle(
+        Input::Exited {
+            pid: PID,
+            status: WaitStatus::Exited(0),
+        },
+        at(10_000),
+        RUN,
+    );
+    assert_eq!(changes(&fx), vec![(Starting, Backoff)]);
+    assert_eq!(
+        p.spawnerr(),
+        "Exited too quickly (process log may have details)"
+    );
+}
+
+#[test]
+fn ready_timeout_stops_the_child_then_counts_as_failed_start() {
+    let pol = Policy {
+        stopwaitsecs: 2,
+        startretries: 0,
+        ..ready_policy(1_500)
+    };
+    let mut p = starting(pol);
+    let fx = p.handle(Input::Tick, at(1_501), RUN);
+    assert_eq!(
+        fx,
+        vec![
+            Effect::Log {
+                level: Level::Warn,
+                text: "ready check tcp://127.0.0.1:5432 of web did not pass within 1.5 s (ready_timeout), stopping it".into()
+            },
+            Effect::Kill {
+                pid: PID,
+                signal: Signal::TERM,
+                to_group: false
+            }
+        ]
+    );
+    assert_eq!(p.state(), Starting);
+    assert_eq!(p.next_deadline(RUN), Some(ms(3_501)));
+    // A pass after the timeout is too late.
+    assert!(p.handle(Input::Ready, at(1_600), RUN).is_empty());
+    // Ignores SIGTERM: SIGKILL after stopwaitsecs.
+    let fx = p.handle(Input::Tick, at(3_501), RUN);
+    assert_eq!(
+        fx.last(),
+        Some(&Effect::Kill {
+            pid: PID,
+            signal: Signal::KILL,
+            to_group: false
+        })
+    );
+    let fx = p.handle(
+        Input::Exited {
+            pid: PID,
+            status: WaitStatus::Signaled { signal: 9, core_dumped: false },
+        },
+        at(3_600),
+        RUN,
+    );
+    // BACKOFF, then (startretries = 0) FATAL.
+    assert_eq!(changes(&fx), vec![(Starting, Backoff), (Backoff, Fatal)]);
+    assert_eq!(
+        p.spawnerr(),
+        "ready check tcp://127.0.0.1:5432 did not pass within 1.5 s (ready_timeout)"
+    );
+}
+
+#[test]
+fn a_stop_during_the_ready_wait_is_an_ordinary_stop() {
+    let mut p = starting(ready_policy(1_000));
+    let fx = p.handle(Input::Stop, at(100), RUN);
+    assert_eq!(changes(&fx), vec![(Starting, Stopping)]);
+    let fx = p.handle(
+        Input::Exited {
+            pid: PID,
+            status: WaitStatus::Signaled { signal: 15, core_dumped: false },
+        },
+        at(200),
+        RUN,
+    );
+    assert_eq!(changes(&fx), vec![(Stopping, Stopped)]);
+}
+
+fn waiting() -> DepStatus {
+    DepStatus::Waiting("waiting for db (ready)".into())
+}
+
+#[test]
+fn autostart_waits_for_dependencies_without_a_timer() {
+    let mut p = Process::new("app", policy());
+    p.handle(Input::Dependencies(waiting()), t0(), DOWN);
+    assert_eq!(p.next_deadline(RUN), None, "no wake-up while waiting");
+    assert!(p.handle(Input::Tick, t0(), RUN).is_empty());
+    assert_eq!(p.state(), Stopped);
+    assert_eq!(p.waiting_for(), Some("waiting for db (ready)"));
+    let fx = p.handle(Input::Dependencies(DepStatus::Met), at(5), RUN);
+    assert_eq!(spawns(&fx), 1);
+    assert_eq!(p.waiting_for(), None);
+}
+
+#[test]
+fn a_start_request_waits_and_a_stop_cancels_it() {
+    let mut p = Process::new(
+        "app",
+        Policy {
+            autostart: false,
+            ..policy()
+        },
+    );
+    p.handle(Input::Dependencies(waiting()), t0(), RUN);
+    assert_eq!(p.waiting_for(), None, "no start wanted yet");
+    assert!(p.handle(Input::Start, t0(), RUN).is_empty());
+    assert_eq!(p.waiting_for(), Some("waiting for db (ready)"));
+    assert!(p.wants_start());
+    // A stop cancels the pending start without a fault.
+    assert!(p.handle(Input::Stop, at(1), RUN).is_empty());
+    assert!(!p.wants_start());
+    assert!(p.handle(Input::Dependencies(DepStatus::Met), at(2), RUN).is_empty());
+    assert_eq!(p.state(), Stopped);
+    // A new request with the dependency met spawns at once.
+    assert_eq!(spawns(&p.handle(Input::Start, at(3), RUN)), 1);
+}
+
+#[test]
+fn a_failed_dependency_makes_a_waiting_start_fatal() {
+    for from_state in [Stopped, Exited] {
+        let mut p = if from_state == Stopped {
+            Process::new("app", policy())
+        } else {
+            let mut r = running(Policy {
+                autorestart: AutoRestart::Always,
+                ..policy()
+            });
+            r.handle(Input::Dependencies(waiting()), at(2000), RUN);
+            r.handle(
+                Input::Exited {
+                    pid: PID,
+                    status: WaitStatus::Exited(0),
+                },
+                at(2100),
+                RUN,
+            );
+            r
+        };
+        p.handle(Input::Dependencies(waiting()), at(2200), RUN);
+        assert_eq!(p.state(), from_state);
+        let fx = p.handle(
+            Input::Dependencies(DepStatus::Failed("dependency db is FATAL".into())),
+            at(2300),
+            RUN,
+        );
+        assert_eq!(changes(&fx), vec![(from_state, Fatal)]);
+        assert_eq!(
+            lines(&fx),
+            vec![line(
+                Level::Info,
+                &format!("gave up: {} entered FATAL state, dependency db is FATAL", p.name())
+            )]
+        );
+        assert_eq!(p.spawnerr(), "dependency db is FATAL");
+        assert!(!p.wants_start());
+        assert_eq!(p.next_deadline(RUN), None);
+    }
+}
+
+#[test]
+fn dependencies_do_not_touch_a_running_process() {
+    let mut p = running(policy());
+    let fx = p.handle(
+        Input::Dependencies(DepStatus::Failed("dependency db is FATAL".into())),
+        at(3000),
+        RUN,
+    );
+    assert!(fx.is_empty());
+    assert_eq!(p.state(), Running);
+}
+
+#[test]
+fn dep_view_reports_completion() {
+    let mut p = running(Policy {
+        autorestart: AutoRestart::Never,
+        ..policy()
+    });
+    p.handle(
+        Input::Exited {
+            pid: PID,
+            status: WaitStatus::Exited(0),
+        },
+        at(5000),
+        RUN,
+    );
+    let v = p.dep_view();
+    assert_eq!(
+        (v.state, v.exited_for_good, v.exit_expected, v.will_start),
+        (Exited, true, true, false)
+    );
+    let mut q = running(Policy {
+        autorestart: AutoRestart::Unexpected,
+        ..policy()
+    });
+    q.handle(
+        Input::Exited {
+            pid: PID,
+            status: WaitStatus::Exited(3),
+        },
+        at(5000),
+        DOWN,
+    );
+    let v = q.dep_view();
+    assert_eq!(
+        (v.state, v.exited_for_good, v.exit_expected, v.will_start),
+        (Exited, false, false, true)
+    );
 }

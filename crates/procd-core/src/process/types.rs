@@ -1,5 +1,7 @@
 //! The vocabulary of the state machine: its policy, inputs and effects.
 
+use std::time::Duration;
+
 use procd_protocol::{ProcessState, Signal};
 
 use super::WaitStatus;
@@ -28,6 +30,29 @@ pub struct Policy {
     pub stopwaitsecs: u64,
     pub stopasgroup: bool,
     pub killasgroup: bool,
+    /// `ready_check=` (procd extension): STARTING lasts until the check passes instead of `startsecs`.
+    pub ready: Option<Readiness>,
+}
+
+/// A ready check as the state machine sees it: its label for log lines and its deadline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    /// How the check is named in log lines and descriptions, e.g. `tcp://127.0.0.1:5432`.
+    pub label: String,
+    /// `ready_timeout=`: a check that has not passed this long after the spawn is a failed start.
+    pub timeout: Duration,
+}
+
+/// Whether a process's `depends_on=` conditions hold (evaluated by [`crate::deps`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum DepStatus {
+    /// No dependencies, or all conditions hold.
+    #[default]
+    Met,
+    /// Some condition does not hold yet; the text is the description, e.g. `waiting for db (ready)`.
+    Waiting(String),
+    /// Some condition can no longer hold (a dependency is FATAL, a one-shot failed); the text says why.
+    Failed(String),
 }
 
 impl Default for Policy {
@@ -43,6 +68,7 @@ impl Default for Policy {
             stopwaitsecs: 10,
             stopasgroup: false,
             killasgroup: false,
+            ready: None,
         }
     }
 }
@@ -82,6 +108,10 @@ pub enum Input {
     Tick,
     /// A `stopProcess` caller is still waiting: log `waiting for <name> to stop` at most every 2 s.
     StopReport,
+    /// The ready check passed (procd extension). Ignored unless STARTING with a child and a ready check.
+    Ready,
+    /// The `depends_on=` conditions were re-evaluated (procd extension).
+    Dependencies(DepStatus),
 }
 
 /// A state change, with the values supervisord stashes in the PROCESS_STATE event at that moment.
