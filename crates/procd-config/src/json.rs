@@ -93,6 +93,15 @@ fn process(g: &GroupConfig, p: &ProcessConfig) -> Value {
     if !p.extra.is_empty() {
         put("extra", json!(p.extra));
     }
+    // procd extensions, shown only when used.
+    if !p.depends_on.is_empty() {
+        put("depends_on", json!(p.depends_on));
+    }
+    if let Some(check) = &p.ready_check {
+        put("ready_check", json!(check.label()));
+        put("ready_timeout", json!(p.ready_timeout.as_secs_f64()));
+        put("ready_interval", json!(p.ready_interval.as_secs_f64()));
+    }
     Value::Object(m)
 }
 

@@ -20,6 +20,7 @@ pub mod policies;
 mod programs;
 pub mod pyglob;
 pub mod pyrepr;
+pub mod readiness;
 mod sample;
 pub mod shlex;
 pub mod users;

@@ -160,6 +160,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigErrors> {
     let supervisord = supervisord_options(&mut cx);
     let rpcinterfaces = rpcinterfaces(&mut cx);
     let mut groups = programs::process_groups(&mut cx);
+    crate::readiness::resolve(&mut cx, &mut groups);
     let (inet_servers, unix_servers) = servers(&mut cx);
     let supervisorctl = if cx.ini.has_section("supervisorctl") {
         ctl::from_ini(&cx.ini, &cx.here, &opts.env, &opts.cwd).ok()

@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+
+pub use procd_core::deps::Condition;
 
 use procd_protocol::Signal;
 use serde::Serialize;
@@ -252,6 +255,77 @@ pub struct ProcessConfig {
     pub kill_mode: Option<KillMode>,
     /// Keys supervisord does not know (tolerated and kept).
     pub extra: BTreeMap<String, String>,
+    /// `depends_on=` (procd extension), resolved to process namespecs.
+    pub depends_on: Vec<DependsOn>,
+    /// `ready_check=` (procd extension).
+    pub ready_check: Option<ReadyCheck>,
+    /// `ready_timeout=` (procd extension, default 60 s).
+    pub ready_timeout: Duration,
+    /// `ready_interval=` (procd extension, default 1 s): polling interval of tcp/http/exec checks.
+    pub ready_interval: Duration,
+}
+
+/// Default `ready_timeout`.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default `ready_interval`.
+pub const DEFAULT_READY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// One `depends_on=` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DependsOn {
+    /// The name as written: a program, a process (`group:name`), or `group:*`.
+    pub name: String,
+    #[serde(serialize_with = "condition_name")]
+    pub condition: Condition,
+    /// The namespecs of every process the name stands for (in config order).
+    pub targets: Vec<String>,
+}
+
+fn condition_name<S: serde::Serializer>(c: &Condition, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(c.name())
+}
+
+/// `ready_check=` (procd extension): when a STARTING program counts as up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ReadyCheck {
+    /// `tcp://HOST:PORT`: a connection succeeds.
+    Tcp { host: String, port: u16 },
+    /// `http://HOST[:PORT]/PATH`: a GET answers 2xx.
+    Http {
+        host: String,
+        port: u16,
+        /// Starts with `/`.
+        path: String,
+    },
+    /// `exec:COMMAND`: the command exits 0.
+    Exec { command: String, argv: Vec<String> },
+    /// `log:REGEX`: a line of the program's stdout or stderr matches.
+    Log { pattern: String },
+    /// `notify`: the program sends `READY=1` to its own `NOTIFY_SOCKET` (sd_notify).
+    Notify,
+}
+
+impl ReadyCheck {
+    /// The check as written, for log lines and descriptions.
+    pub fn label(&self) -> String {
+        match self {
+            ReadyCheck::Tcp { host, port } => format!("tcp://{}:{port}", bracket(host)),
+            ReadyCheck::Http { host, port, path } => {
+                format!("http://{}:{port}{path}", bracket(host))
+            }
+            ReadyCheck::Exec { command, .. } => format!("exec:{command}"),
+            ReadyCheck::Log { pattern } => format!("log:{pattern}"),
+            ReadyCheck::Notify => "notify".into(),
+        }
+    }
+}
+
+fn bracket(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
 }
 
 fn signal_number<S: serde::Serializer>(sig: &Signal, s: S) -> Result<S::Ok, S::Error> {

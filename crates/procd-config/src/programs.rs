@@ -12,7 +12,7 @@ use crate::ctx::Ctx;
 use crate::events::is_event_type;
 use crate::expand::{self, ExpVal, Names};
 use crate::model::*;
-use crate::{paths, shlex, users, values};
+use crate::{paths, readiness, shlex, users, values};
 
 /// Option names supervisord reads from program-like sections.
 const KNOWN: &[&str] = &[
@@ -55,6 +55,11 @@ const KNOWN: &[&str] = &[
     "events",
     "buffer_size",
     "result_handler",
+    // procd extensions (docs/extensions.md); supervisord ignores them.
+    "depends_on",
+    "ready_check",
+    "ready_timeout",
+    "ready_interval",
 ];
 
 /// Whether a program-section key is one procd reads (supervisord's keys and procd's extensions).
@@ -556,6 +561,22 @@ fn processes_from_section(
             "Cannot set stopasgroup=true and killasgroup=false",
         );
     }
+    let depends_on = cx
+        .typed(section, "depends_on", &common, Vec::new(), readiness::depends_on);
+    let ready_timeout = cx.typed(
+        section,
+        "ready_timeout",
+        &common,
+        DEFAULT_READY_TIMEOUT,
+        readiness::duration,
+    );
+    let ready_interval = cx.typed(
+        section,
+        "ready_interval",
+        &common,
+        DEFAULT_READY_INTERVAL,
+        readiness::duration,
+    );
     let extra: BTreeMap<String, String> = cx
         .ini
         .options(section)
@@ -658,6 +679,12 @@ fn processes_from_section(
             }
             Err(()) => String::new(),
         };
+        let ready_check = match cx.get(section, "ready_check", &common) {
+            Ok(Some(v)) => readiness::ready_check(&v)
+                .map_err(|m| cx.error(section, Some("ready_check"), m))
+                .ok(),
+            _ => None,
+        };
         let name = cx
             .expand_with(
                 section,
@@ -725,6 +752,10 @@ fn processes_from_section(
             restart: policies.restart,
             kill_mode: policies.kill_mode,
             extra: extra.clone(),
+            depends_on: depends_on.clone(),
+            ready_check,
+            ready_timeout,
+            ready_interval,
         }));
         if cx.errors.len() > loop_errors {
             break;
