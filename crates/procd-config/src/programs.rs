@@ -561,8 +561,13 @@ fn processes_from_section(
             "Cannot set stopasgroup=true and killasgroup=false",
         );
     }
-    let depends_on = cx
-        .typed(section, "depends_on", &common, Vec::new(), readiness::depends_on);
+    let depends_on = cx.typed(
+        section,
+        "depends_on",
+        &common,
+        Vec::new(),
+        readiness::depends_on,
+    );
     let ready_timeout = cx.typed(
         section,
         "ready_timeout",

@@ -9,12 +9,17 @@ use std::time::Duration;
 use procd_core::deps::{Condition, find_cycle};
 
 use crate::ctx::Ctx;
-use crate::model::{AutoRestart, DependsOn, GroupConfig, ReadyCheck};
 use crate::ini::py_strip;
+use crate::model::{AutoRestart, DependsOn, GroupConfig, ReadyCheck};
 use crate::values::list_of_strings;
 
 /// The option names, for the list of keys procd knows.
-pub const KEYS: [&str; 4] = ["depends_on", "ready_check", "ready_timeout", "ready_interval"];
+pub const KEYS: [&str; 4] = [
+    "depends_on",
+    "ready_check",
+    "ready_timeout",
+    "ready_interval",
+];
 
 /// `depends_on = db, cache:ready, migrate:completed, workers:*` -> (name, condition) pairs; a trailing
 /// `:started`, `:ready` or `:completed` is the condition (default `started`).
@@ -25,9 +30,10 @@ pub fn depends_on(v: &str) -> Result<Vec<DependsOn>, String> {
             continue;
         }
         let (name, condition) = match item.rsplit_once(':') {
-            Some((name, c)) if Condition::parse(c).is_some() => {
-                (name.to_string(), Condition::parse(c).unwrap_or(Condition::Started))
-            }
+            Some((name, c)) if Condition::parse(c).is_some() => (
+                name.to_string(),
+                Condition::parse(c).unwrap_or(Condition::Started),
+            ),
             _ => (item.clone(), Condition::Started),
         };
         if name.is_empty() || name.chars().any(char::is_whitespace) {
@@ -238,7 +244,8 @@ pub(crate) fn resolve(cx: &mut Ctx<'_>, groups: &mut [GroupConfig]) {
             }
             for &(tg, tp) in &found {
                 let target = &groups[tg].processes[tp];
-                if d.condition == Condition::Completed && target.autorestart == AutoRestart::Always {
+                if d.condition == Condition::Completed && target.autorestart == AutoRestart::Always
+                {
                     cx.error(
                         &section,
                         Some("depends_on"),
@@ -287,8 +294,9 @@ mod tests {
 
     #[test]
     fn depends_on_entries() {
-        let got = depends_on("db, cache:ready, migrate:completed, workers:*, web:web_01, w:*:ready")
-            .unwrap();
+        let got =
+            depends_on("db, cache:ready, migrate:completed, workers:*, web:web_01, w:*:ready")
+                .unwrap();
         let pairs: Vec<(&str, Condition)> =
             got.iter().map(|d| (d.name.as_str(), d.condition)).collect();
         assert_eq!(
@@ -358,7 +366,10 @@ mod tests {
         for (v, want) in ok {
             assert_eq!(ready_check(v).as_ref(), Ok(want), "{v}");
         }
-        assert_eq!(ready_check("tcp://[::1]:80").unwrap().label(), "tcp://[::1]:80");
+        assert_eq!(
+            ready_check("tcp://[::1]:80").unwrap().label(),
+            "tcp://[::1]:80"
+        );
         for bad in [
             "tcp://host",
             "tcp://:80",

@@ -62,7 +62,11 @@ ready_check=http://localhost:80%(process_num)02d/health\n\
         vec![
             ("db", Condition::Ready, vec!["db"]),
             ("migrate", Condition::Completed, vec!["migrate"]),
-            ("worker", Condition::Started, vec!["worker:worker_0", "worker:worker_1"]),
+            (
+                "worker",
+                Condition::Started,
+                vec!["worker:worker_0", "worker:worker_1"]
+            ),
             ("web:*", Condition::Started, vec!["web:front", "web:api"]),
             ("web:api", Condition::Started, vec!["web:api"]),
             ("worker_1", Condition::Started, vec!["worker:worker_1"]),
@@ -71,9 +75,15 @@ ready_check=http://localhost:80%(process_num)02d/health\n\
     let db = process(&c, "db");
     assert_eq!(db.ready_timeout, Duration::from_secs(90));
     assert_eq!(db.ready_interval, Duration::from_millis(250));
-    assert_eq!(db.ready_check.as_ref().unwrap().label(), "tcp://127.0.0.1:5432");
+    assert_eq!(
+        db.ready_check.as_ref().unwrap().label(),
+        "tcp://127.0.0.1:5432"
+    );
     let w1 = process(&c, "worker:worker_1");
-    assert_eq!(w1.ready_check.as_ref().unwrap().label(), "http://localhost:8001/health");
+    assert_eq!(
+        w1.ready_check.as_ref().unwrap().label(),
+        "http://localhost:8001/health"
+    );
     // Defaults, and the keys are not "extra" (unknown) keys.
     assert_eq!(app.ready_check, None);
     assert_eq!(app.ready_timeout, DEFAULT_READY_TIMEOUT);
@@ -81,14 +91,22 @@ ready_check=http://localhost:80%(process_num)02d/health\n\
     assert!(app.extra.is_empty(), "{:?}", app.extra);
     let json = print_config_json(&c);
     assert!(json.contains("\"depends_on\""), "{json}");
-    assert!(json.contains("\"ready_check\": \"tcp://127.0.0.1:5432\""), "{json}");
+    assert!(
+        json.contains("\"ready_check\": \"tcp://127.0.0.1:5432\""),
+        "{json}"
+    );
 }
 
 #[test]
 fn a_config_without_the_keys_prints_as_before() {
-    let c = load_text(&format!("{BASE}[program:a]\ncommand=a\n")).unwrap().config;
+    let c = load_text(&format!("{BASE}[program:a]\ncommand=a\n"))
+        .unwrap()
+        .config;
     let json = print_config_json(&c);
-    assert!(!json.contains("depends_on") && !json.contains("ready_"), "{json}");
+    assert!(
+        !json.contains("depends_on") && !json.contains("ready_"),
+        "{json}"
+    );
 }
 
 #[test]
@@ -131,6 +149,14 @@ fn every_graph_error_at_once_with_file_and_line() {
     // One cycle among a, b, c is printed as a path.
     let cycle: Vec<&String> = texts.iter().filter(|t| t.contains("cycle: a")).collect();
     assert_eq!(cycle.len(), 1, "{texts:#?}");
-    assert!(cycle[0].ends_with("depends_on cycle: a -> b -> c -> a"), "{}", cycle[0]);
-    assert!(cycle[0].starts_with("supervisord.conf:4 [program:a]"), "{}", cycle[0]);
+    assert!(
+        cycle[0].ends_with("depends_on cycle: a -> b -> c -> a"),
+        "{}",
+        cycle[0]
+    );
+    assert!(
+        cycle[0].starts_with("supervisord.conf:4 [program:a]"),
+        "{}",
+        cycle[0]
+    );
 }

@@ -4,6 +4,7 @@
 //! * [`supervisor`]: the actor that owns every process's state and runs the `supervisor.*` methods.
 //! * [`rpc`]: XML-RPC decoding, `system.*`, and the bridge from HTTP to the actor.
 //! * [`http`]: the HTTP servers (unix socket and TCP), auth, limits, log tailing.
+//! * [`probes`]: ready checks (tcp, http, exec, log line, sd_notify) for `ready_check=`.
 //! * [`logs`], [`logger`]: child log files, log reads, the main log.
 //! * [`sys`]: the OS layer, the only place with `unsafe`.
 
@@ -13,6 +14,7 @@ pub mod events;
 pub mod http;
 pub mod logger;
 pub mod logs;
+pub mod probes;
 pub mod rpc;
 pub mod supervisor;
 pub mod sys;

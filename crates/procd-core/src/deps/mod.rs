@@ -84,7 +84,9 @@ pub fn verdict(cond: Condition, v: &DepView) -> Verdict {
         },
         Condition::Completed => match v.state {
             Exited if v.exited_for_good && v.exit_expected => Verdict::Met,
-            Exited if v.exited_for_good && idle => Verdict::Failed("exited with an unexpected status"),
+            Exited if v.exited_for_good && idle => {
+                Verdict::Failed("exited with an unexpected status")
+            }
             Fatal if idle => Verdict::Failed("is FATAL"),
             _ => Verdict::Waiting,
         },

@@ -4,7 +4,12 @@ use procd_protocol::ProcessState::{self, *};
 
 use super::*;
 
-fn view(state: ProcessState, exited_for_good: bool, exit_expected: bool, will_start: bool) -> DepView {
+fn view(
+    state: ProcessState,
+    exited_for_good: bool,
+    exit_expected: bool,
+    will_start: bool,
+) -> DepView {
     DepView {
         state,
         exited_for_good,
@@ -51,7 +56,14 @@ fn verdict_table() {
         (Completed, Exited, true, true, false, m.clone()),
         (Completed, Exited, true, true, true, m.clone()),
         (Completed, Exited, false, true, true, w.clone()),
-        (Completed, Exited, true, false, false, f("exited with an unexpected status")),
+        (
+            Completed,
+            Exited,
+            true,
+            false,
+            false,
+            f("exited with an unexpected status"),
+        ),
         (Completed, Exited, true, false, true, w.clone()),
         (Completed, Exited, false, false, true, w.clone()),
         (Completed, Fatal, false, false, false, f("is FATAL")),
@@ -108,18 +120,27 @@ fn evaluate_reports_failure_first_then_first_waiting() {
     );
     // A group: every member must satisfy the condition; a FATAL member names the process.
     assert_eq!(
-        evaluate(&[dep("workers:*", Condition::Started, vec![3, 4])], lookup, name),
+        evaluate(
+            &[dep("workers:*", Condition::Started, vec![3, 4])],
+            lookup,
+            name
+        ),
         DepStatus::Failed("dependency w1 is FATAL".into())
     );
     assert_eq!(
-        evaluate(&[dep("workers:*", Condition::Started, vec![3, 1])], lookup, name),
+        evaluate(
+            &[dep("workers:*", Condition::Started, vec![3, 1])],
+            lookup,
+            name
+        ),
         DepStatus::Waiting("waiting for workers:* (started)".into())
     );
 }
 
 #[test]
 fn cycles_are_found_and_printed_as_paths() {
-    let table: &[(&[&[usize]], Option<&[usize]>)] = &[
+    type Case = (&'static [&'static [usize]], Option<&'static [usize]>);
+    let table: &[Case] = &[
         (&[], None),
         (&[&[]], None),
         (&[&[0]], Some(&[0, 0])),

@@ -749,7 +749,7 @@ impl Process {
             return;
         }
         let up = self.laststart.and_then(|t| now.mono.checked_sub(t));
-        if !up.is_some_and(|up| up > r.timeout) {
+        if up.is_none_or(|up| up <= r.timeout) {
             return;
         }
         out.log(

@@ -1266,7 +1266,10 @@ fn ready_timeout_stops_the_child_then_counts_as_failed_start() {
     let fx = p.handle(
         Input::Exited {
             pid: PID,
-            status: WaitStatus::Signaled { signal: 9, core_dumped: false },
+            status: WaitStatus::Signaled {
+                signal: 9,
+                core_dumped: false,
+            },
         },
         at(3_600),
         RUN,
@@ -1287,7 +1290,10 @@ fn a_stop_during_the_ready_wait_is_an_ordinary_stop() {
     let fx = p.handle(
         Input::Exited {
             pid: PID,
-            status: WaitStatus::Signaled { signal: 15, core_dumped: false },
+            status: WaitStatus::Signaled {
+                signal: 15,
+                core_dumped: false,
+            },
         },
         at(200),
         RUN,
@@ -1329,7 +1335,10 @@ fn a_start_request_waits_and_a_stop_cancels_it() {
     // A stop cancels the pending start without a fault.
     assert!(p.handle(Input::Stop, at(1), RUN).is_empty());
     assert!(!p.wants_start());
-    assert!(p.handle(Input::Dependencies(DepStatus::Met), at(2), RUN).is_empty());
+    assert!(
+        p.handle(Input::Dependencies(DepStatus::Met), at(2), RUN)
+            .is_empty()
+    );
     assert_eq!(p.state(), Stopped);
     // A new request with the dependency met spawns at once.
     assert_eq!(spawns(&p.handle(Input::Start, at(3), RUN)), 1);
@@ -1368,7 +1377,10 @@ fn a_failed_dependency_makes_a_waiting_start_fatal() {
             lines(&fx),
             vec![line(
                 Level::Info,
-                &format!("gave up: {} entered FATAL state, dependency db is FATAL", p.name())
+                &format!(
+                    "gave up: {} entered FATAL state, dependency db is FATAL",
+                    p.name()
+                )
             )]
         );
         assert_eq!(p.spawnerr(), "dependency db is FATAL");

@@ -114,6 +114,8 @@ fn policy(cfg: &ProcessConfig) -> Policy {
         stopwaitsecs: cfg.stopwaitsecs,
         stopasgroup: cfg.stopasgroup,
         killasgroup: cfg.killasgroup,
+        // The actor does not run ready checks yet.
+        ready: None,
     }
 }
 
