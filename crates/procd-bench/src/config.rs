@@ -18,6 +18,8 @@ pub struct Program {
     /// `stdout_logfile_maxbytes` as written in the file (e.g. `0`, `1MB`).
     pub maxbytes: String,
     pub backups: u32,
+    /// Extra `key=value` lines for the section (procd extension keys; supervisord ignores them).
+    pub extra: Vec<String>,
 }
 
 impl Program {
@@ -33,6 +35,7 @@ impl Program {
             stdout_logfile: log_dir.join(format!("{name}.log")),
             maxbytes: "0".to_owned(),
             backups: 0,
+            extra: Vec::new(),
         }
     }
 }
@@ -99,6 +102,9 @@ impl DaemonConfig {
                 max = p.maxbytes,
                 backups = p.backups,
             );
+            for line in &p.extra {
+                let _ = writeln!(s, "{line}");
+            }
         }
         s
     }

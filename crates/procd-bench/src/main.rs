@@ -277,6 +277,8 @@ fn run(cli: &Cli) -> Result<bool> {
             limits.insert(ROTATED_CPU.to_owned(), v.cat_cpu_s_per_gib);
             limits.insert(ROTATED10_RATE.to_owned(), v.mib_s);
             limits.insert(ROTATED10_CPU.to_owned(), v.cat_cpu_s_per_gib);
+            limits.insert(STAMPED_RATE.to_owned(), v.mib_s);
+            limits.insert(STAMPED_CPU.to_owned(), v.cat_cpu_s_per_gib);
         }
         report.push(Scenario {
             id,

@@ -4,3 +4,5 @@
 mod common;
 #[path = "policies/envfile.rs"]
 mod envfile;
+#[path = "policies/logs.rs"]
+mod logs;

@@ -30,6 +30,7 @@ pub use output::physical_limit;
 pub mod output_names {
     pub use super::output::{
         PLAIN_CPU, PLAIN_RATE, ROTATED_CPU, ROTATED_RATE, ROTATED10_CPU, ROTATED10_RATE,
+        STAMPED_CPU, STAMPED_RATE,
     };
 }
 
@@ -165,6 +166,13 @@ pub fn idle_config(dir: &Path, port: u16, sizes: &Sizes, bench: &Path) -> Daemon
     rot10.maxbytes = "1MB".into();
     rot10.backups = output::USUAL_BACKUPS;
     c.programs.push(rot10);
+    let mut stamped = Program::new(
+        "writer_ts",
+        &helper(bench, &format!("child-write --bytes {n}")),
+        &logs,
+    );
+    stamped.extra.push("stdout_log_timestamp=rfc3339".into());
+    c.programs.push(stamped);
     c.programs
         .push(Program::new("echo", &helper(bench, "child-echo"), &logs));
     let stamp = dir.join("crash.stamps");
@@ -287,8 +295,10 @@ pub fn run_idle(
     let s = sizes;
     let idle_dir = tempdir_in(work, "idle")?;
     let idle = idle_config(idle_dir.path(), free_port()?, s, bench);
+    // Plain and 10-backup runs repeated, one fully kept rotated run, then the timestamped runs (whose
+    // file is 2.6 times the stream).
     let write_timeout =
-        Duration::from_secs(30 + (s.write_bytes >> 20) / 2 * (2 * s.write_repeats as u64 + 1));
+        Duration::from_secs(30 + (s.write_bytes >> 20) / 2 * (5 * s.write_repeats as u64 + 1));
     run_group(
         bin,
         idle,

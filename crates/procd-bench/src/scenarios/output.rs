@@ -30,11 +30,26 @@ pub const PLAIN_CPU: &str = "plain log: daemon CPU";
 pub const ROTATED_CPU: &str = "rotated log: daemon CPU";
 pub const ROTATED10_RATE: &str = "rotated log, 10 backups: throughput";
 pub const ROTATED10_CPU: &str = "rotated log, 10 backups: daemon CPU";
+/// `stdout_log_timestamp=rfc3339` (a procd extension; supervisord ignores the key, so only procd reports
+/// it). Throughput counts the program's bytes, not the larger stamped file.
+pub const STAMPED_RATE: &str = "timestamped log (rfc3339): throughput";
+pub const STAMPED_CPU: &str = "timestamped log (rfc3339): daemon CPU";
+const STAMPED_VS_PLAIN: &str = "timestamped log: throughput vs plain";
+
+/// Length of `2026-12-03T14:32:55.123Z ` in front of every line of the timestamped log.
+const STAMP_LEN: u64 = 25;
 
 /// supervisord's default `stdout_logfile_backups`: the rotated run that keeps only the newest files.
 pub const USUAL_BACKUPS: u32 = 10;
 const MIB: f64 = (1 << 20) as f64;
 const GIB: f64 = (1 << 30) as f64;
+
+/// Whether a log starts with an RFC 3339 stamp and a space (`2026-12-03T14:32:55.123Z `).
+fn looks_stamped(log: &Path) -> bool {
+    let mut head = [0u8; STAMP_LEN as usize];
+    let ok = File::open(log).and_then(|mut f| f.read_exact(&mut head));
+    ok.is_ok() && head[4] == b'-' && head[10] == b'T' && head[23] == b'Z' && head[24] == b' '
+}
 
 /// Backups needed so a rotated log of `bytes` keeps everything (1 MiB files), plus slack.
 pub fn backups_needed(bytes: u64) -> u32 {
@@ -155,6 +170,8 @@ fn total_size(files: &[PathBuf]) -> u64 {
 }
 
 struct WriteRun {
+    /// The log held timestamps (procd with `stdout_log_timestamp`).
+    stamped: bool,
     mib_s: f64,
     cpu_s_per_gib: f64,
     /// `None` when older backups were deleted by design (only the kept files are checked).
@@ -178,6 +195,9 @@ fn write_through_daemon(ctx: &Ctx<'_>, name: &str) -> Result<WriteRun> {
     // end of the stream, and completion is judged by the daemon (the program has exited and its output
     // was drained) instead of by the total size.
     let keeps_all = !name.ends_with("rot10");
+    // The timestamped writer: procd stamps each 16-byte record, supervisord ignores the key. Which one
+    // it is shows in the first bytes of the log.
+    let mut stamped: Option<bool> = (!name.ends_with("_ts")).then_some(false);
     let pid = ctx.daemon.pid;
     let mut client = ctx.client();
     let cpu0 = procfs::cpu(pid).ok_or_else(|| anyhow!("daemon vanished"))?;
@@ -190,8 +210,18 @@ fn write_through_daemon(ctx: &Ctx<'_>, name: &str) -> Result<WriteRun> {
     let elapsed = loop {
         let files = log_files(&log);
         let size = total_size(&files);
-        let done = if keeps_all {
-            size >= bytes
+        if stamped.is_none() && size >= STAMP_LEN {
+            stamped = Some(looks_stamped(&log));
+        }
+        let want = if stamped == Some(true) {
+            bytes + bytes / crate::pattern::RECORD * STAMP_LEN
+        } else {
+            bytes
+        };
+        let done = if stamped.is_none() {
+            false
+        } else if keeps_all {
+            size >= want
         } else {
             ends_with_stream_end(&files, bytes)
         };
@@ -234,8 +264,12 @@ fn write_through_daemon(ctx: &Ctx<'_>, name: &str) -> Result<WriteRun> {
     } else {
         bytes.saturating_sub(kept)
     };
+    let stamped = stamped == Some(true);
     let mut v = Verifier::starting_at(start);
     let mut buf = vec![0u8; 1 << 20];
+    let mut unstamped = Vec::new();
+    // Column in the current line (stamped logs: the stamp's bytes are skipped).
+    let mut col = 0u64;
     for path in &files {
         let mut f = File::open(path).with_context(|| format!("open {}", path.display()))?;
         loop {
@@ -243,7 +277,18 @@ fn write_through_daemon(ctx: &Ctx<'_>, name: &str) -> Result<WriteRun> {
             if n == 0 {
                 break;
             }
-            v.feed(&buf[..n]);
+            if stamped {
+                unstamped.clear();
+                for &b in &buf[..n] {
+                    if col >= STAMP_LEN {
+                        unstamped.push(b);
+                    }
+                    col = if b == b'\n' { 0 } else { col + 1 };
+                }
+                v.feed(&unstamped);
+            } else {
+                v.feed(&buf[..n]);
+            }
         }
     }
     // Backups are removed; the log itself is emptied instead, so the next run's daemon keeps (procd) or
@@ -274,6 +319,7 @@ fn write_through_daemon(ctx: &Ctx<'_>, name: &str) -> Result<WriteRun> {
     };
     let secs = elapsed.as_secs_f64();
     Ok(WriteRun {
+        stamped,
         mib_s: bytes as f64 / MIB / secs,
         cpu_s_per_gib: cpu.as_secs_f64() / (bytes as f64 / GIB),
         lost: keeps_all.then(|| bytes.saturating_sub(v.len())),
@@ -293,6 +339,7 @@ fn repeated(ctx: &Ctx<'_>, name: &str, times: usize) -> Result<WriteRun> {
         |f: fn(&WriteRun) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>()).unwrap_or(0.0);
     let errors: Vec<String> = runs.iter().filter_map(|r| r.error.clone()).collect();
     Ok(WriteRun {
+        stamped: runs.iter().all(|r| r.stamped),
         mib_s: med(|r| r.mib_s),
         cpu_s_per_gib: med(|r| r.cpu_s_per_gib),
         lost: runs.iter().filter_map(|r| r.lost).max(),
@@ -313,6 +360,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
             ROTATED10_CPU,
             "rotated log, 10 backups",
         ),
+        ("writer_ts", STAMPED_RATE, STAMPED_CPU, "timestamped log"),
     ] {
         // Keeping all 1024 backups is slow (renames dominate) and steady; it runs once.
         let times = if name == "writer_rot" {
@@ -321,7 +369,24 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
             ctx.sizes.write_repeats
         };
         match repeated(ctx, name, times) {
+            Ok(r) if name == "writer_ts" && !r.stamped => {
+                // supervisord: the key is ignored, the run was a second plain one; nothing to report.
+                errors.extend(r.error);
+            }
             Ok(r) => {
+                if name == "writer_ts" {
+                    let plain = m.iter().find(|x: &&Metric| x.name == PLAIN_RATE);
+                    if let Some(plain) = plain.map(|x| x.value)
+                        && plain > 0.0
+                    {
+                        m.push(Metric::new(
+                            STAMPED_VS_PLAIN,
+                            "%",
+                            Better::Info,
+                            100.0 * r.mib_s / plain,
+                        ));
+                    }
+                }
                 m.push(Metric::new(rate, "MiB/s", Better::Higher, r.mib_s));
                 m.push(Metric::new(cpu, "s/GiB", Better::Lower, r.cpu_s_per_gib));
                 if let Some(lost) = r.lost {
@@ -332,7 +397,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
                         lost as f64,
                     ));
                 }
-                if name != "writer" {
+                if name != "writer" && name != "writer_ts" {
                     m.push(Metric::new(
                         &format!("{label}: files"),
                         "count",

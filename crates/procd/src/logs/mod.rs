@@ -2,8 +2,10 @@
 //!
 //! * [`rotating`]: an append-only log file that rotates by size like supervisord's handlers.
 //! * [`read`]: supervisord's `readFile`/`tailFile` semantics for the read/tail RPCs.
+//! * [`lines`]: `*_log_timestamp` / `*_log_format=json`: child output stamped or wrapped line by line.
 //! * [`mainlog`]: the main log (line format, level filter, file/syslog/stdout targets, reopen, clear).
 
+pub mod lines;
 pub mod mainlog;
 pub mod read;
 pub mod rotating;

@@ -8,6 +8,7 @@ use std::io;
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
 
 use procd_config::LogConfig;
 use procd_core::Level;
@@ -19,6 +20,7 @@ use crate::events::{OutputRouter, Routed};
 
 use crate::logger::Logger;
 use crate::logs::RotatingFile;
+use crate::logs::lines::{LineFormat, LineState};
 
 /// The most one read takes from a pipe.
 const READ_CHUNK: usize = 256 * 1024;
@@ -40,6 +42,8 @@ pub struct Channel {
     strip_ansi: bool,
     /// `*_syslog=true`: every line also goes to syslog as `<name> <line>`.
     syslog: bool,
+    /// `*_log_timestamp` / `*_log_format=json`; `None` writes the bytes as they come.
+    lines: Option<LineFormat>,
     logger: Logger,
     state: Mutex<ChannelState>,
 }
@@ -73,6 +77,7 @@ impl Channel {
             channel,
             strip_ansi,
             syslog: log.syslog,
+            lines: LineFormat::new(log.timestamp, log.format, name, channel),
             logger,
             state: Mutex::new(ChannelState {
                 file,
@@ -97,17 +102,19 @@ impl Channel {
         self.lock().file.as_ref().map(|f| f.path().to_path_buf())
     }
 
-    /// Appends output; never fails (errors are counted and reported).
-    pub fn write(&self, data: &[u8]) {
+    /// Appends output read from one pipe (whose line state is `lines`); never fails (errors are counted
+    /// and reported).
+    pub fn write(&self, data: &[u8], lines: &mut LineState) {
         if self.strip_ansi {
-            self.write_filtered(&strip_ansi(data));
+            self.write_filtered(&strip_ansi(data), lines);
         } else {
-            self.write_filtered(data);
+            self.write_filtered(data, lines);
         }
     }
 
-    /// Appends output that has already been through `strip_ansi` where configured.
-    pub fn write_filtered(&self, data: &[u8]) {
+    /// Appends output that has already been through `strip_ansi` where configured. Syslog gets the lines
+    /// as the child wrote them; the file gets them with their timestamps or as JSON where configured.
+    pub fn write_filtered(&self, data: &[u8], lines: &mut LineState) {
         if data.is_empty() {
             return;
         }
@@ -115,6 +122,23 @@ impl Channel {
             for line in syslog_lines(data) {
                 crate::sys::childsyslog::send_info(&syslog_message(&self.name, line));
             }
+        }
+        match &self.lines {
+            Some(format) => self.store(format.format(lines, data, SystemTime::now())),
+            None => self.store(data),
+        }
+    }
+
+    /// The pipe this channel was reading has ended: completes a line it left unfinished.
+    pub fn end_of_pipe(&self, lines: &mut LineState) {
+        if let Some(format) = &self.lines {
+            self.store(format.finish(lines, SystemTime::now()));
+        }
+    }
+
+    fn store(&self, data: &[u8]) {
+        if data.is_empty() {
+            return;
         }
         let mut st = self.lock();
         let Some(file) = st.file.as_mut() else { return };
@@ -269,6 +293,7 @@ pub fn pump(p: Pump) {
             }
         };
         let mut buf: Vec<u8> = Vec::new();
+        let mut lines = LineState::default();
         loop {
             if buf.is_empty() {
                 // Nothing is allocated until the first output arrives.
@@ -286,7 +311,7 @@ pub fn pump(p: Pump) {
             match &mut route {
                 Route::Plain { debug } => {
                     if let Some(ch) = &channel {
-                        ch.write(data);
+                        ch.write(data, &mut lines);
                     }
                     if *debug {
                         let text = String::from_utf8_lossy(data);
@@ -295,11 +320,11 @@ pub fn pump(p: Pump) {
                 }
                 Route::Routed(router) => {
                     let routed = router.feed(data);
-                    deliver(routed, channel.as_deref(), &logger, &internal);
+                    deliver(routed, channel.as_deref(), &mut lines, &logger, &internal);
                 }
                 Route::Listener { id } => {
                     if let Some(ch) = &channel {
-                        ch.write(data);
+                        ch.write(data, &mut lines);
                     }
                     let _ = internal.send(Internal::ListenerOutput {
                         id: *id,
@@ -314,7 +339,10 @@ pub fn pump(p: Pump) {
         }
         if let Route::Routed(router) = &mut route {
             let routed = router.finish();
-            deliver(routed, channel.as_deref(), &logger, &internal);
+            deliver(routed, channel.as_deref(), &mut lines, &logger, &internal);
+        }
+        if let Some(ch) = &channel {
+            ch.end_of_pipe(&mut lines);
         }
     });
 }
@@ -322,11 +350,12 @@ pub fn pump(p: Pump) {
 fn deliver(
     routed: Routed,
     channel: Option<&Channel>,
+    lines: &mut LineState,
     logger: &Logger,
     internal: &mpsc::UnboundedSender<Internal>,
 ) {
     if let Some(ch) = channel {
-        ch.write_filtered(&routed.log_file);
+        ch.write_filtered(&routed.log_file, lines);
     }
     for (level, text) in routed.main_log {
         logger.log(level, &text);
