@@ -111,7 +111,8 @@ impl Transport {
     /// POSTs an XML-RPC request body to `/RPC2` and returns the response body of a 200 answer.
     pub async fn post(&self, body: Vec<u8>) -> Result<Bytes, ClientError> {
         let body = Bytes::from(body);
-        let reused = self.idle.lock().await.take();
+        // A connection the server has visibly closed meanwhile is not worth trying.
+        let reused = self.idle.lock().await.take().filter(|s| !s.is_closed());
         let was_reused = reused.is_some();
         let mut sender = match reused {
             Some(s) => s,
@@ -120,7 +121,7 @@ impl Transport {
         let response = match send(&mut sender, self.request("POST", RPC_PATH, body.clone())?).await
         {
             Ok(r) => r,
-            // A kept-alive connection the server closed meanwhile: retry once on a fresh one.
+            // A kept-alive connection the server closed while it was idle: resend once on a fresh one.
             Err(e) if was_reused && is_stale(&e) => {
                 sender = self.connect().await?;
                 send(&mut sender, self.request("POST", RPC_PATH, body)?)
@@ -191,8 +192,32 @@ async fn send(
     sender.send_request(request).await
 }
 
+/// Whether a request on a reused connection failed because the server had already closed that
+/// connection, so it never received the request and resending it on a fresh connection is safe.
+///
+/// procd (10 s) and many proxies close idle kept-alive connections. When the client's runtime was busy
+/// elsewhere (the shell waiting for the next line), the connection's driver has not yet seen the close:
+/// over a unix socket the next write then fails with `EPIPE`, over TCP the reply is missing
+/// (`ECONNRESET` or end of stream before any response byte). Python's `xmlrpc.client` (which
+/// supervisorctl uses) resends exactly in these cases, once.
 fn is_stale(e: &hyper::Error) -> bool {
-    e.is_closed() || e.is_canceled() || e.is_incomplete_message()
+    if e.is_closed() || e.is_canceled() || e.is_incomplete_message() {
+        return true;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<io::Error>() {
+            return matches!(
+                io.kind(),
+                io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::NotConnected
+            );
+        }
+        source = err.source();
+    }
+    false
 }
 
 fn keep_alive<B>(response: &Response<B>) -> bool {

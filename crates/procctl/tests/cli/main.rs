@@ -6,6 +6,7 @@ mod fixture;
 
 mod alias;
 mod golden;
+mod idle;
 mod library;
 mod pty;
 mod shell;
