@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use super::Internal;
 use super::procs::ProcId;
+use crate::events::pyrepr::{decode_output, str_repr};
 use crate::events::{OutputRouter, Routed};
 
 use crate::logger::Logger;
@@ -314,8 +315,16 @@ pub fn pump(p: Pump) {
                         ch.write(data, &mut lines);
                     }
                     if *debug {
-                        let text = String::from_utf8_lossy(data);
-                        logger.log(Level::Debug, &format!("'{name}' {stream} output:\n{text}"));
+                        // supervisord: `%(name)r %(channel)s output:\n%(data)s`, where undecodable
+                        // bytes become `Undecodable: b'...'`.
+                        logger.log(
+                            Level::Debug,
+                            &format!(
+                                "{} {stream} output:\n{}",
+                                str_repr(&name),
+                                decode_output(data)
+                            ),
+                        );
                     }
                 }
                 Route::Routed(router) => {

@@ -342,3 +342,45 @@ fn pid_masking() {
         "killing x (pid N) with signal SIGTERM"
     );
 }
+
+/// The DEBG lines that copy child output into the main log, under `loglevel=debug`.
+fn output_lines(f: &Fixture, bin: &Path) -> Vec<String> {
+    f.write_conf(
+        "",
+        "[program:bin]\ncommand=/bin/sh -c \"printf '\\210\\n'; printf 'fine\\n' >&2; exec sleep 1000\"\n\
+         startsecs=0\n",
+    );
+    let _ = std::fs::remove_file(f.main_log());
+    let mut d = f.start_with(bin, &["-n"]);
+    let want = 2;
+    let lines = wait_until(LONG, "both output lines in the main log", || {
+        let lines: Vec<String> = f
+            .log()
+            .into_iter()
+            .filter(|(level, msg)| level == "DEBG" && msg.contains(" output:\n"))
+            .map(|(_, msg)| msg)
+            .collect();
+        (lines.len() >= want).then_some(lines)
+    });
+    d.signal(Sig::SIGTERM);
+    let _ = d.wait_exit(LONG);
+    let mut lines = lines;
+    lines.sort();
+    lines
+}
+
+#[test]
+fn undecodable_output_is_logged_like_supervisord() {
+    let f = Fixture::new();
+    let theirs = output_lines(&f, &supervisord());
+    let ours = output_lines(&f, Path::new(PROCD));
+    assert_eq!(
+        theirs,
+        [
+            "'bin' stderr output:\nfine\n",
+            "'bin' stdout output:\nUndecodable: b'\\x88\\n'"
+        ],
+        "the reference's lines"
+    );
+    assert_eq!(ours, theirs);
+}
