@@ -54,7 +54,10 @@ pub(crate) fn from_ini(
         .filter(|h| !h.is_empty())
         .map(|h| paths::normalize(&h, cwd, env));
     if !errors.is_empty() {
-        return Err(ConfigErrors { errors });
+        return Err(ConfigErrors {
+            errors,
+            lints: Vec::new(),
+        });
     }
     Ok(CtlConfig {
         serverurl,

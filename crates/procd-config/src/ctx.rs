@@ -70,7 +70,10 @@ impl<'a> Ctx<'a> {
 
     /// Records a problem with an option (located by its span when it was set).
     pub fn error(&mut self, section: &str, key: Option<&str>, message: impl Into<String>) {
-        let span = key.and_then(|k| self.span(section, k));
+        // An option's own line, else the section's header line.
+        let span = key
+            .and_then(|k| self.span(section, k))
+            .or_else(|| self.ini.section_span(section));
         let file = span
             .as_ref()
             .map_or_else(|| self.section_file(section), |s| s.file.clone());

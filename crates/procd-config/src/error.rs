@@ -35,9 +35,12 @@ impl fmt::Display for ConfigError {
 }
 
 /// Every problem found while loading (never empty when returned as an error).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigErrors {
     pub errors: Vec<ConfigError>,
+    /// Likely mistakes found before the errors stopped the load, as in [`crate::Loaded::lints`]
+    /// (e.g. the misspelled `comand=` behind a `does not specify a command` error).
+    pub lints: Vec<crate::Lint>,
 }
 
 impl ConfigErrors {
@@ -50,6 +53,7 @@ impl ConfigErrors {
                 option: None,
                 message: message.into(),
             }],
+            lints: Vec::new(),
         }
     }
 }

@@ -92,6 +92,9 @@ pub struct Loaded {
     pub config: Config,
     /// Warnings first, then infos (supervisord's order).
     pub messages: Vec<Message>,
+    /// Likely mistakes supervisord accepts silently (unknown options and sections, commands that cannot
+    /// be split): `procd --check` prints them and procd logs them as warnings at start.
+    pub lints: Vec<crate::Lint>,
 }
 
 /// Reads a file as text; errors use supervisord's wording.
@@ -139,6 +142,7 @@ pub(crate) fn ini_errors(errs: Vec<crate::ini::IniError>) -> ConfigErrors {
                 },
             })
             .collect(),
+        lints: Vec::new(),
     }
 }
 
@@ -157,6 +161,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigErrors> {
             ".ini file does not include supervisord section",
         ));
     }
+    let lints = crate::lint::lint(&cx.ini);
     let supervisord = supervisord_options(&mut cx);
     let rpcinterfaces = rpcinterfaces(&mut cx);
     let mut groups = programs::process_groups(&mut cx);
@@ -189,7 +194,10 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigErrors> {
         }
     }
     if !cx.errors.is_empty() {
-        return Err(ConfigErrors { errors: cx.errors });
+        return Err(ConfigErrors {
+            errors: cx.errors,
+            lints,
+        });
     }
     let mut messages: Vec<Message> = cx
         .warnings
@@ -212,7 +220,11 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Loaded, ConfigErrors> {
         groups,
         rpcinterfaces,
     };
-    Ok(Loaded { config, messages })
+    Ok(Loaded {
+        config,
+        messages,
+        lints,
+    })
 }
 
 /// `[include] files=`: globbed relative to the main file's directory, each match read in
@@ -247,6 +259,7 @@ fn read_includes(cx: &mut Ctx<'_>) -> Result<(), ConfigErrors> {
                 option: Some("files".into()),
                 message: m,
             }],
+            lints: Vec::new(),
         }
     })?;
     for pattern in files

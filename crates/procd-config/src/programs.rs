@@ -14,59 +14,6 @@ use crate::expand::{self, ExpVal, Names};
 use crate::model::*;
 use crate::{paths, readiness, shlex, users, values};
 
-/// Option names supervisord reads from program-like sections.
-const KNOWN: &[&str] = &[
-    "command",
-    "process_name",
-    "numprocs",
-    "numprocs_start",
-    "priority",
-    "autostart",
-    "autorestart",
-    "startsecs",
-    "startretries",
-    "exitcodes",
-    "stopsignal",
-    "stopwaitsecs",
-    "stopasgroup",
-    "killasgroup",
-    "user",
-    "redirect_stderr",
-    "environment",
-    "directory",
-    "umask",
-    "serverurl",
-    "stdout_logfile",
-    "stdout_logfile_maxbytes",
-    "stdout_logfile_backups",
-    "stdout_capture_maxbytes",
-    "stdout_events_enabled",
-    "stdout_syslog",
-    "stderr_logfile",
-    "stderr_logfile_maxbytes",
-    "stderr_logfile_backups",
-    "stderr_capture_maxbytes",
-    "stderr_events_enabled",
-    "stderr_syslog",
-    "socket",
-    "socket_backlog",
-    "socket_owner",
-    "socket_mode",
-    "events",
-    "buffer_size",
-    "result_handler",
-    // procd extensions (docs/extensions.md); supervisord ignores them.
-    "depends_on",
-    "ready_check",
-    "ready_timeout",
-    "ready_interval",
-];
-
-/// Whether a program-section key is one procd reads (supervisord's keys and procd's extensions).
-fn known(key: &str) -> bool {
-    KNOWN.contains(&key) || crate::policies::POLICY_KEYS.contains(&key)
-}
-
 pub(crate) fn process_groups(cx: &mut Ctx<'_>) -> Vec<GroupConfig> {
     let here = cx.here_names();
     let sections = cx.ini.sections();
@@ -586,7 +533,7 @@ fn processes_from_section(
         .ini
         .options(section)
         .into_iter()
-        .filter(|k| !known(k))
+        .filter(|k| !crate::known::is_process_key(k))
         .filter_map(|k| cx.raw(section, &k).map(|v| (k, v)))
         .collect();
 

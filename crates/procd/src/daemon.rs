@@ -54,9 +54,13 @@ pub fn run(cli: Cli) -> i32 {
     let loader = make_loader(path.clone(), opts);
     let (config, messages) = match loader.load() {
         Ok(loaded) => loaded,
-        Err(errors) => {
-            for e in errors {
+        Err(failure) => {
+            for e in &failure.errors {
                 eprintln!("Error: {e}");
+            }
+            // The likely cause of an error is often among them (`comand=` -> no command).
+            for m in &failure.lints {
+                eprintln!("{} {}", m.level.tag(), m.text);
             }
             eprintln!("For help, use {} -h", argv0.display());
             return EXIT_USAGE;
@@ -66,7 +70,18 @@ pub fn run(cli: Cli) -> i32 {
         for m in &messages {
             eprintln!("{} {}", m.level.tag(), m.text);
         }
-        println!("{}: configuration is valid", path.display());
+        let warnings = messages
+            .iter()
+            .filter(|m| m.level == procd_config::LogLevel::Warn)
+            .count();
+        match warnings {
+            0 => println!("{}: configuration is valid", path.display()),
+            1 => println!("{}: configuration is valid, with 1 warning", path.display()),
+            n => println!(
+                "{}: configuration is valid, with {n} warnings",
+                path.display()
+            ),
+        }
         return 0;
     }
     if cli.print_config {
@@ -113,11 +128,39 @@ struct ConfigLoader {
     opts: LoadOptions,
 }
 
+/// Why a configuration could not be loaded: its errors, and the warnings found on the way.
+struct LoadFailure {
+    errors: Vec<String>,
+    lints: Vec<procd_config::Message>,
+}
+
+/// `procd --check`'s warnings (unknown options and sections, commands that cannot be split) as main-log
+/// messages.
+fn lint_messages(lints: &[procd_config::Lint]) -> Vec<procd_config::Message> {
+    lints
+        .iter()
+        .map(|l| procd_config::Message {
+            level: procd_config::LogLevel::Warn,
+            text: l.to_string(),
+        })
+        .collect()
+}
+
 impl ConfigLoader {
-    fn load(&self) -> Result<(Config, Vec<procd_config::Message>), Vec<String>> {
-        procd_config::load(&self.path, &self.opts)
-            .map(|l| (l.config, l.messages))
-            .map_err(|e| e.errors.iter().map(ToString::to_string).collect())
+    /// The configuration and the messages to log about it: procd's warnings about likely mistakes
+    /// first, then supervisord's own warnings and infos.
+    fn load(&self) -> Result<(Config, Vec<procd_config::Message>), LoadFailure> {
+        match procd_config::load(&self.path, &self.opts) {
+            Ok(l) => {
+                let mut messages = lint_messages(&l.lints);
+                messages.extend(l.messages);
+                Ok((l.config, messages))
+            }
+            Err(e) => Err(LoadFailure {
+                errors: e.errors.iter().map(ToString::to_string).collect(),
+                lints: lint_messages(&e.lints),
+            }),
+        }
     }
 }
 
@@ -286,8 +329,12 @@ async fn serve_and_supervise(
 ) -> i32 {
     let has_main_ns = config.rpcinterfaces.iter().any(|r| r.name == "supervisor");
     let reread = Arc::clone(&loader);
-    let loader_fn: Loader =
-        Arc::new(move || reread.load().map(|(c, _)| c).map_err(|e| e.join("\n")));
+    let loader_fn: Loader = Arc::new(move || {
+        reread
+            .load()
+            .map(|(c, _)| c)
+            .map_err(|e| e.errors.join("\n"))
+    });
     let mut sup = Supervisor::new(Arc::new(config), logger.clone(), loader_fn);
     let backend = RpcBackend::new(sup.handle(), logger.clone(), has_main_ns);
     let server = match http::serve(servers, Arc::new(backend), Limits::default()) {
@@ -311,8 +358,8 @@ async fn serve_and_supervise(
                     }
                     sup.reset(Arc::new(config));
                 }
-                Err(errors) => {
-                    for e in errors {
+                Err(failure) => {
+                    for e in failure.errors {
                         logger.log(
                             Level::Critical,
                             &format!("could not reload the configuration: {e}"),

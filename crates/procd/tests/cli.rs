@@ -88,3 +88,138 @@ fn usage_errors_exit_2_like_supervisord() {
         text(&out.stderr)
     );
 }
+
+/// A config with the mistakes people make that supervisord accepts silently.
+const TYPOS: &str = "[supervisord]\nlogfile=%(here)s/main.log\npidfile=%(here)s/d.pid\n\n\
+[progam:web]\ncommand=sleep 1000\n\n\
+[program:api]\ncommand=sh -c \"sleep 1000 ; echo hi\"\nautorestrat=true\nstartsecs=0\n\n\
+[program:ok]\ncommand=sleep 1000 ; the program\nstartsecs=0\n";
+
+fn typo_warnings(path: &str) -> Vec<String> {
+    vec![
+        format!("{path}:5: unknown section [progam:web] is ignored (did you mean [program:web]?)"),
+        format!(
+            "{path}:9: [program:api] command cannot be split into arguments (No closing quotation): \
+             the program will fail to start; note that ` ; echo hi\"` on line 9 was read as a comment \
+             (a `;` or `#` after whitespace starts one)"
+        ),
+        format!(
+            "{path}:10: [program:api] unknown option 'autorestrat' is ignored (did you mean 'autorestart'?)"
+        ),
+    ]
+}
+
+#[test]
+fn check_warns_about_typos_and_unsplittable_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("typos.conf");
+    std::fs::write(&conf, TYPOS).unwrap();
+    let path = conf.display().to_string();
+    let out = procd(&["--check", "-c", &path], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let want: Vec<String> = typo_warnings(&path)
+        .iter()
+        .map(|w| format!("WARN {w}"))
+        .collect();
+    assert_eq!(text(&out.stderr).lines().collect::<Vec<_>>(), want);
+    assert_eq!(
+        text(&out.stdout),
+        format!("{path}: configuration is valid, with 3 warnings\n")
+    );
+}
+
+#[test]
+fn check_names_the_typo_behind_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("err.conf");
+    std::fs::write(
+        &conf,
+        "[supervisord]\nlogfile=/dev/null\n[program:x]\ncomand=ls\n",
+    )
+    .unwrap();
+    let path = conf.display().to_string();
+    let out = procd(&["--check", "-c", &path], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            format!(
+                "Error: {path}:3: [program:x] program section program:x does not specify a command"
+            ),
+            format!(
+                "WARN {path}:4: [program:x] unknown option 'comand' is ignored (did you mean 'command'?)"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn check_shows_the_rpcinterface_warning_and_accepts_known_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("rpc.conf");
+    std::fs::write(
+        &conf,
+        "[supervisord]\nlogfile=/dev/null\n\n[rpcinterface:twiddler]\n\
+         supervisor.rpcinterface_factory = supervisor_twiddler.rpcinterface:make_twiddler_rpcinterface\n\
+         retries = 3\n\n[inet_http_server2]\nport=127.0.0.1:9999\n",
+    )
+    .unwrap();
+    let path = conf.display().to_string();
+    let out = procd(&["--check", "-c", &path], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stderr),
+        "WARN [rpcinterface:twiddler]: rpcinterface factory \
+         supervisor_twiddler.rpcinterface:make_twiddler_rpcinterface cannot be loaded by procd; \
+         namespace 'twiddler' is not available\n"
+    );
+    assert_eq!(
+        text(&out.stdout),
+        format!("{path}: configuration is valid, with 1 warning\n")
+    );
+
+    // The shipped example and the sample configuration have nothing to warn about.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conf/procd.conf");
+    let out = procd(&["--check", "-c", example.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(text(&out.stderr), "");
+    let sample = dir.path().join("sample.conf");
+    std::fs::write(&sample, procd(&["--sample-config"], dir.path()).stdout).unwrap();
+    let out = procd(&["--check", "-c", sample.to_str().unwrap()], dir.path());
+    assert_eq!(text(&out.stderr), "");
+    assert!(text(&out.stdout).ends_with(": configuration is valid\n"));
+}
+
+#[test]
+fn startup_logs_the_check_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("typos.conf");
+    std::fs::write(&conf, TYPOS).unwrap();
+    let path = conf.display().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_procd"))
+        .args(["-n", "-s", "-c", &path])
+        .current_dir(dir.path())
+        .spawn()
+        .expect("start procd");
+    let log = dir.path().join("main.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let want = typo_warnings(&path);
+    let mut text = String::new();
+    while std::time::Instant::now() < deadline {
+        text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("success: ok entered RUNNING") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let warns: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.get(24..))
+        .filter_map(|l| l.strip_prefix("WARN "))
+        .collect();
+    assert_eq!(warns, want, "{text}");
+}

@@ -67,7 +67,23 @@ struct Section {
     name: String,
     /// File in which the section first appeared.
     file: PathBuf,
+    /// Line of its first header.
+    line: usize,
     options: Options,
+}
+
+/// An inline comment that configparser removed from an option's value (`command=a ; b` keeps `a`).
+/// Only the comments of each option's current value are kept; `procd --check` uses them to explain
+/// a value that was cut short.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlineComment {
+    /// `None` for `[DEFAULT]`.
+    pub section: Option<String>,
+    pub key: String,
+    /// The line the comment was on.
+    pub span: Span,
+    /// The removed text, starting at the comment character (`; b`).
+    pub text: String,
 }
 
 /// What went wrong while reading one line.
@@ -186,6 +202,7 @@ pub struct Ini {
     sections: Vec<Section>,
     /// Section name → position in `sections`.
     index: HashMap<String, usize>,
+    comments: Vec<InlineComment>,
 }
 
 /// Which table the reader is currently filling.
@@ -215,6 +232,10 @@ impl Ini {
             let cstart = comment_start(&chars);
             let head: String = chars[..cstart.unwrap_or(chars.len())].iter().collect();
             let value = py_strip(&head).to_string();
+            // A comment after text on the line: remembered for the option the text belongs to.
+            let inline: Option<String> = cstart
+                .filter(|_| !value.is_empty())
+                .map(|i| chars[i..].iter().collect::<String>().trim_end().to_string());
             if value.is_empty() {
                 if cstart.is_none()
                     && let (Some(cur), Some(name)) = (cursor, optname.as_deref())
@@ -230,17 +251,20 @@ impl Ini {
                 && optname.as_deref().is_some_and(|n| !n.is_empty())
                 && cur_indent > indent_level;
             if continues {
-                if let (Some(cur), Some(name)) = (cursor, optname.as_deref())
-                    && let Some(v) = self.table_mut(cur).get_mut(name)
+                if let (Some(cur), Some(name)) = (cursor, optname.clone())
+                    && let Some(v) = self.table_mut(cur).get_mut(&name)
                 {
                     v.value.push('\n');
                     v.value.push_str(&value);
+                    if let Some(text) = inline {
+                        self.add_comment(cur, name, file, lineno, text);
+                    }
                 }
                 continue;
             }
             indent_level = cur_indent;
             if let Some(header) = section_header(&value) {
-                cursor = Some(self.open_section(header, file));
+                cursor = Some(self.open_section(header, file, lineno));
                 optname = None;
                 continue;
             }
@@ -264,6 +288,12 @@ impl Ini {
                     };
                     self.table_mut(cur)
                         .set(key.clone(), IniValue { value: val, span });
+                    let section = self.cursor_name(cur);
+                    self.comments
+                        .retain(|c| c.section != section || c.key != key);
+                    if let Some(text) = inline {
+                        self.add_comment(cur, key.clone(), file, lineno, text);
+                    }
                     touched.insert((section_index(cur), key.clone()));
                     optname = Some(key);
                 }
@@ -284,7 +314,27 @@ impl Ini {
         }
     }
 
-    fn open_section(&mut self, name: &str, file: &Path) -> Cursor {
+    fn cursor_name(&self, cur: Cursor) -> Option<String> {
+        match cur {
+            Cursor::Defaults => None,
+            Cursor::Section(i) => Some(self.sections[i].name.clone()),
+        }
+    }
+
+    fn add_comment(&mut self, cur: Cursor, key: String, file: &Path, line: usize, text: String) {
+        let section = self.cursor_name(cur);
+        self.comments.push(InlineComment {
+            section,
+            key,
+            span: Span {
+                file: file.to_path_buf(),
+                line,
+            },
+            text,
+        });
+    }
+
+    fn open_section(&mut self, name: &str, file: &Path, line: usize) -> Cursor {
         if let Some(&i) = self.index.get(name) {
             return Cursor::Section(i);
         }
@@ -294,6 +344,7 @@ impl Ini {
         self.sections.push(Section {
             name: name.to_string(),
             file: file.to_path_buf(),
+            line,
             options: Options::default(),
         });
         self.index.insert(name.to_string(), self.sections.len() - 1);
@@ -323,6 +374,36 @@ impl Ini {
     /// The file a section first appeared in.
     pub fn section_file(&self, name: &str) -> Option<&Path> {
         self.section(name).map(|s| s.file.as_path())
+    }
+
+    /// Where a section's first header is.
+    pub fn section_span(&self, name: &str) -> Option<Span> {
+        self.section(name).map(|s| Span {
+            file: s.file.clone(),
+            line: s.line,
+        })
+    }
+
+    /// Options set in the section itself (not inherited from `[DEFAULT]`), with their values.
+    pub fn own_options(&self, name: &str) -> Vec<(String, IniValue)> {
+        // `expand_here` copies defaults into sections; those copies keep the `[DEFAULT]` span.
+        let inherited =
+            |k: &str, v: &IniValue| self.defaults.get(k).is_some_and(|d| d.span == v.span);
+        self.section(name).map_or_else(Vec::new, |s| {
+            s.options
+                .iter()
+                .filter(|(k, v)| !inherited(k, v))
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect()
+        })
+    }
+
+    /// Inline comments removed from the current value of `key` in `section`.
+    pub fn inline_comments(&self, section: &str, key: &str) -> Vec<&InlineComment> {
+        self.comments
+            .iter()
+            .filter(|c| c.section.as_deref() == Some(section) && c.key == key)
+            .collect()
     }
 
     /// An option of a section, falling back to `[DEFAULT]`. `key` must be lower-case.
