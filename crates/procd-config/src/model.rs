@@ -185,8 +185,47 @@ pub struct ListenerPoolConfig {
     pub result_handler: String,
 }
 
-/// The only listener result handler procd implements.
+/// supervisord's own result handler: `OK` accepts an event, anything else rejects it.
 pub const DEFAULT_RESULT_HANDLER: &str = "supervisor.dispatchers:default_handler";
+
+/// The result handler of the `supervisor-stdout` package (0.1.1), which procd implements natively:
+/// it prints each `PROCESS_LOG` event's data on the daemon's stdout as `<name> <channel> | <data>`.
+pub const SUPERVISOR_STDOUT_HANDLER: &str = "supervisor_stdout:event_handler";
+
+/// A listener pool's result handler: the Python import specs procd knows how to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ResultHandler {
+    /// [`DEFAULT_RESULT_HANDLER`]
+    Default,
+    /// [`SUPERVISOR_STDOUT_HANDLER`]
+    SupervisorStdout,
+}
+
+impl ResultHandler {
+    /// The handler for a `result_handler=` value, `None` for Python code procd cannot run.
+    pub fn from_spec(spec: &str) -> Option<Self> {
+        match spec {
+            DEFAULT_RESULT_HANDLER => Some(ResultHandler::Default),
+            SUPERVISOR_STDOUT_HANDLER => Some(ResultHandler::SupervisorStdout),
+            _ => None,
+        }
+    }
+}
+
+impl ListenerPoolConfig {
+    /// The pool's result handler (loading refuses any other).
+    pub fn handler(&self) -> ResultHandler {
+        ResultHandler::from_spec(&self.result_handler).unwrap_or(ResultHandler::Default)
+    }
+}
+
+/// Whether a listener's command is the `supervisor-stdout` package's listener (`supervisor_stdout`,
+/// by name or path, without arguments). procd runs its own built-in equivalent instead (the package
+/// is Python 2 code and need not be installed): see `docs/compatibility.md`.
+pub fn is_supervisor_stdout_command(argv: &[String]) -> bool {
+    matches!(argv, [cmd] if std::path::Path::new(cmd).file_name()
+        .is_some_and(|n| n == "supervisor_stdout"))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum AutoRestart {

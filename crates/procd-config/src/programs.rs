@@ -125,11 +125,14 @@ fn listener_pool(cx: &mut Ctx<'_>, section: &str) -> Option<GroupConfig> {
         .ok()
         .flatten()
         .unwrap_or_else(|| DEFAULT_RESULT_HANDLER.into());
-    if result_handler != DEFAULT_RESULT_HANDLER {
+    if ResultHandler::from_spec(&result_handler).is_none() {
         cx.error(
             section,
             Some("result_handler"),
-            format!("{result_handler} cannot be resolved within [{section}]"),
+            format!(
+                "{result_handler} cannot be resolved within [{section}] (procd cannot load Python code; \
+                 it implements {DEFAULT_RESULT_HANDLER} and {SUPERVISOR_STDOUT_HANDLER})"
+            ),
         );
     }
     let mut events: Vec<String> = Vec::new();

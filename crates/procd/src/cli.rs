@@ -104,6 +104,11 @@ pub struct Cli {
     #[arg(long = "sample-config")]
     pub sample_config: bool,
 
+    /// Run the built-in `supervisor_stdout` event listener on stdin/stdout (procd starts it itself
+    /// for `command = supervisor_stdout`; see docs/compatibility.md).
+    #[arg(long = "supervisor-stdout-listener", hide = true)]
+    pub supervisor_stdout_listener: bool,
+
     /// supervisord rejects positional arguments; so does procd, with the same message.
     #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = false)]
     pub positional: Vec<String>,

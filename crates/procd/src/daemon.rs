@@ -27,6 +27,12 @@ pub fn run(cli: Cli) -> i32 {
         .next()
         .unwrap_or_else(|| OsString::from("procd"));
     let argv0 = PathBuf::from(argv0);
+    if cli.supervisor_stdout_listener {
+        return crate::listeners::supervisor_stdout(
+            std::io::stdin().lock(),
+            std::io::stdout().lock(),
+        );
+    }
     if cli.sample_config {
         print!("{}", procd_config::SAMPLE_CONFIG);
         return 0;

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod daemon;
 pub mod events;
 pub mod http;
+pub mod listeners;
 pub mod logger;
 pub mod logs;
 pub mod probes;

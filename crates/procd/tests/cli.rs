@@ -223,3 +223,32 @@ fn startup_logs_the_check_warnings() {
         .collect();
     assert_eq!(warns, want, "{text}");
 }
+
+#[test]
+fn only_known_result_handlers_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("l.conf");
+    let listener = |handler: &str| {
+        format!(
+            "[supervisord]\nlogfile=/dev/null\n\n[eventlistener:out]\ncommand=supervisor_stdout\n\
+             events=PROCESS_LOG\nresult_handler={handler}\n"
+        )
+    };
+    std::fs::write(&conf, listener("supervisor_stdout:event_handler")).unwrap();
+    let out = procd(&["--check", "-c", conf.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "");
+
+    std::fs::write(&conf, listener("mypkg.handlers:handle")).unwrap();
+    let out = procd(&["--check", "-c", conf.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out.stderr).lines().next().unwrap_or_default(),
+        format!(
+            "Error: {}:7: [eventlistener:out] result_handler: mypkg.handlers:handle cannot be resolved \
+             within [eventlistener:out] (procd cannot load Python code; it implements \
+             supervisor.dispatchers:default_handler and supervisor_stdout:event_handler)",
+            conf.display()
+        )
+    );
+}

@@ -12,6 +12,8 @@ mod diff;
 mod fcgi;
 #[path = "events/protocol.rs"]
 mod protocol;
+#[path = "events/stdout.rs"]
+mod stdout;
 #[path = "events/superlance.rs"]
 mod superlance;
 #[path = "events/support.rs"]

@@ -6,6 +6,7 @@
 //! any split. The pool owns the queue; this module only reports what must happen to the in-flight
 //! event.
 
+use procd_config::ResultHandler;
 use procd_core::Level;
 use procd_protocol::ListenerState;
 
@@ -28,12 +29,14 @@ pub(crate) struct Listener {
     buf: Vec<u8>,
     result_len: Option<usize>,
     result: Vec<u8>,
+    handler: ResultHandler,
 }
 
 impl Listener {
-    pub(crate) fn new(name: String) -> Self {
+    pub(crate) fn new(name: String, handler: ResultHandler) -> Self {
         Self {
             name,
+            handler,
             state: ListenerState::Acknowledged,
             running: false,
             stdin_closed: false,
@@ -137,8 +140,40 @@ impl Listener {
         rejected
     }
 
-    /// supervisord's default result handler: `OK` accepts, anything else rejects.
+    /// Runs the pool's result handler on a `RESULT` body, as supervisord's `handle_result`: accepted,
+    /// rejected (the event goes back) or failed (the listener goes UNKNOWN and the event goes back).
     fn handle_result(&mut self, body: &[u8], effects: &mut Vec<Effect>) -> Option<Queued> {
+        match self.handler {
+            ResultHandler::Default => self.default_handler(body, effects),
+            ResultHandler::SupervisorStdout => match supervisor_stdout_line(body) {
+                Some(line) => {
+                    effects.push(Effect::Print(line));
+                    self.processed(effects)
+                }
+                None => {
+                    effects.push(Effect::log(
+                        Level::Warn,
+                        format!("{}: event caused an error", self.name),
+                    ));
+                    self.change(ListenerState::Unknown, effects);
+                    self.in_flight.take()
+                }
+            },
+        }
+    }
+
+    fn processed(&mut self, effects: &mut Vec<Effect>) -> Option<Queued> {
+        effects.push(Effect::log(
+            Level::Debug,
+            format!("{}: event was processed", self.name),
+        ));
+        self.change(ListenerState::Acknowledged, effects);
+        self.in_flight = None;
+        None
+    }
+
+    /// supervisord's default result handler: `OK` accepts, anything else rejects.
+    fn default_handler(&mut self, body: &[u8], effects: &mut Vec<Effect>) -> Option<Queued> {
         if body == b"OK" {
             effects.push(Effect::log(
                 Level::Debug,
@@ -174,6 +209,39 @@ impl Listener {
             ));
         }
     }
+}
+
+/// What `supervisor_stdout:event_handler` prints for a result body: the body is the event payload the
+/// listener echoed back, a header line of `key:value` tokens and the data; the handler prints
+/// `<processname> <channel> | <data>`. `None` where the Python handler raises (no newline, a token
+/// that is not exactly one `key:value` pair, no `processname` or `channel`).
+pub(crate) fn supervisor_stdout_line(body: &[u8]) -> Option<Vec<u8>> {
+    let newline = body.iter().position(|&b| b == b'\n')?;
+    let (line, data) = (&body[..newline], &body[newline + 1..]);
+    let mut processname = None;
+    let mut channel = None;
+    // Python 2's `str.split()`: runs of ASCII whitespace.
+    for token in line
+        .split(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c'))
+        .filter(|t| !t.is_empty())
+    {
+        let mut parts = token.split(|&b| b == b':');
+        let (Some(key), Some(value), None) = (parts.next(), parts.next(), parts.next()) else {
+            return None;
+        };
+        match key {
+            b"processname" => processname = Some(value),
+            b"channel" => channel = Some(value),
+            _ => {}
+        }
+    }
+    let mut out = Vec::with_capacity(body.len() + 16);
+    out.extend_from_slice(processname?);
+    out.push(b' ');
+    out.extend_from_slice(channel?);
+    out.extend_from_slice(b" | ");
+    out.extend_from_slice(data);
+    Some(out)
 }
 
 /// Python's `int(bytes)` for a result length: surrounding ASCII whitespace, an optional `+`, digits

@@ -17,6 +17,7 @@ pub mod envelope;
 mod listener;
 pub mod pool;
 pub mod pyrepr;
+pub mod stdout;
 pub mod tick;
 pub mod types;
 
@@ -27,5 +28,6 @@ pub use bus::EventBus;
 pub use capture::{Channel, OutputRouter, Routed, RouterConfig};
 pub use envelope::{Serials, envelope};
 pub use pool::{Effect, Pool, PoolConfig};
+pub use stdout::SoftSpace;
 pub use tick::Ticker;
 pub use types::{Event, OutputData, ProcessRef};

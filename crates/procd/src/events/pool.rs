@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use procd_config::ResultHandler;
 use procd_core::Level;
 use procd_protocol::ListenerState;
 
@@ -36,6 +37,9 @@ pub enum Effect {
         process: String,
         serial: u64,
     },
+    /// Print these bytes on procd's own stdout (the `supervisor_stdout:event_handler` result handler),
+    /// as Python 2's `print text,` does: see [`super::Stdout`].
+    Print(Vec<u8>),
 }
 
 impl Effect {
@@ -59,6 +63,8 @@ pub struct PoolConfig {
     pub buffer_size: usize,
     pub events: Vec<String>,
     pub processes: Vec<String>,
+    /// What a listener's `RESULT` body means.
+    pub handler: ResultHandler,
 }
 
 /// The state of one pool.
@@ -78,7 +84,11 @@ impl Pool {
             name: config.name,
             buffer_size: config.buffer_size,
             events: config.events,
-            listeners: config.processes.into_iter().map(Listener::new).collect(),
+            listeners: config
+                .processes
+                .into_iter()
+                .map(|name| Listener::new(name, config.handler))
+                .collect(),
             buffer: VecDeque::new(),
             pool_serial: None,
         }

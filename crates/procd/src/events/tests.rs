@@ -14,6 +14,7 @@ fn pool(name: &str, size: usize, events: &[&str], procs: &[&str]) -> PoolConfig 
         buffer_size: size,
         events: events.iter().map(|s| s.to_string()).collect(),
         processes: procs.iter().map(|s| s.to_string()).collect(),
+        handler: procd_config::ResultHandler::Default,
     }
 }
 

@@ -165,6 +165,8 @@ pub struct Supervisor {
     logs: LogIndex,
     /// Event listener pools and the global event serial.
     bus: EventBus,
+    /// procd's stdout as `supervisor_stdout:event_handler` prints to it.
+    print_state: crate::events::SoftSpace,
     ticker: Ticker,
     /// Output pumps report listener protocol bytes and output events here.
     internal_tx: mpsc::UnboundedSender<Internal>,
@@ -208,6 +210,7 @@ impl Supervisor {
             logger,
             epoch: Instant::now(),
             base_env: std::env::vars_os().collect(),
+            print_state: crate::events::SoftSpace::default(),
             rx,
             tx,
             loader,
@@ -403,8 +406,19 @@ impl Supervisor {
                 }
                 crate::events::Effect::Log { level, text } => self.log(level, text),
                 crate::events::Effect::Rejected { .. } => {}
+                crate::events::Effect::Print(text) => self.print_stdout(&text),
             }
         }
+    }
+
+    /// Writes a `supervisor_stdout:event_handler` line on procd's stdout, as supervisord's `print` does
+    /// (blocking, like the main log's copy to stdout in the foreground). A closed stdout loses the line
+    /// without stopping anything, as it does for supervisord.
+    fn print_stdout(&mut self, text: &[u8]) {
+        use std::io::Write as _;
+        let bytes = self.print_state.print(text);
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(&bytes).and_then(|()| out.flush());
     }
 
     /// Publishes the PROCESS_STATE_* event of a state change and keeps listener pools informed.

@@ -12,6 +12,7 @@ use super::Supervisor;
 use super::output::{self, Channel, Pump, Route};
 use super::stdin::StdinWriter;
 use crate::events::{Event, OutputRouter, PoolConfig, ProcessRef, RouterConfig};
+use crate::listeners::BUILTIN_STDOUT_LISTENER_FLAG;
 use crate::logger::Logger;
 use crate::sys;
 
@@ -56,6 +57,9 @@ pub struct Proc {
     pub is_listener: bool,
     /// Holds a reference on its group's FastCGI socket while a child runs.
     pub holds_fcgi: bool,
+    /// The `supervisor-stdout` package's listener (`command = supervisor_stdout` in a pool with its
+    /// result handler): procd runs its built-in equivalent, `procd --supervisor-stdout-listener`.
+    pub builtin_stdout_listener: bool,
 }
 
 impl Proc {
@@ -162,6 +166,9 @@ impl Supervisor {
                 stdin: None,
                 is_listener: matches!(gconf.kind, GroupKind::EventListener(_)),
                 holds_fcgi: false,
+                builtin_stdout_listener: matches!(&gconf.kind, GroupKind::EventListener(pool)
+                    if pool.handler() == procd_config::ResultHandler::SupervisorStdout
+                        && procd_config::is_supervisor_stdout_command(&pconf.argv)),
             };
             self.procs.insert(id, proc);
             ids.push(id);
@@ -180,6 +187,7 @@ impl Supervisor {
                 buffer_size: pool.buffer_size,
                 events: pool.events.clone(),
                 processes: gconf.processes.iter().map(|p| p.name.clone()).collect(),
+                handler: pool.handler(),
             });
         }
         self.groups.push(Group {
@@ -302,6 +310,10 @@ impl Supervisor {
         if let Some(err) = &cfg.command_error {
             return Err(err.clone());
         }
+        if self.procs[&id].builtin_stdout_listener {
+            // procd's own executable, as the child sees it: still there when the file was replaced.
+            return Ok(PathBuf::from("/proc/self/exe"));
+        }
         let Some(argv0) = cfg.argv.first() else {
             return Err("command is empty".to_owned());
         };
@@ -342,9 +354,14 @@ impl Supervisor {
                 gid: u.gid,
                 groups: sys::users::supplementary_groups(&u.name, u.gid),
             });
+            let argv = if proc.builtin_stdout_listener {
+                vec![cfg.argv[0].clone(), BUILTIN_STDOUT_LISTENER_FLAG.to_owned()]
+            } else {
+                cfg.argv.clone()
+            };
             let spec = sys::SpawnSpec {
                 program,
-                argv: cfg.argv.clone(),
+                argv,
                 env: self.child_env(cfg, &from_files),
                 directory: cfg.directory.clone(),
                 umask: cfg.umask,
