@@ -11,7 +11,7 @@ const LONG: Duration = Duration::from_secs(30);
 /// The configuration from supervisor-stdout's README, with a program that writes to both channels.
 const IMAGE_CONF: &str = "\
 [program:web]
-command = sh -c 'echo hello; echo oops >&2; printf \"partial\"; while [ ! -e go ]; do sleep 0.01; done; echo \" end\"; exec sleep 1000'
+command = sh -c 'echo hello; echo oops >&2; until [ -e go1 ]; do sleep 0.01; done; printf \"partial\"; until [ -e go2 ]; do sleep 0.01; done; echo \" end\"; exec sleep 1000'
 stdout_events_enabled = true
 stderr_events_enabled = true
 startsecs = 0
@@ -29,12 +29,18 @@ fn supervisor_stdout_prints_program_output_on_procds_stdout() {
     f.write_conf("", IMAGE_CONF);
     // -s: procd's own main-log copy stays off stdout, so stdout holds only the handler's lines.
     let _d = f.start_with(Path::new(PROCD), &["-n", "-s"]);
-    // The program stops mid-line until the first part has been printed.
-    wait_until(LONG, "the first part of the line", || {
-        let text = std::fs::read_to_string(f.path("daemon.out")).unwrap_or_default();
-        text.contains("web stdout | partial").then_some(())
-    });
-    std::fs::write(f.path("go"), "").expect("go");
+    // The program writes one piece at a time, each when the previous one has been printed, so every
+    // piece is one chunk (one event).
+    let printed = |piece: &str| {
+        wait_until(LONG, piece, || {
+            let text = std::fs::read_to_string(f.path("daemon.out")).unwrap_or_default();
+            text.contains(piece).then_some(())
+        });
+    };
+    printed("web stdout | hello\n");
+    std::fs::write(f.path("go1"), "").expect("go1");
+    printed("web stdout | partial");
+    std::fs::write(f.path("go2"), "").expect("go2");
     let out = wait_until(LONG, "both channels on procd's stdout", || {
         let text = std::fs::read_to_string(f.path("daemon.out")).unwrap_or_default();
         text.contains("web stdout |  end\n").then_some(text)
