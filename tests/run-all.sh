@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs procd's whole test suite on a fresh machine.
 # Installs what the tests need by itself: a Python venv (.venv) with the reference
-# supervisor==4.3.0 and superlance, used by the differential and compatibility tests.
+# supervisor==4.3.0 and superlance, used by the differential and compatibility tests, and (through
+# tests/browser/run.sh) Chromium, node and playwright-core for the web UI's browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -37,6 +38,11 @@ if rustup target list --installed 2>/dev/null | grep -qx "$musl" || rustup targe
 else
   echo "    SKIPPED: rustup could not install the $musl target"
 fi
+
+# The web UI in headless Chromium (installs chromium, node and playwright-core when missing; fails when
+# it cannot, unless PROCD_SKIP_BROWSER_TESTS=1 says to skip them).
+echo "==> web UI browser tests (headless Chromium)"
+"$root/tests/browser/run.sh" || status=$?
 
 echo "==> tests"
 if cargo nextest --version >/dev/null 2>&1; then

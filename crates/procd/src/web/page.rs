@@ -100,6 +100,7 @@ nav{margin-bottom:14px}
 .button:hover{background:#e6ebf1}
 .live{display:inline-flex;align-items:center;gap:6px;color:#495057;cursor:pointer}
 .live[hidden]{display:none}
+.live.on{color:#1b5e20}
 .live.off{color:#a4161a}
 table{border-collapse:collapse;width:100%;background:#fff;border:1px solid #d3dae2}
 th{text-align:left;background:#e6ebf1;padding:7px 10px;font-weight:600}
@@ -130,9 +131,10 @@ td.st{grid-column:1;grid-row:1}
 td.name{grid-column:2;grid-row:1}
 td.desc{grid-column:1/-1;color:#495057;font-size:13px}
 td.act{grid-column:1/-1}
-ul.actions{flex-wrap:wrap;gap:6px 14px}
+ul.actions{flex-wrap:wrap;gap:6px}
 ul.actions li{min-width:0}
 ul.actions li:empty{display:none}
+ul.actions a,ul.actions button{display:inline-block;padding:4px 10px;border:1px solid #c5d0dc;border-radius:14px;background:#f8fafc}
 }
 ";
 
@@ -162,14 +164,15 @@ const SCRIPT: &str = "
       .then(function () { busy = false; if (again) { again = false; load(); } });
   }
   function follow(on) {
-    label.classList.remove('off');
+    label.classList.remove('off', 'on');
     if (on && !source) {
       source = new EventSource('events');
       source.onmessage = function (e) {
         label.classList.remove('off');
+        label.classList.add('on');
         if (e.data !== seen) { seen = e.data; load(); }
       };
-      source.onerror = function () { label.classList.add('off'); };
+      source.onerror = function () { label.classList.remove('on'); label.classList.add('off'); };
     } else if (!on && source) {
       source.close();
       source = null;
@@ -351,7 +354,8 @@ pub fn render_tail(processname: Option<&str>, text: &str, limit: u64) -> String 
         let href = format!("tail.html?processname={}&limit={limit}", quote(name));
         let _ = writeln!(
             out,
-            "<nav><a class=\"button\" href=\"{}\">Refresh</a></nav>",
+            "<nav><a class=\"button\" href=\"{}\">Refresh</a> \
+             <a class=\"button\" href=\"index.html\">Status</a></nav>",
             escape(&href)
         );
     }
