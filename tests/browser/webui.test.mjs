@@ -160,6 +160,11 @@ startretries=0
           <script>document.getElementById('f').submit()</script>`,
       '/img.html': `<img src="${target}?processname=alpha&amp;action=stop">`,
       '/frame.html': `<iframe src="${target}?processname=alpha&amp;action=stop"></iframe>`,
+      // XML-RPC posted as text/plain, which needs no CORS preflight.
+      '/rpc.html': `<script>fetch('${base}/RPC2', { method: 'POST', mode: 'no-cors',
+          body: '<?xml version="1.0"?><methodCall><methodName>supervisor.stopProcess</methodName>'
+            + '<params><param><value><string>alpha</string></value></param></params></methodCall>' })
+          </script>`,
     };
     const page = pages[req.url];
     res.writeHead(page ? 200 : 404, { 'Content-Type': 'text/html' });
@@ -253,8 +258,8 @@ test('requests from another local origin are refused', async () => {
   const statuses = [];
   cdp.on('Network.requestWillBeSent', (e) => urls.set(e.requestId, e.request.url));
   cdp.on('Network.responseReceivedExtraInfo', (e) => statuses.push(e));
-  const procdStatuses = () =>
-    statuses.filter((e) => (urls.get(e.requestId) || '').startsWith(target)).map((e) => e.statusCode);
+  const procdStatuses = (url = target) =>
+    statuses.filter((e) => (urls.get(e.requestId) || '').startsWith(url)).map((e) => e.statusCode);
 
   // An auto-submitting form on 127.0.0.1:<other port> (same site, other origin).
   const formResp = page.waitForResponse(toProcd, { timeout: WAIT });
@@ -273,6 +278,11 @@ test('requests from another local origin are refused', async () => {
   const frameResp = page.waitForResponse(toProcd, { timeout: WAIT });
   await page.goto(`http://localhost:${attackerPort}/frame.html`);
   assert.equal((await frameResp).status(), 403);
+
+  // A script posting XML-RPC to /RPC2 (as text/plain, no CORS preflight).
+  await page.goto(`http://127.0.0.1:${attackerPort}/rpc.html`);
+  await waitFor('the /RPC2 post answered', async () => procdStatuses(`${base}/RPC2`).length > 0);
+  assert.deepEqual(procdStatuses(`${base}/RPC2`), [403]);
 
   const after = await info('alpha');
   assert.deepEqual(after, before, 'alpha untouched');

@@ -323,6 +323,41 @@ async fn rpc_is_answered_on_unix_and_tcp() {
     fx.handle.unwrap().shutdown(DEADLINE).await;
 }
 
+/// A web page can make a browser post XML to `/RPC2` as `text/plain` without asking first; what only a
+/// browser sends for another site is refused, XML-RPC clients (no such headers) are not affected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_site_rpc_posts_are_refused() {
+    let fx = Fixture::new(None, Limits::default());
+    let refused = [
+        "Origin: http://127.0.0.1:8000\r\n",
+        "Origin: null\r\n",
+        "Sec-Fetch-Site: cross-site\r\n",
+        "Sec-Fetch-Site: same-site\r\n",
+        "Origin: http://localhost\r\nSec-Fetch-Site: same-site\r\n",
+    ];
+    for extra in refused {
+        let resp = exchange(&fx.tcp, &rpc_request("<x/>", extra)).await;
+        assert_eq!(resp.status, 403, "{extra}");
+        assert!(String::from_utf8_lossy(&resp.body).contains("Error code 403."));
+    }
+    assert!(fx.backend.logged("refused XML-RPC request from 127.0.0.1:"));
+    let allowed = [
+        "",
+        "Origin: http://localhost\r\n",
+        "Origin: http://localhost\r\nSec-Fetch-Site: same-origin\r\n",
+        "Sec-Fetch-Site: none\r\n",
+    ];
+    for extra in allowed {
+        let resp = exchange(&fx.tcp, &rpc_request("<x/>", extra)).await;
+        assert_eq!(
+            (resp.status, resp.body.as_slice()),
+            (200, &b"echo:<x/>"[..]),
+            "{extra}"
+        );
+    }
+    fx.handle.unwrap().shutdown(DEADLINE).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_is_required_on_every_path_of_both_servers() {
     let fx = Fixture::new(creds("secret"), Limits::default());

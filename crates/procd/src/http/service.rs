@@ -104,6 +104,18 @@ async fn rpc(ctx: &ConnCtx, req: Request<Incoming>) -> Response<RespBody> {
     if req.method() != Method::POST {
         return error_page(StatusCode::BAD_REQUEST);
     }
+    if let Err(refusal) = rpc_cross_site(&req) {
+        ctx.backend.log(
+            LogLevel::Warn,
+            format!(
+                "{}: refused XML-RPC request from {}: {}",
+                ctx.server,
+                ctx.peer,
+                refusal.reason()
+            ),
+        );
+        return error_page(StatusCode::FORBIDDEN);
+    }
     let Some(length) = req.headers().get(CONTENT_LENGTH) else {
         return error_page(StatusCode::LENGTH_REQUIRED);
     };
@@ -126,6 +138,18 @@ async fn rpc(ctx: &ConnCtx, req: Request<Incoming>) -> Response<RespBody> {
         Err(RpcFailure::BadRequest) => error_page(StatusCode::BAD_REQUEST),
         Err(RpcFailure::Internal) => error_page(StatusCode::INTERNAL_SERVER_ERROR),
     }
+}
+
+/// What a web page on another site makes a browser send (XML-RPC clients send neither header).
+fn rpc_cross_site(req: &Request<Incoming>) -> Result<(), crate::web::csrf::Refusal> {
+    let header = |name: &str| req.headers().get(name).and_then(|h| h.to_str().ok());
+    crate::web::csrf::cross_site(&crate::web::csrf::Provenance {
+        method: "POST",
+        host: header(HOST.as_str()),
+        origin: header(ORIGIN.as_str()),
+        fetch_site: header("sec-fetch-site"),
+        token: None,
+    })
 }
 
 async fn read_body(ctx: &ConnCtx, body: Incoming) -> Result<Bytes, Response<RespBody>> {

@@ -126,6 +126,20 @@ impl Refusal {
 
 /// Whether a request may run an action that changes processes (see the module docs for the rules).
 pub fn check(req: &Provenance<'_>, secret: &Secret) -> Result<(), Refusal> {
+    cross_site(req)?;
+    match req.token {
+        Some(token) if !secret.matches(token) => Err(Refusal::BadToken),
+        Some(_) => Ok(()),
+        None if req.method == "POST" && (req.origin.is_some() || req.fetch_site.is_some()) => {
+            Err(Refusal::MissingToken)
+        }
+        None => Ok(()),
+    }
+}
+
+/// Rules 1 and 2 alone: whether a browser sent the request on behalf of another site. The HTTP layer
+/// applies them to `/RPC2` too (a page can post XML as `text/plain` without asking first).
+pub fn cross_site(req: &Provenance<'_>) -> Result<(), Refusal> {
     if let Some(site) = req.fetch_site
         && !matches!(site.trim(), "same-origin" | "none")
     {
@@ -136,14 +150,7 @@ pub fn check(req: &Provenance<'_>, secret: &Secret) -> Result<(), Refusal> {
     {
         return Err(Refusal::ForeignOrigin);
     }
-    match req.token {
-        Some(token) if !secret.matches(token) => Err(Refusal::BadToken),
-        Some(_) => Ok(()),
-        None if req.method == "POST" && (req.origin.is_some() || req.fetch_site.is_some()) => {
-            Err(Refusal::MissingToken)
-        }
-        None => Ok(()),
-    }
+    Ok(())
 }
 
 /// Whether an `Origin` header names the server the `Host` header names: same host and port, with the
@@ -406,6 +413,28 @@ mod tests {
         for (r, want) in cases {
             assert_eq!(check(&r, &s), want, "{r:?}");
         }
+    }
+
+    #[test]
+    fn cross_site_ignores_the_token() {
+        let plain = req("POST");
+        assert_eq!(cross_site(&plain), Ok(()));
+        let own = Provenance {
+            origin: Some("http://127.0.0.1:9001"),
+            fetch_site: Some("same-origin"),
+            ..plain
+        };
+        assert_eq!(cross_site(&own), Ok(()), "no token needed");
+        let foreign = Provenance {
+            origin: Some("http://127.0.0.1:8000"),
+            ..plain
+        };
+        assert_eq!(cross_site(&foreign), Err(Refusal::ForeignOrigin));
+        let cross = Provenance {
+            fetch_site: Some("cross-site"),
+            ..plain
+        };
+        assert_eq!(cross_site(&cross), Err(Refusal::CrossSite));
     }
 
     #[test]
