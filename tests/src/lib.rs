@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 pub use procd_protocol::{Fault, MethodCall, Value};
 
+pub mod fuzz;
 pub mod mask;
 pub use mask::mask;
 
