@@ -490,6 +490,7 @@ async fn keep_alive_serves_several_requests_and_http10_closes() {
 async fn slow_headers_are_cut_off_and_logged() {
     let limits = Limits {
         header_read_timeout: Duration::from_millis(300),
+        first_request_timeout: Duration::from_millis(300),
         ..Limits::default()
     };
     let fx = Fixture::new(None, limits);
@@ -515,55 +516,171 @@ async fn slow_headers_are_cut_off_and_logged() {
     }
 }
 
+/// Waits until the server has closed `stream` (EOF or reset).
+async fn closed_by_server(stream: &mut Box<dyn Stream>) -> bool {
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout(DEADLINE, stream.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => {}
+            Err(_) => return false,
+        }
+    }
+}
+
+/// Opens a connection that sends half a request head and stalls (a slowloris client).
+async fn half_sent(addr: &Addr) -> Box<dyn Stream> {
+    let mut s = connect(addr).await;
+    s.write_all(b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Ty")
+        .await
+        .unwrap();
+    s
+}
+
+fn count_logged(fx: &Fixture, needle: &str) -> usize {
+    fx.backend
+        .lines
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .filter(|(_, l)| l.contains(needle))
+        .count()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_over_the_cap_get_503_while_others_are_served() {
+async fn a_full_budget_closes_the_oldest_connection_that_has_not_logged_in() {
     let limits = Limits {
         max_connections: 3,
         ..Limits::default()
     };
-    let fx = Fixture::new(None, limits);
-    // Two idle (slowloris-like) connections hold slots.
-    let mut idle = Vec::new();
-    for addr in fx.both() {
-        let mut s = connect(&addr).await;
-        s.write_all(b"GET /ok").await.unwrap();
-        idle.push(s);
+    let fx = Fixture::new(creds("secret"), limits);
+    // The TCP budget is filled by stalled clients.
+    let mut stalled = Vec::new();
+    for _ in 0..3 {
+        stalled.push(half_sent(&fx.tcp).await);
     }
     let handle = fx.handle.as_ref().unwrap();
     let start = Instant::now();
-    while handle.active_connections() < 2 {
+    while handle.active_connections() < 3 {
         assert!(start.elapsed() < DEADLINE);
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    // A third, good client is still served.
-    let mut good = connect(&fx.tcp).await;
-    good.write_all(b"GET /ok.html HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await
-        .unwrap();
-    let mut buf = [0u8; 1024];
-    let n = tokio::time::timeout(DEADLINE, good.read(&mut buf))
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200 OK"));
-    // A fourth is refused on both servers.
-    for addr in fx.both() {
-        let resp = exchange(&addr, &get("/ok.html", "")).await;
-        assert_eq!(resp.status, 503, "{addr:?}");
+    // The unix socket has its own budget.
+    let resp = exchange(&fx.unix, &rpc_request("x", &basic("user:secret"))).await;
+    assert_eq!(resp.status, 200);
+    // A new TCP client is admitted; the oldest stalled one is closed to make room.
+    let resp = exchange(&fx.tcp, &rpc_request("y", &basic("user:secret"))).await;
+    assert_eq!(resp.status, 200);
+    assert_eq!(resp.body, b"echo:y");
+    assert!(closed_by_server(&mut stalled[0]).await, "oldest closed");
+    // Again, once another stalled client has filled the budget.
+    stalled.push(half_sent(&fx.tcp).await);
+    let start = Instant::now();
+    while handle.active_connections() < 3 {
+        assert!(start.elapsed() < DEADLINE);
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    let resp = exchange(&fx.tcp, &rpc_request("z", &basic("user:secret"))).await;
+    assert_eq!(resp.status, 200);
+    let start = Instant::now();
+    assert!(
+        closed_by_server(&mut stalled[1]).await,
+        "next oldest closed"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "closed to make room, not by the first-request deadline"
+    );
+    // Rate-limited: one line for the two evictions.
+    assert_eq!(
+        count_logged(&fx, "closed the oldest one that had not sent a request"),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_every_connection_has_logged_in_a_new_one_gets_503() {
+    let limits = Limits {
+        max_connections: 2,
+        ..Limits::default()
+    };
+    let fx = Fixture::new(creds("secret"), limits);
+    // Two kept-alive connections that have logged in hold the TCP budget.
+    let mut kept = Vec::new();
+    for _ in 0..2 {
+        let mut s = connect(&fx.tcp).await;
+        let body = "k";
+        let req = format!(
+            "POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n{}\r\n{body}",
+            body.len(),
+            basic("user:secret")
+        );
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut buf = [0u8; 1024];
+        let n = tokio::time::timeout(DEADLINE, s.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200 OK"));
+        kept.push(s);
+    }
+    let resp = exchange(&fx.tcp, &get("/ok.html", &basic("user:secret"))).await;
+    assert_eq!(resp.status, 503);
     assert!(fx.backend.logged("refused connection from"));
-    // Freeing a slot lets new clients in again.
-    drop(good);
+    // The unix socket is not affected.
+    let resp = exchange(&fx.unix, &get("/ok.html", &basic("user:secret"))).await;
+    assert_eq!(resp.status, 200);
+    // A failed login does not count as logged in: a wrong password is answered 401 and closed.
+    drop(kept.pop());
     let start = Instant::now();
     loop {
-        let resp = exchange(&fx.unix, &get("/ok.html", "")).await;
+        let resp = exchange(&fx.tcp, &get("/ok.html", &basic("user:secret"))).await;
         if resp.status == 200 {
             break;
         }
         assert!(start.elapsed() < DEADLINE, "slot never freed");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    drop(idle);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_connections_are_closed_at_the_first_request_deadline_with_one_log_line() {
+    let limits = Limits {
+        first_request_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let fx = Fixture::new(None, limits);
+    let mut stalled = Vec::new();
+    for _ in 0..10 {
+        stalled.push(half_sent(&fx.tcp).await);
+    }
+    let started = Instant::now();
+    for s in &mut stalled {
+        assert!(closed_by_server(s).await);
+    }
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(250), "{took:?}");
+    // The hyper header timeout (10 s) was not what closed them.
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    assert_eq!(
+        count_logged(&fx, "request headers not received in time"),
+        1,
+        "rate-limited"
+    );
+    // A kept-alive connection that completed a request is not cut at that deadline.
+    let mut s = connect(&fx.tcp).await;
+    s.write_all(b"GET /ok.html HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 1024];
+    let n = s.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200 OK"));
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    s.write_all(b"GET /ok.html HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let n = s.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200 OK"));
 }
 
 fn append(path: &Path, text: &str) {

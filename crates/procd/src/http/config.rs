@@ -44,10 +44,16 @@ pub struct Limits {
     /// Largest accepted request body; larger requests get 413 and the connection is closed.
     /// Default 4 MiB: far above any real XML-RPC request (even a big `sendProcessStdin`).
     pub max_body_bytes: u64,
-    /// Time allowed to receive a request's headers, also the idle time of a kept-alive connection.
-    /// Default 10 s.
+    /// Time a new connection has to complete its first request's headers (and, on a server with
+    /// `username=`, to log in with them). Default 3 s: a real client sends them at once.
+    pub first_request_timeout: Duration,
+    /// Time allowed to receive the headers of a later request on a kept-alive connection, also its
+    /// idle time. Default 10 s.
     pub header_read_timeout: Duration,
-    /// Simultaneous connections across all servers; more are answered 503 and closed. Default 256.
+    /// Simultaneous connections per server (each unix socket and TCP port has its own budget, so
+    /// clients of one can never crowd out the other). When a server's budget is full, its oldest
+    /// connection that has not yet completed a request (or logged in) is closed to make room; only
+    /// when every connection has logged in is the new one answered 503. Default 256.
     pub max_connections: usize,
 }
 
@@ -55,6 +61,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_body_bytes: 4 * 1024 * 1024,
+            first_request_timeout: Duration::from_secs(3),
             header_read_timeout: Duration::from_secs(10),
             max_connections: 256,
         }

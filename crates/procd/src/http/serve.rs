@@ -1,14 +1,15 @@
 //! Accept loops, per-connection limits and graceful shutdown.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -34,12 +35,136 @@ fn refusal() -> Vec<u8> {
 struct Shared {
     active: AtomicUsize,
     drained: Notify,
+    /// Notified whenever a connection ends (a descriptor was released).
+    released: Notify,
+    /// Age order of connections across all servers.
+    next_id: AtomicU64,
+    listeners: Vec<Arc<ListenerState>>,
     limits: Limits,
     backend: Arc<dyn Backend>,
     /// `true` = stop accepting and finish in-flight requests.
     stop: watch::Receiver<bool>,
     /// `true` = drop every remaining connection now.
     force: watch::Receiver<bool>,
+}
+
+/// One server's connections and its log limiters.
+struct ListenerState {
+    name: String,
+    auth: Option<Credentials>,
+    /// Open connections by age (id), each with its "not yet logged in" flag and its eviction signal.
+    conns: Mutex<BTreeMap<u64, Slot>>,
+    /// Descriptor exhaustion: set while `accept` fails with EMFILE/ENFILE, with the connections
+    /// closed unserved meanwhile.
+    exhausted: Mutex<Option<u64>>,
+    timed_out_log: RateLimited,
+    evicted_log: RateLimited,
+    refused_log: RateLimited,
+}
+
+struct Slot {
+    pending: Arc<AtomicBool>,
+    evict: Arc<Notify>,
+}
+
+impl ListenerState {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Slot>> {
+        self.conns
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Closes the oldest connection of this server that has not completed a request; whether there
+    /// was one.
+    fn evict_oldest_pending(&self, conns: &mut BTreeMap<u64, Slot>) -> bool {
+        let Some(id) = conns
+            .iter()
+            .find(|(_, slot)| slot.pending.load(Ordering::SeqCst))
+            .map(|(id, _)| *id)
+        else {
+            return false;
+        };
+        if let Some(slot) = conns.remove(&id) {
+            // notify_one keeps a permit, so the signal is not lost if the task is not waiting yet.
+            slot.evict.notify_one();
+        }
+        true
+    }
+}
+
+/// At most one main-log line per [`RateLimited::PERIOD`] for one kind of event; the lines in between
+/// are counted and the count is added to the next line.
+struct RateLimited {
+    state: Mutex<(Option<Instant>, u64)>,
+}
+
+impl RateLimited {
+    const PERIOD: Duration = Duration::from_secs(10);
+
+    fn new() -> Self {
+        RateLimited {
+            state: Mutex::new((None, 0)),
+        }
+    }
+
+    fn log(&self, backend: &dyn Backend, level: LogLevel, text: impl FnOnce() -> String) {
+        let mut st = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        if st
+            .0
+            .is_some_and(|last| now.duration_since(last) < Self::PERIOD)
+        {
+            st.1 += 1;
+            return;
+        }
+        let suppressed = std::mem::take(&mut st.1);
+        st.0 = Some(now);
+        drop(st);
+        let mut line = text();
+        if suppressed > 0 {
+            line.push_str(&format!(
+                " ({suppressed} more like this in the last {} s)",
+                Self::PERIOD.as_secs()
+            ));
+        }
+        backend.log(level, line);
+    }
+}
+
+impl Shared {
+    /// Closes the oldest connection that has not completed a request, on any server.
+    fn evict_oldest_pending_anywhere(&self) -> bool {
+        let oldest = self
+            .listeners
+            .iter()
+            .filter_map(|l| {
+                let conns = l.lock();
+                conns
+                    .iter()
+                    .find(|(_, slot)| slot.pending.load(Ordering::SeqCst))
+                    .map(|(id, _)| (*id, l.clone()))
+            })
+            .min_by_key(|(id, _)| *id);
+        match oldest {
+            Some((_, listener)) => {
+                let evicted = listener.evict_oldest_pending(&mut listener.lock());
+                if evicted {
+                    listener.evicted_log.log(&*self.backend, LogLevel::Warn, || {
+                        format!(
+                            "{}: closed a connection that had not sent a request, to free a file \
+                             descriptor",
+                            listener.name
+                        )
+                    });
+                }
+                evicted
+            }
+            None => false,
+        }
+    }
 }
 
 /// Running servers. Dropping it without [`ServerHandle::shutdown`] leaves them running until the
@@ -60,6 +185,30 @@ impl std::fmt::Debug for ServerHandle {
     }
 }
 
+/// A listening socket of either kind.
+enum AnyListener {
+    Unix(UnixListener),
+    Tcp(TcpListener),
+}
+
+/// An accepted connection and its peer's name for log lines.
+enum Accepted {
+    Unix(UnixStream),
+    Tcp(TcpStream, String),
+}
+
+impl AnyListener {
+    async fn accept(&self) -> std::io::Result<Accepted> {
+        match self {
+            AnyListener::Unix(l) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
+            AnyListener::Tcp(l) => l.accept().await.map(|(s, peer)| {
+                let _ = s.set_nodelay(true);
+                Accepted::Tcp(s, peer.to_string())
+            }),
+        }
+    }
+}
+
 /// Starts serving every bound server with `backend`. Must be called within a tokio runtime.
 pub fn serve(
     servers: Vec<BoundServer>,
@@ -68,34 +217,48 @@ pub fn serve(
 ) -> std::io::Result<ServerHandle> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let (force_tx, force_rx) = watch::channel(false);
+    let mut listeners = Vec::new();
+    let mut socket_files = Vec::new();
+    let mut states = Vec::new();
+    for server in servers {
+        let listener = match server.listener {
+            StdListener::Unix(listener, path) => {
+                listener.set_nonblocking(true)?;
+                socket_files.push(path);
+                AnyListener::Unix(UnixListener::from_std(listener)?)
+            }
+            StdListener::Tcp(listener) => {
+                listener.set_nonblocking(true)?;
+                AnyListener::Tcp(TcpListener::from_std(listener)?)
+            }
+        };
+        listeners.push(listener);
+        states.push(Arc::new(ListenerState {
+            name: server.config.name.clone(),
+            auth: server.config.auth.clone(),
+            conns: Mutex::new(BTreeMap::new()),
+            exhausted: Mutex::new(None),
+            timed_out_log: RateLimited::new(),
+            evicted_log: RateLimited::new(),
+            refused_log: RateLimited::new(),
+        }));
+    }
     let shared = Arc::new(Shared {
         active: AtomicUsize::new(0),
         drained: Notify::new(),
+        released: Notify::new(),
+        next_id: AtomicU64::new(0),
+        listeners: states.clone(),
         limits,
         backend,
         stop: stop_rx,
         force: force_rx,
     });
-    let mut accept_tasks = Vec::new();
-    let mut socket_files = Vec::new();
-    for server in servers {
-        let name = server.config.name.clone();
-        let auth = server.config.auth.clone();
-        let task = match server.listener {
-            StdListener::Unix(listener, path) => {
-                listener.set_nonblocking(true)?;
-                let listener = UnixListener::from_std(listener)?;
-                socket_files.push(path);
-                tokio::spawn(accept_unix(listener, name, auth, shared.clone()))
-            }
-            StdListener::Tcp(listener) => {
-                listener.set_nonblocking(true)?;
-                let listener = TcpListener::from_std(listener)?;
-                tokio::spawn(accept_tcp(listener, name, auth, shared.clone()))
-            }
-        };
-        accept_tasks.push(task);
-    }
+    let accept_tasks = listeners
+        .into_iter()
+        .zip(states)
+        .map(|(listener, state)| tokio::spawn(accept_loop(listener, state, shared.clone())))
+        .collect();
     Ok(ServerHandle {
         stop: stop_tx,
         force: force_tx,
@@ -141,76 +304,212 @@ impl ServerHandle {
     }
 }
 
-async fn accept_unix(
-    listener: UnixListener,
-    name: String,
-    auth: Option<Credentials>,
-    shared: Arc<Shared>,
-) {
-    let mut stop = shared.stop.clone();
-    loop {
-        let accepted = tokio::select! {
-            r = listener.accept() => r,
-            _ = stop.changed() => return,
-        };
-        match accepted {
-            Ok((stream, _)) => admit(
-                stream,
-                "unix socket client".to_string(),
-                &name,
-                auth.clone(),
-                &shared,
-            ),
-            Err(e) => accept_failed(&shared, &name, &e).await,
-        }
-    }
+/// A spare descriptor kept open so that, when the process runs out, one can be freed to accept a
+/// queued connection and close it at once (instead of leaving it queued, or spinning on EMFILE).
+fn reserve_fd() -> Option<std::fs::File> {
+    std::fs::File::open("/dev/null").ok()
 }
 
-async fn accept_tcp(
-    listener: TcpListener,
-    name: String,
-    auth: Option<Credentials>,
-    shared: Arc<Shared>,
-) {
+fn is_fd_exhaustion(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+}
+
+async fn accept_loop(listener: AnyListener, state: Arc<ListenerState>, shared: Arc<Shared>) {
     let mut stop = shared.stop.clone();
+    let mut reserve = reserve_fd();
     loop {
         let accepted = tokio::select! {
             r = listener.accept() => r,
             _ = stop.changed() => return,
         };
         match accepted {
-            Ok((stream, peer)) => {
-                let _ = stream.set_nodelay(true);
-                admit(stream, peer.to_string(), &name, auth.clone(), &shared);
+            Ok(conn) => {
+                exhaustion_over(&state, &shared);
+                match conn {
+                    Accepted::Unix(stream) => {
+                        admit(stream, "unix socket client".to_string(), &state, &shared);
+                    }
+                    Accepted::Tcp(stream, peer) => admit(stream, peer, &state, &shared),
+                }
             }
-            Err(e) => accept_failed(&shared, &name, &e).await,
+            Err(e) if is_fd_exhaustion(&e) => {
+                out_of_descriptors(&listener, &state, &shared, &mut reserve, &e).await;
+            }
+            // The peer went away before it was accepted, and the like: nothing to do.
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::ECONNABORTED | libc::EINTR | libc::EPROTO | libc::EPERM)
+                ) => {}
+            Err(e) => {
+                state
+                    .refused_log
+                    .log(&*shared.backend, LogLevel::Error, || {
+                        format!("{}: accept failed: {e}", state.name)
+                    });
+                // Unknown errors: do not spin, but do not wait long either.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
         }
     }
 }
 
-/// EMFILE and friends: log, and back off briefly instead of spinning.
-async fn accept_failed(shared: &Shared, name: &str, e: &std::io::Error) {
-    shared
-        .backend
-        .log(LogLevel::Error, format!("{name}: accept failed: {e}"));
-    tokio::time::sleep(Duration::from_millis(100)).await;
+/// EMFILE/ENFILE. Logged once per episode. First, a connection that has not sent a request is
+/// closed to free a descriptor (an idle attacker must not lock the operator out). If there is none,
+/// the spare descriptor is released to accept the queued connection, answer it 503 and close it, so
+/// the queue drains at once and the next connection after descriptors are freed is served at once.
+async fn out_of_descriptors(
+    listener: &AnyListener,
+    state: &ListenerState,
+    shared: &Shared,
+    reserve: &mut Option<std::fs::File>,
+    e: &std::io::Error,
+) {
+    {
+        let mut exhausted = state
+            .exhausted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if exhausted.is_none() {
+            *exhausted = Some(0);
+            shared.backend.log(
+                LogLevel::Error,
+                format!(
+                    "{}: accept failed: {e}; connections are closed unserved until file \
+                     descriptors are free",
+                    state.name
+                ),
+            );
+        }
+    }
+    let released = shared.released.notified();
+    tokio::pin!(released);
+    released.as_mut().enable();
+    if shared.evict_oldest_pending_anywhere() {
+        // Wait for that connection to end; then accept again.
+        let _ = tokio::time::timeout(Duration::from_millis(100), released).await;
+        return;
+    }
+    if let Some(spare) = reserve.take() {
+        drop(spare);
+        // Polls once: the listener is readable, so the queued connection is there.
+        if let Ok(Ok(conn)) = tokio::time::timeout(Duration::ZERO, listener.accept()).await {
+            match conn {
+                Accepted::Unix(s) => refuse_now(&s),
+                Accepted::Tcp(s, _) => refuse_now(&s),
+            }
+            if let Some(n) = state
+                .exhausted
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .as_mut()
+            {
+                *n += 1;
+            }
+        }
+        *reserve = reserve_fd();
+        if reserve.is_some() {
+            return;
+        }
+    } else {
+        *reserve = reserve_fd();
+        if reserve.is_some() {
+            return;
+        }
+    }
+    // Not even the spare could be had: wait until a connection of ours ends (or briefly, for
+    // descriptors released elsewhere in the process).
+    let _ = tokio::time::timeout(Duration::from_millis(20), released).await;
 }
 
-/// Counts a connection in, or refuses it with 503 when the cap is reached.
-fn admit<S>(stream: S, peer: String, name: &str, auth: Option<Credentials>, shared: &Arc<Shared>)
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let before = shared.active.fetch_add(1, Ordering::SeqCst);
-    let guard = ConnGuard(shared.clone());
-    if before >= shared.limits.max_connections {
+/// Writes the 503 answer if the socket takes it at once, then closes.
+fn refuse_now<S: TryWrite>(stream: &S) {
+    let _ = stream.try_write_all(&refusal());
+}
+
+/// Non-blocking writes on either kind of stream.
+trait TryWrite {
+    fn try_write_all(&self, data: &[u8]) -> std::io::Result<()>;
+}
+
+impl TryWrite for UnixStream {
+    fn try_write_all(&self, data: &[u8]) -> std::io::Result<()> {
+        self.try_write(data).map(drop)
+    }
+}
+
+impl TryWrite for TcpStream {
+    fn try_write_all(&self, data: &[u8]) -> std::io::Result<()> {
+        self.try_write(data).map(drop)
+    }
+}
+
+/// A successful accept after an EMFILE episode: say how many connections were closed unserved.
+fn exhaustion_over(state: &ListenerState, shared: &Shared) {
+    let mut exhausted = state
+        .exhausted
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(refused) = exhausted.take() {
+        drop(exhausted);
         shared.backend.log(
             LogLevel::Warn,
             format!(
-                "{name}: refused connection from {peer}: {} connections already open",
-                shared.limits.max_connections
+                "{}: file descriptors are available again; {refused} connections were closed \
+                 unserved meanwhile",
+                state.name
             ),
         );
+    }
+}
+
+/// Counts a connection in, making room by closing the server's oldest connection that has not
+/// completed a request when its budget is full; refuses it with 503 only when every connection of
+/// the server has.
+fn admit<S>(stream: S, peer: String, state: &Arc<ListenerState>, shared: &Arc<Shared>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    shared.active.fetch_add(1, Ordering::SeqCst);
+    let id = shared.next_id.fetch_add(1, Ordering::SeqCst);
+    let pending = Arc::new(AtomicBool::new(true));
+    let evict = Arc::new(Notify::new());
+    let admitted = {
+        let mut conns = state.lock();
+        let mut admitted = conns.len() < shared.limits.max_connections;
+        if !admitted && state.evict_oldest_pending(&mut conns) {
+            state.evicted_log.log(&*shared.backend, LogLevel::Warn, || {
+                format!(
+                    "{}: {} connections open; closed the oldest one that had not sent a request \
+                     to admit {peer}",
+                    state.name, shared.limits.max_connections
+                )
+            });
+            admitted = true;
+        }
+        if admitted {
+            conns.insert(
+                id,
+                Slot {
+                    pending: pending.clone(),
+                    evict: evict.clone(),
+                },
+            );
+        }
+        admitted
+    };
+    let guard = ConnGuard {
+        shared: shared.clone(),
+        state: state.clone(),
+        id,
+    };
+    if !admitted {
+        state.refused_log.log(&*shared.backend, LogLevel::Warn, || {
+            format!(
+                "{}: refused connection from {peer}: {} connections already open",
+                state.name, shared.limits.max_connections
+            )
+        });
         tokio::spawn(async move {
             let _guard = guard;
             let mut stream = stream;
@@ -228,17 +527,20 @@ where
         return;
     }
     let ctx = Arc::new(ConnCtx {
-        server: name.to_string(),
-        auth,
+        server: state.name.clone(),
+        auth: state.auth.clone(),
         peer,
         limits: shared.limits,
         backend: shared.backend.clone(),
         stop: shared.stop.clone(),
         requests: AtomicU64::new(0),
+        pending: pending.clone(),
     });
     let mut stop = shared.stop.clone();
     let mut force = shared.force.clone();
-    let header_timeout = shared.limits.header_read_timeout;
+    let limits = shared.limits;
+    let state = state.clone();
+    let backend = shared.backend.clone();
     tokio::spawn(async move {
         let _guard = guard;
         let service_ctx = ctx.clone();
@@ -246,36 +548,57 @@ where
         let mut builder = http1::Builder::new();
         builder
             .timer(TokioTimer::new())
-            .header_read_timeout(header_timeout)
+            .header_read_timeout(limits.header_read_timeout)
             .keep_alive(true);
         let conn = builder.serve_connection(TokioIo::new(stream), service);
         tokio::pin!(conn);
-        let result = tokio::select! {
-            r = conn.as_mut() => r,
-            _ = stop.changed() => {
-                conn.as_mut().graceful_shutdown();
-                tokio::select! {
-                    r = conn.as_mut() => r,
-                    _ = force.changed() => Ok(()),
+        let first_request = tokio::time::sleep(limits.first_request_timeout);
+        tokio::pin!(first_request);
+        let mut waiting_first = true;
+        let mut stopping = false;
+        let result = loop {
+            tokio::select! {
+                r = conn.as_mut() => break r,
+                () = first_request.as_mut(), if waiting_first => {
+                    waiting_first = false;
+                    if pending.load(Ordering::SeqCst) {
+                        state.timed_out_log.log(&*backend, LogLevel::Warn, || {
+                            format!(
+                                "{}: closed connection from {}: request headers not received in time",
+                                ctx.server, ctx.peer
+                            )
+                        });
+                        break Ok(());
+                    }
                 }
+                // A request may have completed its headers since it was picked: then it stays.
+                () = evict.notified() => if pending.load(Ordering::SeqCst) { break Ok(()) },
+                _ = stop.changed(), if !stopping => {
+                    // A connection still waiting for its first request has nothing to finish.
+                    if pending.load(Ordering::SeqCst) {
+                        break Ok(());
+                    }
+                    stopping = true;
+                    conn.as_mut().graceful_shutdown();
+                }
+                _ = force.changed(), if stopping => break Ok(()),
             }
         };
         if let Err(e) = result {
-            log_connection_error(&ctx, &e);
+            log_connection_error(&ctx, &state, &e);
         }
     });
 }
 
-fn log_connection_error(ctx: &ConnCtx, e: &hyper::Error) {
+fn log_connection_error(ctx: &ConnCtx, state: &ListenerState, e: &hyper::Error) {
     if e.is_timeout() {
         if ctx.requests.load(Ordering::Relaxed) == 0 {
-            ctx.backend.log(
-                LogLevel::Warn,
+            state.timed_out_log.log(&*ctx.backend, LogLevel::Warn, || {
                 format!(
                     "{}: closed connection from {}: request headers not received in time",
                     ctx.server, ctx.peer
-                ),
-            );
+                )
+            });
         } else {
             ctx.backend.log(
                 LogLevel::Debug,
@@ -290,13 +613,19 @@ fn log_connection_error(ctx: &ConnCtx, e: &hyper::Error) {
     }
 }
 
-/// Decrements the open-connection count when a connection task ends.
-struct ConnGuard(Arc<Shared>);
+/// Takes a connection out of its server's budget and the open-connection count when its task ends.
+struct ConnGuard {
+    shared: Arc<Shared>,
+    state: Arc<ListenerState>,
+    id: u64,
+}
 
 impl Drop for ConnGuard {
     fn drop(&mut self) {
-        if self.0.active.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.drained.notify_waiters();
+        self.state.lock().remove(&self.id);
+        self.shared.released.notify_waiters();
+        if self.shared.active.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.shared.drained.notify_waiters();
         }
     }
 }

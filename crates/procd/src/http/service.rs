@@ -3,7 +3,7 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
@@ -30,6 +30,9 @@ pub(crate) struct ConnCtx {
     pub(crate) stop: watch::Receiver<bool>,
     /// Requests answered on this connection (to tell idle keep-alive expiry from slow headers).
     pub(crate) requests: AtomicU64,
+    /// No request has yet completed its headers (and passed auth, where the server has some): such
+    /// a connection is closed first when the server's connection budget is full.
+    pub(crate) pending: Arc<AtomicBool>,
 }
 
 /// Handles one request; never fails (errors become HTTP error pages).
@@ -59,7 +62,7 @@ async fn route(ctx: &ConnCtx, req: Request<Incoming>) -> Response<RespBody> {
             expected,
             req.headers().get(AUTHORIZATION).map(HeaderValue::as_bytes),
         ) {
-            AuthResult::Allowed => {}
+            AuthResult::Allowed => ctx.pending.store(false, Ordering::SeqCst),
             AuthResult::Malformed => return error_page(StatusCode::BAD_REQUEST),
             AuthResult::Denied => {
                 let mut resp = error_page_close(StatusCode::UNAUTHORIZED);
@@ -70,6 +73,9 @@ async fn route(ctx: &ConnCtx, req: Request<Incoming>) -> Response<RespBody> {
                 return resp;
             }
         }
+    }
+    if ctx.auth.is_none() {
+        ctx.pending.store(false, Ordering::SeqCst);
     }
     let raw_path = req.uri().path().split(';').next().unwrap_or("").to_string();
     if raw_path.starts_with("/RPC2") {
