@@ -33,10 +33,10 @@ fn files_under(dir: &Path, exts: &[&str]) -> Vec<PathBuf> {
         let p = e.path();
         if p.is_dir() {
             out.extend(files_under(&p, exts));
-        } else if exts
-            .iter()
-            .any(|x| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(x)))
-        {
+        } else if exts.iter().any(|x| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().ends_with(x))
+        }) {
             out.push(p);
         }
     }
@@ -229,7 +229,10 @@ fn xml_seeds() -> Vec<Vec<u8>> {
             "supervisor.sendProcessStdin",
             vec![Value::from("web"), Value::from("hi\n")],
         ),
-        ("system.methodSignature", vec![Value::from("supervisor.getState")]),
+        (
+            "system.methodSignature",
+            vec![Value::from("supervisor.getState")],
+        ),
         ("supervisor.getAllConfigInfo", vec![]),
     ];
     for (method, params) in calls {
@@ -267,7 +270,10 @@ fn fuzz_xmlrpc_decoder() {
                     if procd_protocol::encode_call(&back) != again {
                         return Err("encode/decode round trip changed the call".into());
                     }
-                    Ok(format!("{resp}:call:{checked}:{}", call.params.len().min(3)))
+                    Ok(format!(
+                        "{resp}:call:{checked}:{}",
+                        call.params.len().min(3)
+                    ))
                 }
                 Err(e) => Ok(class(&format!("{resp}:"), &e.to_string())),
             }
@@ -294,32 +300,36 @@ fn fuzz_shlex_splitter() {
     .iter()
     .map(|s| s.as_bytes().to_vec())
     .collect();
-    let dict: &[&[u8]] = &[b"'", b"\"", b"\\", b" ", b"=", b",", b"\t", b"\n", b"\xc3\xa9"];
-    let report = fuzz::run(
-        "shlex",
-        seeds,
-        dict,
-        Budget::from_env(20_000),
-        |input| {
-            let text = String::from_utf8_lossy(input);
-            let split = procd_config::shlex::split(&text);
-            if let Ok(words) = &split {
-                let joined: Vec<String> = words.iter().map(|w| quote(w)).collect();
-                let again = procd_config::shlex::split(&joined.join(" "))
-                    .map_err(|e| format!("re-split failed: {e}"))?;
-                if &again != words {
-                    return Err(format!("quote+split changed {words:?} into {again:?}"));
-                }
+    let dict: &[&[u8]] = &[
+        b"'",
+        b"\"",
+        b"\\",
+        b" ",
+        b"=",
+        b",",
+        b"\t",
+        b"\n",
+        b"\xc3\xa9",
+    ];
+    let report = fuzz::run("shlex", seeds, dict, Budget::from_env(20_000), |input| {
+        let text = String::from_utf8_lossy(input);
+        let split = procd_config::shlex::split(&text);
+        if let Ok(words) = &split {
+            let joined: Vec<String> = words.iter().map(|w| quote(w)).collect();
+            let again = procd_config::shlex::split(&joined.join(" "))
+                .map_err(|e| format!("re-split failed: {e}"))?;
+            if &again != words {
+                return Err(format!("quote+split changed {words:?} into {again:?}"));
             }
-            let legacy = procd_config::shlex::legacy_tokens(&text).is_ok();
-            let pairs = procd_config::shlex::key_value_pairs(&text).is_ok();
-            Ok(format!(
-                "{}:{}:{legacy}:{pairs}",
-                split.is_ok(),
-                split.as_ref().map_or(0, Vec::len).min(4)
-            ))
-        },
-    );
+        }
+        let legacy = procd_config::shlex::legacy_tokens(&text).is_ok();
+        let pairs = procd_config::shlex::key_value_pairs(&text).is_ok();
+        Ok(format!(
+            "{}:{}:{legacy}:{pairs}",
+            split.is_ok(),
+            split.as_ref().map_or(0, Vec::len).min(4)
+        ))
+    });
     finish(&report);
 }
 
@@ -455,36 +465,28 @@ fn fuzz_http_request_path() {
             .to_vec(),
     );
     let mut case = 0u64;
-    let report = fuzz::run(
-        "http",
-        seeds,
-        HTTP_DICT,
-        Budget::from_env(600),
-        |input| {
-            if stops_daemon(input) {
-                return Ok("skipped".into());
+    let report = fuzz::run("http", seeds, HTTP_DICT, Budget::from_env(600), |input| {
+        if stops_daemon(input) {
+            return Ok("skipped".into());
+        }
+        case += 1;
+        let ep = if case.is_multiple_of(2) { &unix } else { &tcp };
+        let status = exchange(ep, input);
+        if case.is_multiple_of(100) {
+            match xmlrpc(&unix, auth, "supervisor.getState", vec![]) {
+                Ok(Ok(_)) => {}
+                other => return Err(format!("the daemon stopped answering: {other:?}")),
             }
-            case += 1;
-            let ep = if case % 2 == 0 { &unix } else { &tcp };
-            let status = exchange(ep, input);
-            if case % 100 == 0 {
-                match xmlrpc(&unix, auth, "supervisor.getState", vec![]) {
-                    Ok(Ok(_)) => {}
-                    other => return Err(format!("the daemon stopped answering: {other:?}")),
-                }
-            }
-            if status == "timeout" {
-                return Err("no answer within 5 s after the request was complete".into());
-            }
-            Ok(status)
-        },
-    );
+        }
+        if status == "timeout" {
+            return Err("no answer within 5 s after the request was complete".into());
+        }
+        Ok(status)
+    });
     let out = d.output();
     let mut report = report;
     if out.contains("panicked") {
-        report
-            .findings
-            .push(format!("the daemon panicked:\n{out}"));
+        report.findings.push(format!("the daemon panicked:\n{out}"));
     }
     match xmlrpc(&unix, auth, "supervisor.getState", vec![]) {
         Ok(Ok(_)) => {}

@@ -54,18 +54,33 @@ struct ListenerState {
     auth: Option<Credentials>,
     /// Open connections by age (id), each with its "not yet logged in" flag and its eviction signal.
     conns: Mutex<BTreeMap<u64, Slot>>,
-    /// Descriptor exhaustion: set while `accept` fails with EMFILE/ENFILE, with the connections
-    /// closed unserved meanwhile.
-    exhausted: Mutex<Option<u64>>,
+    /// Descriptor exhaustion: set while `accept` fails with EMFILE/ENFILE.
+    exhausted: Mutex<Option<Episode>>,
     timed_out_log: RateLimited,
     evicted_log: RateLimited,
     refused_log: RateLimited,
 }
 
+/// One period of descriptor exhaustion: it ends at the first accept that works a second or more after
+/// the last EMFILE, so a server that keeps hitting the limit logs one line, not one per connection.
+struct Episode {
+    last_failure: Instant,
+}
+
+impl Episode {
+    const QUIET: Duration = Duration::from_secs(1);
+}
+
 struct Slot {
     pending: Arc<AtomicBool>,
     evict: Arc<Notify>,
+    opened: Instant,
 }
+
+/// A connection younger than this that has not sent its request yet is most likely a real client
+/// whose request has not been read yet: when a server's budget is full it is not closed to make room
+/// while the server may still go over its budget (up to twice) instead.
+const GRACE: Duration = Duration::from_millis(50);
 
 impl ListenerState {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Slot>> {
@@ -74,12 +89,15 @@ impl ListenerState {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Closes the oldest connection of this server that has not completed a request; whether there
-    /// was one.
-    fn evict_oldest_pending(&self, conns: &mut BTreeMap<u64, Slot>) -> bool {
+    /// Closes the oldest connection of this server that has not completed a request and is at least
+    /// `min_age` old; whether there was one.
+    fn evict_oldest_pending(&self, conns: &mut BTreeMap<u64, Slot>, min_age: Duration) -> bool {
+        let now = Instant::now();
         let Some(id) = conns
             .iter()
-            .find(|(_, slot)| slot.pending.load(Ordering::SeqCst))
+            .find(|(_, slot)| {
+                slot.pending.load(Ordering::SeqCst) && now.duration_since(slot.opened) >= min_age
+            })
             .map(|(id, _)| *id)
         else {
             return false;
@@ -135,7 +153,8 @@ impl RateLimited {
 }
 
 impl Shared {
-    /// Closes the oldest connection that has not completed a request, on any server.
+    /// Closes the oldest connection that has not completed a request, on any server (sparing the
+    /// young ones, see [`GRACE`]).
     fn evict_oldest_pending_anywhere(&self) -> bool {
         let oldest = self
             .listeners
@@ -144,13 +163,15 @@ impl Shared {
                 let conns = l.lock();
                 conns
                     .iter()
-                    .find(|(_, slot)| slot.pending.load(Ordering::SeqCst))
+                    .find(|(_, slot)| {
+                        slot.pending.load(Ordering::SeqCst) && slot.opened.elapsed() >= GRACE
+                    })
                     .map(|(id, _)| (*id, l.clone()))
             })
             .min_by_key(|(id, _)| *id);
         match oldest {
             Some((_, listener)) => {
-                let evicted = listener.evict_oldest_pending(&mut listener.lock());
+                let evicted = listener.evict_oldest_pending(&mut listener.lock(), GRACE);
                 if evicted {
                     listener.evicted_log.log(&*self.backend, LogLevel::Warn, || {
                         format!(
@@ -325,15 +346,17 @@ async fn accept_loop(listener: AnyListener, state: Arc<ListenerState>, shared: A
         match accepted {
             Ok(conn) => {
                 exhaustion_over(&state, &shared);
-                match conn {
-                    Accepted::Unix(stream) => {
-                        admit(stream, "unix socket client".to_string(), &state, &shared);
-                    }
-                    Accepted::Tcp(stream, peer) => admit(stream, peer, &state, &shared),
+                if reserve.is_none() {
+                    reserve = reserve_fd();
                 }
+                admit_any(conn, &state, &shared);
             }
             Err(e) if is_fd_exhaustion(&e) => {
-                out_of_descriptors(&listener, &state, &shared, &mut reserve, &e).await;
+                if let Some(conn) =
+                    out_of_descriptors(&listener, &state, &shared, &mut reserve, &e).await
+                {
+                    admit_any(conn, &state, &shared);
+                }
             }
             // The peer went away before it was accepted, and the like: nothing to do.
             Err(e)
@@ -354,32 +377,39 @@ async fn accept_loop(listener: AnyListener, state: Arc<ListenerState>, shared: A
     }
 }
 
-/// EMFILE/ENFILE. Logged once per episode. First, a connection that has not sent a request is
+/// EMFILE/ENFILE, logged once per episode. First, a connection that has not sent a request is
 /// closed to free a descriptor (an idle attacker must not lock the operator out). If there is none,
-/// the spare descriptor is released to accept the queued connection, answer it 503 and close it, so
-/// the queue drains at once and the next connection after descriptors are freed is served at once.
+/// the spare descriptor is given up to accept the queued connection, which is served as usual;
+/// without a spare, accepting pauses until one of our connections ends (or for 20 ms, for
+/// descriptors released elsewhere in the process). Either way the first connection after
+/// descriptors are freed is served at once, and the loop never spins or sleeps per connection.
 async fn out_of_descriptors(
     listener: &AnyListener,
     state: &ListenerState,
     shared: &Shared,
     reserve: &mut Option<std::fs::File>,
     e: &std::io::Error,
-) {
+) -> Option<Accepted> {
     {
         let mut exhausted = state
             .exhausted
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if exhausted.is_none() {
-            *exhausted = Some(0);
-            shared.backend.log(
-                LogLevel::Error,
-                format!(
-                    "{}: accept failed: {e}; connections are closed unserved until file \
-                     descriptors are free",
-                    state.name
-                ),
-            );
+        match exhausted.as_mut() {
+            Some(episode) => episode.last_failure = Instant::now(),
+            None => {
+                *exhausted = Some(Episode {
+                    last_failure: Instant::now(),
+                });
+                shared.backend.log(
+                    LogLevel::Error,
+                    format!(
+                        "{}: accept failed: {e}; serving one connection at a time and closing \
+                         connections that have not sent a request until file descriptors are free",
+                        state.name
+                    ),
+                );
+            }
         }
     }
     let released = shared.released.notified();
@@ -388,78 +418,45 @@ async fn out_of_descriptors(
     if shared.evict_oldest_pending_anywhere() {
         // Wait for that connection to end; then accept again.
         let _ = tokio::time::timeout(Duration::from_millis(100), released).await;
-        return;
+        return None;
     }
     if let Some(spare) = reserve.take() {
         drop(spare);
         // Polls once: the listener is readable, so the queued connection is there.
         if let Ok(Ok(conn)) = tokio::time::timeout(Duration::ZERO, listener.accept()).await {
-            match conn {
-                Accepted::Unix(s) => refuse_now(&s),
-                Accepted::Tcp(s, _) => refuse_now(&s),
-            }
-            if let Some(n) = state
-                .exhausted
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .as_mut()
-            {
-                *n += 1;
-            }
+            return Some(conn);
         }
         *reserve = reserve_fd();
-        if reserve.is_some() {
-            return;
-        }
-    } else {
-        *reserve = reserve_fd();
-        if reserve.is_some() {
-            return;
-        }
+        return None;
     }
-    // Not even the spare could be had: wait until a connection of ours ends (or briefly, for
-    // descriptors released elsewhere in the process).
     let _ = tokio::time::timeout(Duration::from_millis(20), released).await;
+    None
 }
 
-/// Writes the 503 answer if the socket takes it at once, then closes.
-fn refuse_now<S: TryWrite>(stream: &S) {
-    let _ = stream.try_write_all(&refusal());
-}
-
-/// Non-blocking writes on either kind of stream.
-trait TryWrite {
-    fn try_write_all(&self, data: &[u8]) -> std::io::Result<()>;
-}
-
-impl TryWrite for UnixStream {
-    fn try_write_all(&self, data: &[u8]) -> std::io::Result<()> {
-        self.try_write(data).map(drop)
-    }
-}
-
-impl TryWrite for TcpStream {
-    fn try_write_all(&self, data: &[u8]) -> std::io::Result<()> {
-        self.try_write(data).map(drop)
-    }
-}
-
-/// A successful accept after an EMFILE episode: say how many connections were closed unserved.
+/// A successful accept: ends an EMFILE episode once the failures have stopped for a while.
 fn exhaustion_over(state: &ListenerState, shared: &Shared) {
     let mut exhausted = state
         .exhausted
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(refused) = exhausted.take() {
-        drop(exhausted);
-        shared.backend.log(
-            LogLevel::Warn,
-            format!(
-                "{}: file descriptors are available again; {refused} connections were closed \
-                 unserved meanwhile",
-                state.name
-            ),
-        );
+    let Some(episode) = exhausted.as_ref() else {
+        return;
+    };
+    if episode.last_failure.elapsed() < Episode::QUIET {
+        return;
+    }
+    *exhausted = None;
+    drop(exhausted);
+    shared.backend.log(
+        LogLevel::Warn,
+        format!("{}: file descriptors are available again", state.name),
+    );
+}
+
+fn admit_any(conn: Accepted, state: &Arc<ListenerState>, shared: &Arc<Shared>) {
+    match conn {
+        Accepted::Unix(stream) => admit(stream, "unix socket client".to_string(), state, shared),
+        Accepted::Tcp(stream, peer) => admit(stream, peer, state, shared),
     }
 }
 
@@ -476,8 +473,20 @@ where
     let evict = Arc::new(Notify::new());
     let admitted = {
         let mut conns = state.lock();
-        let mut admitted = conns.len() < shared.limits.max_connections;
-        if !admitted && state.evict_oldest_pending(&mut conns) {
+        let max = shared.limits.max_connections;
+        let mut admitted = conns.len() < max;
+        let mut make_room = false;
+        if !admitted {
+            if state.evict_oldest_pending(&mut conns, GRACE) {
+                make_room = true;
+            } else if conns.values().any(|s| s.pending.load(Ordering::SeqCst)) {
+                // Over budget only by connections opened in the last moments: most likely a burst
+                // of real clients, let it through up to twice the budget.
+                admitted = conns.len() < max.saturating_mul(2);
+                make_room = !admitted && state.evict_oldest_pending(&mut conns, Duration::ZERO);
+            }
+        }
+        if make_room {
             state.evicted_log.log(&*shared.backend, LogLevel::Warn, || {
                 format!(
                     "{}: {} connections open; closed the oldest one that had not sent a request \
@@ -493,6 +502,7 @@ where
                 Slot {
                     pending: pending.clone(),
                     evict: evict.clone(),
+                    opened: Instant::now(),
                 },
             );
         }
