@@ -144,6 +144,19 @@ pub fn describe(info: &InfoView<'_>, local: impl FnOnce(i64) -> LocalTime) -> St
     }
 }
 
+/// The description of a process that waits for a backoff restart (procd's `restart_*` keys):
+/// `restarting in 8 s (attempt 4)`, followed by the usual description when there is one (a BACKOFF
+/// process's spawn error). The wait is rounded up to whole seconds.
+pub fn describe_restart(left: std::time::Duration, attempt: u32, usual: &str) -> String {
+    let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+    let head = format!("restarting in {secs} s (attempt {attempt})");
+    if usual.is_empty() {
+        head
+    } else {
+        format!("{head}: {usual}")
+    }
+}
+
 /// A duration in seconds formatted like Python's `str(timedelta)`: `0:00:11`, `1 day, 2:03:04`,
 /// `3 days, 0:00:00`. Negative durations (clock set back) show as `0:00:00`.
 pub fn format_uptime(seconds: i64) -> String {
@@ -162,6 +175,27 @@ pub fn format_uptime(seconds: i64) -> String {
 mod tests {
     use super::*;
     use ProcessState::*;
+
+    #[test]
+    fn restart_descriptions() {
+        use std::time::Duration;
+        assert_eq!(
+            describe_restart(Duration::from_millis(7200), 4, ""),
+            "restarting in 8 s (attempt 4)"
+        );
+        assert_eq!(
+            describe_restart(
+                Duration::from_secs(3),
+                1,
+                "Exited too quickly (process log may have details)"
+            ),
+            "restarting in 3 s (attempt 1): Exited too quickly (process log may have details)"
+        );
+        assert_eq!(
+            describe_restart(Duration::ZERO, 2, ""),
+            "restarting in 0 s (attempt 2)"
+        );
+    }
 
     #[test]
     fn request_rules_per_state() {

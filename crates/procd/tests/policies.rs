@@ -1,6 +1,8 @@
 //! End-to-end tests of procd's service-policy extensions (issue 18) with real processes: environment
 //! files, timestamped and JSON child logs, restart backoff, `kill_mode = cgroup` and crash-safe restart.
 
+#[path = "policies/backoff.rs"]
+mod backoff;
 mod common;
 #[path = "policies/envfile.rs"]
 mod envfile;

@@ -15,6 +15,8 @@
 //!
 //! All main-log lines are worded exactly as supervisord writes them.
 
+#[cfg(test)]
+mod backoff_tests;
 mod status;
 mod table;
 #[cfg(test)]
@@ -64,6 +66,12 @@ pub struct Process {
     autostart_held: bool,
     /// `ready_timeout` ran out: the stop signal was sent and the exit will count as a failed start.
     ready_failed: bool,
+    /// Restart backoff (only with `restart_*` keys): the number of the last automatic restart of the
+    /// current sequence, and when an autorestart from EXITED is due.
+    attempt: u32,
+    restart_at: Option<Duration>,
+    /// A stop request cancelled the pending autorestart (until the next start).
+    restart_cancelled: bool,
 }
 
 /// States a start request can spawn from.
@@ -105,6 +113,9 @@ impl Process {
             start_pending: false,
             autostart_held: false,
             ready_failed: false,
+            attempt: 0,
+            restart_at: None,
+            restart_cancelled: false,
         }
     }
 
@@ -153,6 +164,46 @@ impl Process {
     /// Whether a stop signal has been sent and the child not yet reaped.
     pub fn is_killing(&self) -> bool {
         self.killing
+    }
+
+    /// With restart backoff keys: the wait left before the next automatic restart and its attempt number
+    /// (the daemon shows `restarting in 8 s (attempt 4)`). `None` without the keys, so descriptions stay
+    /// supervisord's.
+    pub fn restart_in(&self, now: Duration) -> Option<(Duration, u32)> {
+        if !self.policy.backoff.is_set() {
+            return None;
+        }
+        let at = match self.state {
+            ProcessState::Backoff if !self.out_of_retries() => self.delay?,
+            ProcessState::Exited if self.wants_restart() => self.restart_at?,
+            _ => return None,
+        };
+        Some((at.saturating_sub(now), self.attempt))
+    }
+
+    /// EXITED and waiting for a backoff autorestart: a stop request cancels it (supervisord, which has no
+    /// such wait, refuses to stop an EXITED process).
+    pub fn autorestart_pending(&self) -> bool {
+        self.state == ProcessState::Exited && self.restart_at.is_some() && self.wants_restart()
+    }
+
+    /// Whether failed starts have used up `startretries` (never with `restart_forever`).
+    fn out_of_retries(&self) -> bool {
+        !self.policy.backoff.forever && self.backoff > self.policy.startretries
+    }
+
+    /// The wait of the current BACKOFF retry.
+    fn backoff_wait(&self) -> Duration {
+        if self.policy.backoff.is_set() {
+            self.policy.backoff.delay_for(self.attempt)
+        } else {
+            secs(u64::from(self.backoff))
+        }
+    }
+
+    /// An autorestart that waits for its backoff delay (EXITED with `restart_at` in the future).
+    fn restart_waiting(&self, now: Duration) -> bool {
+        self.state == ProcessState::Exited && self.restart_at.is_some_and(|t| now < t)
     }
 
     /// The dependency status last given with [`Input::Dependencies`].
@@ -204,6 +255,9 @@ impl Process {
         let mut out = Out(Vec::new());
         match input {
             Input::Start => {
+                // A manual start begins a new backoff sequence.
+                self.attempt = 0;
+                self.restart_at = None;
                 if self.deps != DepStatus::Met
                     && self.pid == 0
                     && !self.spawning
@@ -213,6 +267,11 @@ impl Process {
                 } else {
                     self.spawn(now, &mut out);
                 }
+            }
+            Input::Stop if self.restart_waiting(now.mono) => {
+                // Cancels an autorestart that waits for its backoff delay; the process stays EXITED.
+                self.restart_at = None;
+                self.restart_cancelled = true;
             }
             Input::Stop if self.waiting_for().is_some() => {
                 // Cancels a start that waits for a dependency.
@@ -256,13 +315,16 @@ impl Process {
                     .map_or(secs(self.policy.startsecs), |r| r.timeout);
                 self.laststart.map(|t| t + wait + JUST_PAST)
             }
-            ProcessState::Backoff if self.backoff > self.policy.startretries => {
-                Some(Duration::ZERO)
-            }
+            ProcessState::Backoff if self.out_of_retries() => Some(Duration::ZERO),
             ProcessState::Backoff if auto => {
                 Some(self.delay.map_or(Duration::ZERO, |d| d + JUST_PAST))
             }
             ProcessState::Stopping => Some(self.delay.unwrap_or(Duration::ZERO)),
+            ProcessState::Exited
+                if auto && gate_open && self.wants_start() && self.restart_at.is_some() =>
+            {
+                self.restart_at
+            }
             ProcessState::Stopped | ProcessState::Exited | ProcessState::Fatal
                 if auto && gate_open && self.wants_start() =>
             {
@@ -273,6 +335,9 @@ impl Process {
     }
 
     fn wants_restart(&self) -> bool {
+        if self.restart_cancelled {
+            return false;
+        }
         match self.policy.autorestart {
             AutoRestart::Never => false,
             AutoRestart::Always => true,
@@ -304,7 +369,22 @@ impl Process {
         self.state = to;
         if to == ProcessState::Backoff {
             self.backoff = self.backoff.saturating_add(1);
-            self.delay = Some(now.mono + secs(u64::from(self.backoff)));
+            if self.policy.backoff.is_set() {
+                self.attempt = self.attempt.saturating_add(1);
+            }
+            let wait = self.backoff_wait();
+            self.delay = Some(now.mono + wait);
+            if self.policy.backoff.is_set() && !self.out_of_retries() {
+                out.log(
+                    Level::Info,
+                    format!(
+                        "restarting {} in {} (attempt {})",
+                        self.name,
+                        show_duration(wait),
+                        self.attempt
+                    ),
+                );
+            }
         }
         out.0.push(Effect::StateChanged(Change {
             from,
@@ -341,6 +421,8 @@ impl Process {
         }
         self.killing = false;
         self.ready_failed = false;
+        self.restart_at = None;
+        self.restart_cancelled = false;
         self.spawnerr = None;
         self.exitstatus = None;
         self.laststart = Some(now.mono);
@@ -618,6 +700,7 @@ impl Process {
                     format!("exited: {} ({msg}; not expected)", self.name),
                 );
             }
+            self.schedule_restart(now, out);
         } else {
             // UNKNOWN (signalling failed earlier): supervisord has no transition for this; procd records
             // the exit and stays UNKNOWN.
@@ -632,12 +715,42 @@ impl Process {
         self.pid = 0;
     }
 
+    /// With restart backoff keys, an autorestart after RUNNING waits for the next delay of the sequence
+    /// (a run of at least `restart_reset_after` starts the sequence again).
+    fn schedule_restart(&mut self, now: Now, out: &mut Out) {
+        let b = self.policy.backoff;
+        if !b.is_set() || !self.wants_restart() {
+            return;
+        }
+        let up = self
+            .laststart
+            .and_then(|t| now.mono.checked_sub(t))
+            .unwrap_or_default();
+        if up >= b.reset_after() {
+            self.attempt = 0;
+        }
+        self.attempt = self.attempt.saturating_add(1);
+        let wait = b.delay_for(self.attempt);
+        self.restart_at = Some(now.mono + wait);
+        out.log(
+            Level::Info,
+            format!(
+                "restarting {} in {} (attempt {})",
+                self.name,
+                show_duration(wait),
+                self.attempt
+            ),
+        );
+    }
+
     /// supervisord's per-tick `transition()`.
     fn transition(&mut self, now: Now, mood: SupervisorState, out: &mut Out) {
         let state = self.state;
         self.adjust_for_clock_rollback(now.mono);
 
-        if mood == SupervisorState::Running && self.wants_start() {
+        if mood == SupervisorState::Running && self.restart_waiting(now.mono) {
+            // An autorestart waits for its backoff delay (next_deadline wakes the machine then).
+        } else if mood == SupervisorState::Running && self.wants_start() {
             match &self.deps {
                 DepStatus::Met => self.spawn(now, out),
                 DepStatus::Waiting(_) => {}
@@ -649,8 +762,7 @@ impl Process {
         } else if mood == SupervisorState::Running {
             match state {
                 ProcessState::Backoff
-                    if self.backoff <= self.policy.startretries
-                        && self.delay.is_none_or(|d| now.mono > d) =>
+                    if !self.out_of_retries() && self.delay.is_none_or(|d| now.mono > d) =>
                 {
                     self.spawn(now, out)
                 }
@@ -683,8 +795,7 @@ impl Process {
                 }
             }
             ProcessState::Backoff
-                if self.state == ProcessState::Backoff
-                    && self.backoff > self.policy.startretries =>
+                if self.state == ProcessState::Backoff && self.out_of_retries() =>
             {
                 self.give_up(now, out);
                 out.log(
@@ -813,7 +924,7 @@ impl Process {
                 }
             }
             ProcessState::Backoff => {
-                let b = secs(u64::from(self.backoff));
+                let b = self.backoff_wait();
                 if self
                     .delay
                     .is_some_and(|d| d.checked_sub(b).is_some_and(|x| t < x))

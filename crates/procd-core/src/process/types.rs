@@ -32,6 +32,8 @@ pub struct Policy {
     pub killasgroup: bool,
     /// `ready_check=` (procd extension): STARTING lasts until the check passes instead of `startsecs`.
     pub ready: Option<Readiness>,
+    /// `restart_*` (procd extension): waits before automatic restarts.
+    pub backoff: crate::backoff::Backoff,
 }
 
 /// A ready check as the state machine sees it: its label for log lines and its deadline.
@@ -69,6 +71,7 @@ impl Default for Policy {
             stopasgroup: false,
             killasgroup: false,
             ready: None,
+            backoff: crate::backoff::Backoff::default(),
         }
     }
 }

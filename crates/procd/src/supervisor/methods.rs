@@ -301,7 +301,16 @@ impl Supervisor {
             now,
             spawnerr: sm.spawnerr(),
         };
-        let description = procd_core::describe(&view, local_time);
+        let mut description = procd_core::describe(&view, local_time);
+        if let Some((left, attempt)) = sm.restart_in(self.now().mono) {
+            // A BACKOFF process keeps its spawn error after the wait; EXITED drops its stop time.
+            let reason = if sm.state() == ProcessState::Backoff {
+                description.as_str()
+            } else {
+                ""
+            };
+            description = procd_core::describe_restart(left, attempt, reason);
+        }
         ProcessInfo {
             name: proc.config.name.clone(),
             group: proc.config.group.clone(),
@@ -525,6 +534,11 @@ impl Supervisor {
     }
 
     fn stop_one(&mut self, id: ProcId, name: &str, wait: bool) -> Result<Option<Poll>, Fault> {
+        if self.procs[&id].sm.autorestart_pending() {
+            // procd's restart backoff: stopping cancels the pending restart.
+            self.input(id, Input::Stop);
+            return Ok(None);
+        }
         let state = self.procs[&id].sm.state();
         procd_core::check_stop(state).map_err(|r| refusal(r, name))?;
         if let Some(msg) = self.input(id, Input::Stop) {

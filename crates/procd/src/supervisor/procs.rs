@@ -118,6 +118,13 @@ fn policy(cfg: &ProcessConfig) -> Policy {
         stopwaitsecs: cfg.stopwaitsecs,
         stopasgroup: cfg.stopasgroup,
         killasgroup: cfg.killasgroup,
+        backoff: procd_core::Backoff {
+            delay: cfg.restart.delay,
+            max_delay: cfg.restart.max_delay,
+            steps: cfg.restart.steps,
+            reset: cfg.restart.reset_after,
+            forever: cfg.restart.forever,
+        },
         // The actor does not run ready checks yet.
         ready: None,
     }
