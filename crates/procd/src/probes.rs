@@ -272,6 +272,12 @@ impl LogWatch {
         })
     }
 
+    /// The flag that ends matching (set when the check passed, or by the actor when it is no longer
+    /// pending).
+    pub fn done_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.fired)
+    }
+
     /// Looks at one chunk of output. Returns true once the check has passed (on this or the other
     /// stream): the pump then drops the watch and stops looking at lines.
     pub fn feed(&mut self, data: &[u8]) -> bool {

@@ -15,6 +15,8 @@ mod diff;
 mod lifecycle;
 #[path = "engine/measure.rs"]
 mod measure;
+#[path = "engine/readiness.rs"]
+mod readiness;
 #[path = "engine/spawn.rs"]
 mod spawn;
 #[path = "engine/stop.rs"]

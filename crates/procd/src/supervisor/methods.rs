@@ -311,6 +311,10 @@ impl Supervisor {
             };
             description = procd_core::describe_restart(left, attempt, reason);
         }
+        // A start waiting for a dependency says so (procd extension).
+        if let Some(waiting) = self.waiting_description(id) {
+            description = waiting;
+        }
         ProcessInfo {
             name: proc.config.name.clone(),
             group: proc.config.group.clone(),
@@ -457,10 +461,21 @@ impl Supervisor {
         procd_core::check_start(state).map_err(|r| refusal(r, name))?;
         // The spawn right below needs the same search; it takes this result instead of repeating it.
         self.prechecked = Some((id, program));
+        // With `depends_on=`, the start waits (STOPPED, `waiting for ...`) until the conditions hold,
+        // and the dependencies nothing is starting are started first.
+        self.refresh_dependencies_of(id);
         self.input(id, Input::Start);
         self.prechecked = None;
         self.reap_process(id);
-        if !self.procs[&id].sm.spawnerr().is_empty() {
+        let waits = self.procs[&id].sm.waiting_for().is_some();
+        if waits {
+            self.readiness.dirty = true;
+            self.update_dependencies();
+        }
+        if let Some(reason) = self.dependency_failure(id) {
+            return Err(fault(FaultCode::SpawnError, format!("{name}: {reason}")));
+        }
+        if !waits && !self.procs[&id].sm.spawnerr().is_empty() {
             return Err(fault(FaultCode::SpawnError, name));
         }
         self.input(id, Input::Tick);
@@ -470,6 +485,15 @@ impl Supervisor {
         let name = name.to_owned();
         Ok(Some(Box::new(move |sup: &mut Supervisor| {
             let proc = sup.procs.get(&id)?;
+            if proc.sm.waiting_for().is_some() {
+                return None;
+            }
+            if let Some(reason) = sup.dependency_failure(id) {
+                return Some(Err(fault(
+                    FaultCode::SpawnError,
+                    format!("{name}: {reason}"),
+                )));
+            }
             if !proc.sm.spawnerr().is_empty() {
                 return Some(Err(fault(FaultCode::SpawnError, &name)));
             }
@@ -534,8 +558,9 @@ impl Supervisor {
     }
 
     fn stop_one(&mut self, id: ProcId, name: &str, wait: bool) -> Result<Option<Poll>, Fault> {
-        if self.procs[&id].sm.autorestart_pending() {
-            // procd's restart backoff: stopping cancels the pending restart.
+        if self.procs[&id].sm.autorestart_pending() || self.procs[&id].sm.waiting_for().is_some() {
+            // procd's restart backoff: stopping cancels the pending restart; the same for a start that
+            // waits for a dependency.
             self.input(id, Input::Stop);
             return Ok(None);
         }
@@ -560,9 +585,31 @@ impl Supervisor {
     }
 
     fn stop_many(&mut self, ids: Vec<ProcId>, wait: bool) -> AllOp {
-        self.many(ids, ProcessState::is_running, |sup, id, spec| {
-            sup.stop_one(id, spec, wait)
-        })
+        // With `depends_on=`, what others in `ids` depend on is stopped once they are down.
+        let now: std::collections::HashSet<ProcId> =
+            self.queue_dependency_stops(&ids).into_iter().collect();
+        // Starts still waiting for a dependency are cancelled (they are STOPPED, so not in the results).
+        for &id in &ids {
+            if self.procs[&id].sm.waiting_for().is_some() {
+                self.input(id, Input::Stop);
+            }
+        }
+        self.many(
+            ids,
+            |state| state.is_running(),
+            |sup, id, spec| {
+                if now.contains(&id) {
+                    return sup.stop_one(id, spec, wait);
+                }
+                Ok(wait.then(|| -> Poll {
+                    Box::new(move |sup: &mut Supervisor| {
+                        let proc = sup.procs.get(&id)?;
+                        (!sup.stop_queued(id) && proc.sm.state().is_stopped())
+                            .then_some(Ok(Value::Bool(true)))
+                    })
+                }))
+            },
+        )
     }
 
     // ----- signals ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ mod deferred;
 mod methods;
 mod output;
 mod procs;
+mod readiness;
 mod stdin;
 
 use std::collections::HashMap;
@@ -174,6 +175,8 @@ pub struct Supervisor {
     /// The file `startProcess` found for this process's command a moment before spawning it: the spawn
     /// uses it instead of searching `PATH` a second time (see `start_one`).
     prechecked: Option<(ProcId, std::path::PathBuf)>,
+    /// `depends_on=` and ready checks (procd extensions).
+    readiness: readiness::Readiness,
 }
 
 /// Messages from the actor's own tasks (output pumps) back to the actor.
@@ -183,6 +186,8 @@ pub enum Internal {
     ListenerOutput { id: ProcId, pid: i32, data: Vec<u8> },
     /// An event produced from child output (PROCESS_LOG_*, PROCESS_COMMUNICATION_*).
     Publish(Event),
+    /// A ready check of child `pid` passed (0: the current child, for `notify`).
+    Ready { id: ProcId, pid: i32 },
 }
 
 impl Supervisor {
@@ -220,6 +225,7 @@ impl Supervisor {
             internal_tx,
             internal_rx,
             prechecked: None,
+            readiness: readiness::Readiness::default(),
         }
     }
 
@@ -243,6 +249,7 @@ impl Supervisor {
         self.stop_groups = None;
         self.last_die_report = None;
         self.drain_deadline = None;
+        self.readiness.reset();
         self.set_mood(SupervisorState::Running);
         self.bus = EventBus::new(config.supervisord.identifier.clone());
         self.ticker = Ticker::new(SystemTime::now());
@@ -367,6 +374,7 @@ impl Supervisor {
     fn on_internal(&mut self, msg: Internal) {
         match msg {
             Internal::Publish(event) => self.publish(event),
+            Internal::Ready { id, pid } => self.check_passed(id, pid),
             Internal::ListenerOutput { id, pid, data } => {
                 // Output of an earlier child of this listener that arrives after its restart belongs
                 // to no protocol conversation any more.
@@ -556,6 +564,9 @@ impl Supervisor {
     }
 
     fn child_exited(&mut self, pid: i32, status: sys::WaitStatus) {
+        if !self.pids.contains_key(&pid) && self.readiness.exec_children.reaped(pid, status) {
+            return;
+        }
         let status = match status {
             sys::WaitStatus::Exited(code) => procd_core::WaitStatus::Exited(code),
             sys::WaitStatus::Signaled {
@@ -583,6 +594,9 @@ impl Supervisor {
     /// Runs due timers, the shutdown sequence and pending deferred replies until nothing is left to do now.
     fn drive(&mut self) {
         for _ in 0..64 {
+            // procd extensions: dependency conditions and stops waiting for dependents.
+            let deps_fed = self.update_dependencies();
+            let queued = self.run_stop_queue();
             let now = self.now();
             // Group order, then config order: spawns happen in supervisord's order.
             let due: Vec<ProcId> = self
@@ -602,7 +616,7 @@ impl Supervisor {
             while self.mood != SupervisorState::Running && self.shutdown_step() {
                 stopping = true;
             }
-            if due.is_empty() && !stopping {
+            if due.is_empty() && !stopping && !deps_fed && !queued {
                 break;
             }
             for id in due {
@@ -702,6 +716,10 @@ impl Supervisor {
 
     fn on_state_change(&mut self, id: ProcId, change: procd_core::Change) {
         self.changed();
+        self.readiness.dirty = true;
+        if change.from == ProcessState::Starting {
+            self.disarm_ready_check(id);
+        }
         self.publish_state(id, change);
         if (change.to.is_stopped() || change.to == ProcessState::Backoff)
             && let Some(proc) = self.procs.get_mut(&id)
@@ -757,17 +775,11 @@ impl Supervisor {
             }
             None => Vec::new(),
         };
+        // Dependents (in any group) go down before what they depend on (procd extension; without
+        // `depends_on=` this stops exactly the group's processes, in this order).
+        let mut seen = std::collections::HashSet::new();
         for &id in &ids {
-            let state = self.procs[&id].sm.state();
-            match state {
-                ProcessState::Running | ProcessState::Starting => {
-                    self.input(id, Input::Stop);
-                }
-                ProcessState::Backoff => {
-                    self.input(id, Input::GiveUp);
-                }
-                _ => {}
-            }
+            self.stop_after_dependents(id, &mut seen);
         }
         if ids.iter().all(|id| self.procs[id].sm.state().is_stopped()) {
             if let Some(g) = self.stop_groups.as_mut() {

@@ -266,6 +266,8 @@ pub struct Pump {
     pub route: Route,
     pub logger: Logger,
     pub internal: mpsc::UnboundedSender<Internal>,
+    /// A `log:` ready check still pending: only then are this pipe's lines matched.
+    pub watch: Option<crate::probes::LogWatch>,
 }
 
 /// Starts the task that pumps one pipe into its channel until EOF.
@@ -279,6 +281,7 @@ pub fn pump(p: Pump) {
         mut route,
         logger,
         internal,
+        mut watch,
     } = p;
     // Best effort: a smaller pipe only means more wakeups.
     let _ = crate::sys::pipeio::set_pipe_size(std::os::fd::AsFd::as_fd(&fd), PIPE_SIZE);
@@ -309,6 +312,11 @@ pub fn pump(p: Pump) {
             };
             let full = n == buf.len();
             let data = &buf[..n];
+            if let Some(w) = &mut watch
+                && w.feed(data)
+            {
+                watch = None;
+            }
             match &mut route {
                 Route::Plain { debug } => {
                     if let Some(ch) = &channel {

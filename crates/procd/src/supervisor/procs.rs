@@ -60,6 +60,8 @@ pub struct Proc {
     /// The `supervisor-stdout` package's listener (`command = supervisor_stdout` in a pool with its
     /// result handler): procd runs its built-in equivalent, `procd --supervisor-stdout-listener`.
     pub builtin_stdout_listener: bool,
+    /// `depends_on=` and ready-check state (procd extensions).
+    pub ready: super::readiness::ProcReadiness,
 }
 
 impl Proc {
@@ -125,8 +127,10 @@ fn policy(cfg: &ProcessConfig) -> Policy {
             reset: cfg.restart.reset_after,
             forever: cfg.restart.forever,
         },
-        // The actor does not run ready checks yet.
-        ready: None,
+        ready: cfg.ready_check.as_ref().map(|c| procd_core::Readiness {
+            label: c.label(),
+            timeout: cfg.ready_timeout,
+        }),
     }
 }
 
@@ -176,6 +180,7 @@ impl Supervisor {
                 builtin_stdout_listener: matches!(&gconf.kind, GroupKind::EventListener(pool)
                     if pool.handler() == procd_config::ResultHandler::SupervisorStdout
                         && procd_config::is_supervisor_stdout_command(&pconf.argv)),
+                ready: super::readiness::ProcReadiness::default(),
             };
             self.procs.insert(id, proc);
             ids.push(id);
@@ -208,6 +213,7 @@ impl Supervisor {
         if let Some(group) = self.groups.last() {
             self.index_logs(&group.ids, true);
         }
+        self.readiness.graph_changed();
         self.publish(Event::ProcessGroupAdded {
             group: gconf.name.clone(),
         });
@@ -232,6 +238,7 @@ impl Supervisor {
             self.procs.remove(&id);
         }
         self.bus.remove_pool(name);
+        self.readiness.graph_changed();
         self.publish(Event::ProcessGroupRemoved {
             group: name.to_owned(),
         });
@@ -279,7 +286,7 @@ impl Supervisor {
     /// The child's environment, layered as supervisord does: procd's own environment, then the
     /// `SUPERVISOR_*` variables, then `[supervisord] environment`, then the program's `environment`.
     /// `environment_file=` assignments (`from_files`) go in right before the program's `environment`.
-    fn child_env(
+    pub(super) fn child_env(
         &self,
         cfg: &ProcessConfig,
         from_files: &[(String, String)],
@@ -380,6 +387,10 @@ impl Supervisor {
             (spec, cfg.name.clone())
         };
         let mut spec = spec;
+        if let Some(path) = self.notify_socket(id)? {
+            spec.env.retain(|(k, _)| k != "NOTIFY_SOCKET");
+            spec.env.push((OsString::from("NOTIFY_SOCKET"), path));
+        }
         if let Some(fd) = self.acquire_fcgi(id)? {
             spec.stdin = sys::StdinMode::Fd(fd);
         }
@@ -399,6 +410,7 @@ impl Supervisor {
             spawned.stdout,
             spawned.stderr,
         );
+        self.arm_ready_check(id, spawned.pid);
         if self.procs[&id].is_listener {
             let group = self.procs[&id].config.group.clone();
             let effects = self.bus.listener_spawned(&group, &name);
@@ -550,6 +562,7 @@ impl Supervisor {
     ) {
         let stdout_route = self.route(id, pid, crate::events::Channel::Stdout);
         let stderr_route = self.route(id, pid, crate::events::Channel::Stderr);
+        let watch = self.log_watch(id, pid);
         let Some(proc) = self.procs.get_mut(&id) else {
             return;
         };
@@ -563,6 +576,7 @@ impl Supervisor {
             route: stdout_route,
             logger: self.logger.clone(),
             internal: self.internal_tx.clone(),
+            watch: watch.clone(),
         });
         if let Some(fd) = stderr {
             output::pump(Pump {
@@ -574,6 +588,7 @@ impl Supervisor {
                 route: stderr_route,
                 logger: self.logger.clone(),
                 internal: self.internal_tx.clone(),
+                watch,
             });
         }
         proc.stdin = stdin.map(StdinWriter::new);
