@@ -3,6 +3,8 @@
 
 #[path = "policies/backoff.rs"]
 mod backoff;
+#[path = "policies/cgroup.rs"]
+mod cgroup;
 mod common;
 #[path = "policies/envfile.rs"]
 mod envfile;

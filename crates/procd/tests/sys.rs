@@ -104,6 +104,7 @@ fn sh(script: &str) -> SpawnSpec {
         redirect_stderr: false,
         stdin: StdinMode::Pipe,
         minfds: 1024,
+        cgroup_procs: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! message, child exit or signal arrives: an idle procd does not wake up. Child output does not pass
 //! through here: each pipe is pumped to its log file by its own task ([`output`]).
 
+mod cgroups;
 mod deferred;
 mod methods;
 mod output;
@@ -177,6 +178,9 @@ pub struct Supervisor {
     prechecked: Option<(ProcId, std::path::PathBuf)>,
     /// `depends_on=` and ready checks (procd extensions).
     readiness: readiness::Readiness,
+    /// `kill_mode = cgroup`: the instance's root cgroup, or why cgroup v2 is not usable (`None` until a
+    /// program needs it).
+    cgroups: Option<Result<sys::cgroup::CgroupRoot, String>>,
 }
 
 /// Messages from the actor's own tasks (output pumps) back to the actor.
@@ -226,6 +230,7 @@ impl Supervisor {
             internal_rx,
             prechecked: None,
             readiness: readiness::Readiness::default(),
+            cgroups: None,
         }
     }
 
@@ -255,6 +260,7 @@ impl Supervisor {
         self.ticker = Ticker::new(SystemTime::now());
         self.last_read = Arc::clone(&config);
         self.config = config;
+        self.cgroups = None;
         self.refresh_log_index();
     }
 
@@ -316,6 +322,7 @@ impl Supervisor {
         for group in &configs {
             self.add_group(group);
         }
+        self.init_cgroups();
         self.log(
             Level::Info,
             format!("supervisord started with pid {}", std::process::id()),
@@ -330,6 +337,9 @@ impl Supervisor {
                 && self.stop_groups.as_ref().is_some_and(Vec::is_empty)
             {
                 self.fail_pending();
+                if self.mood != SupervisorState::Restarting {
+                    self.remove_cgroups();
+                }
                 return Ok(if self.mood == SupervisorState::Restarting {
                     Exit::Restart
                 } else {
@@ -698,6 +708,9 @@ impl Supervisor {
                         } else {
                             sys::kill(pid, signal)
                         };
+                        if signal == Signal::KILL {
+                            self.kill_cgroup(id, "after stopwaitsecs");
+                        }
                         if let Err(e) = res {
                             queue.push_back(Input::KillFailed(signal_error(&e)));
                         }

@@ -383,6 +383,7 @@ impl Supervisor {
                 redirect_stderr: cfg.redirect_stderr,
                 stdin: sys::StdinMode::Pipe,
                 minfds: self.config.supervisord.minfds,
+                cgroup_procs: None,
             };
             (spec, cfg.name.clone())
         };
@@ -391,6 +392,7 @@ impl Supervisor {
             spec.env.retain(|(k, _)| k != "NOTIFY_SOCKET");
             spec.env.push((OsString::from("NOTIFY_SOCKET"), path));
         }
+        spec.cgroup_procs = self.cgroup_for_spawn(id)?;
         if let Some(fd) = self.acquire_fcgi(id)? {
             spec.stdin = sys::StdinMode::Fd(fd);
         }
@@ -483,6 +485,7 @@ impl Supervisor {
     /// Bookkeeping after a child was reaped: listener protocol state and FastCGI socket references.
     pub(super) fn child_reaped(&mut self, id: super::ProcId) {
         self.release_fcgi(id);
+        self.kill_cgroup(id, "after it exited");
         let Some(proc) = self.procs.get(&id) else {
             return;
         };

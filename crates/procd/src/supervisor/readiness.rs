@@ -501,6 +501,7 @@ impl Supervisor {
                 redirect_stderr: true,
                 stdin: sys::StdinMode::Pipe,
                 minfds,
+                cgroup_procs: None,
             })
         }))
     }

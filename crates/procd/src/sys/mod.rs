@@ -10,6 +10,7 @@
 //! uses only async-signal-safe calls and never allocates: everything it needs is prepared before forking.
 #![allow(unsafe_code)]
 
+pub mod cgroup;
 pub mod childsyslog;
 pub mod daemon;
 pub mod fcgi;

@@ -82,6 +82,9 @@ pub struct SpawnSpec {
     pub stdin: StdinMode,
     /// `[supervisord] minfds`; bounds the fallback fd-closing loop on kernels without `close_range`.
     pub minfds: u64,
+    /// `kill_mode = cgroup`: the `cgroup.procs` file of the process's cgroup, which the child writes
+    /// itself into before `execve` (see [`crate::sys::cgroup`]).
+    pub cgroup_procs: Option<OwnedFd>,
 }
 
 /// A started child. Parent pipe ends are non-blocking and close-on-exec.
@@ -448,6 +451,9 @@ struct ChildPlan {
     umask: Option<libc::mode_t>,
     exec_prefix: Vec<u8>,
     minfds: libc::c_int,
+    /// The parent's fd of the cgroup's `cgroup.procs` (-1: none); kept open by `spawn` until the child
+    /// has exec'd.
+    cgroup_fd: libc::c_int,
 }
 
 // SAFETY: the raw pointers point into the heap buffers of the CStrings owned by the same struct, which
@@ -508,11 +514,21 @@ impl ChildPlan {
             umask: spec.umask.map(|m| m as libc::mode_t),
             exec_prefix: format!("supervisor: couldn't exec {argv0}: ").into_bytes(),
             minfds: libc::c_int::try_from(spec.minfds).unwrap_or(libc::c_int::MAX),
+            cgroup_fd: spec.cgroup_procs.as_ref().map_or(-1, AsRawFd::as_raw_fd),
         })
     }
 
     /// Runs in the child: never returns (execs, or reports and `_exit(127)`s).
     fn exec(&self, fds: &ChildFds) -> ! {
+        // kill_mode=cgroup: join the cgroup first, while the parent's fd table (which holds the
+        // cgroup.procs fd) is still shared; writing changes no fd. "0" means the writing process.
+        let mut cgroup_errno = 0;
+        if self.cgroup_fd >= 0 {
+            // SAFETY: write of a 1-byte static buffer to an fd the parent keeps open; async-signal-safe.
+            if unsafe { libc::write(self.cgroup_fd, b"0".as_ptr().cast(), 1) } != 1 {
+                cgroup_errno = Errno::last_raw();
+            }
+        }
         let private_copy = unshare_fds(fds, self.minfds);
         // SAFETY: plain system calls on fds of the child's own (now unshared) table; async-signal-safe.
         // The slots are all >= 3, so `dup2` always moves (and clears close-on-exec on the target).
@@ -529,6 +545,10 @@ impl ChildPlan {
             let mut empty: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut empty);
             libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+        }
+        if cgroup_errno != 0 {
+            // Reported on the child's stderr like every other failure before exec.
+            fail_errno(b"supervisor: couldn't join cgroup: ", cgroup_errno);
         }
         match &self.user {
             UserStep::Keep => {}
