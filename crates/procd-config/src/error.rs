@@ -19,6 +19,15 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A message about the whole file that names it already (`could not find config file X`,
+        // supervisord's wording) is not prefixed with the path a second time.
+        if self.line.is_none()
+            && self.section.is_none()
+            && self.option.is_none()
+            && self.message.contains(self.file.to_string_lossy().as_ref())
+        {
+            return f.write_str(&self.message);
+        }
         write!(f, "{}", self.file.display())?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;

@@ -197,8 +197,15 @@ fn start(
         LogTarget::None | LogTarget::Auto => None,
     };
     let mirror = opts.nodaemon && !opts.silent;
-    let main_log = MainLog::new(opts.loglevel, target, mirror)
-        .map_err(|e| format!("could not open the main log: {e}"))?;
+    let main_log =
+        MainLog::new(opts.loglevel, target, mirror).map_err(|e| match &opts.logfile {
+            LogTarget::Path(p) => format!(
+                "could not open the main log {}: {}",
+                p.display(),
+                sys::describe_os_error(&e)
+            ),
+            _ => format!("could not open the main log: {e}"),
+        })?;
     let logger = Logger::new(main_log);
 
     if let Some(note) = uid_note {

@@ -252,3 +252,87 @@ fn only_known_result_handlers_are_accepted() {
         )
     );
 }
+
+#[test]
+fn start_up_errors_name_the_path_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first_line = |out: &Output| {
+        text(&out.stderr)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    // A missing -c file: supervisord's line, with the path once.
+    let out = procd(&["-c", "/nonexistent/procd.conf"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        first_line(&out),
+        "Error: could not find config file /nonexistent/procd.conf"
+    );
+
+    // A main log that cannot be opened (here a directory, which even root cannot open for writing).
+    let logdir = dir.path().join("logs");
+    std::fs::create_dir(&logdir).unwrap();
+    let conf = dir.path().join("log.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[supervisord]\nlogfile={}\npidfile={}/d.pid\n",
+            logdir.display(),
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let out = procd(&["-n", "-c", conf.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        first_line(&out),
+        format!(
+            "Error: could not open the main log {}: Is a directory (EISDIR)",
+            logdir.display()
+        )
+    );
+
+    // A socket in a directory that does not exist.
+    let conf = dir.path().join("sock.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[unix_http_server]\nfile=/nonexistent-procd-dir/s.sock\n\n[supervisord]\nlogfile={0}/main.log\npidfile={0}/d.pid\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let out = procd(&["-n", "-c", conf.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        first_line(&out),
+        "Error: Cannot open an HTTP server: [unix_http_server] socket /nonexistent-procd-dir/s.sock: \
+         No such file or directory (ENOENT): the directory /nonexistent-procd-dir does not exist"
+    );
+
+    // A port another program listens on.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    let conf = dir.path().join("port.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "[inet_http_server]\nport=127.0.0.1:{port}\n\n[supervisord]\nlogfile={0}/main.log\npidfile={0}/d.pid\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let out = procd(&["-n", "-c", conf.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        first_line(&out),
+        format!(
+            "Error: Another program is already listening on a port that one of our HTTP servers is \
+             configured to use: [inet_http_server] port 127.0.0.1:{port} is in use (EADDRINUSE). \
+             Shut this program down first before starting procd."
+        )
+    );
+}

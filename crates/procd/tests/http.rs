@@ -840,11 +840,15 @@ fn stale_socket_is_replaced() {
 async fn live_socket_and_busy_port_are_refused() {
     let fx = Fixture::new(None, Limits::default());
     let err = bind(unix_config(&fx.socket, 0o700)).expect_err("live socket must be refused");
-    assert!(matches!(err, BindError::AddrInUse));
+    assert!(matches!(err, BindError::AddrInUse { .. }));
     assert_eq!(
         err.to_string(),
-        "Another program is already listening on a port that one of our HTTP servers is configured to use.  \
-         Shut this program down first before starting supervisord."
+        format!(
+            "Another program is already listening on a port that one of our HTTP servers is configured \
+             to use: [unix_http_server] socket {} is in use (a server answers on it). Shut this program \
+             down first before starting procd.",
+            fx.socket.display()
+        )
     );
     // The live server is untouched.
     assert_eq!(exchange(&fx.unix, &get("/ok.html", "")).await.status, 200);
@@ -860,7 +864,15 @@ async fn live_socket_and_busy_port_are_refused() {
         auth: None,
     })
     .expect_err("busy port");
-    assert!(matches!(err, BindError::AddrInUse));
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "Another program is already listening on a port that one of our HTTP servers is configured \
+             to use: [inet_http_server] port 127.0.0.1:{} is in use (EADDRINUSE). Shut this program \
+             down first before starting procd.",
+            addr.port()
+        )
+    );
 }
 
 #[test]
@@ -868,7 +880,8 @@ fn bind_errors_name_the_errno() {
     let err = bind(unix_config(Path::new("/nonexistent-dir/s.sock"), 0o700)).expect_err("no dir");
     assert_eq!(
         err.to_string(),
-        "Cannot open an HTTP server: socket.error reported errno.ENOENT (2)"
+        "Cannot open an HTTP server: [unix_http_server] socket /nonexistent-dir/s.sock: \
+         No such file or directory (ENOENT): the directory /nonexistent-dir does not exist"
     );
 }
 

@@ -14,20 +14,25 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::config::{ListenerKind, ServerConfig};
-use crate::sys::errno_name;
 use crate::sys::sockets::set_listen_backlog;
+use crate::sys::{describe_os_error as describe, errno_name};
 
 const BACKLOG: i32 = 1024;
 const STALE_RETRIES: usize = 5;
 
-/// Why a server could not be opened; `Display` is supervisord's usage text (print `Error: <text>`).
+/// Why a server could not be opened (print `Error: <text>`). The texts start with supervisord's
+/// phrases, which scripts may match, and go on to name the server, its address and the OS error.
 #[derive(Debug, thiserror::Error)]
 pub enum BindError {
     #[error(
-        "Another program is already listening on a port that one of our HTTP servers is configured to use.  \
-         Shut this program down first before starting supervisord."
+        "Another program is already listening on a port that one of our HTTP servers is configured to use: \
+         {at} is in use ({why}). Shut this program down first before starting procd."
     )]
-    AddrInUse,
+    AddrInUse {
+        /// `[section] port host:port` or `[section] socket /path`.
+        at: String,
+        why: String,
+    },
     #[error(
         "Not permitted to chown {path} to uid/gid {ids}; adjust \"sockchown\" value in config file or on \
          command line to values that the current user ({user}) can successfully chown"
@@ -37,29 +42,28 @@ pub enum BindError {
         ids: String,
         user: String,
     },
-    #[error("Cannot open an HTTP server: socket.error reported {}", describe_errno(.0))]
-    Os(#[source] io::Error),
+    #[error("Cannot open an HTTP server: {at}: {}{hint}", describe(.source))]
+    Os {
+        at: String,
+        #[source]
+        source: io::Error,
+        /// More help, e.g. `: the directory /run/x does not exist`.
+        hint: String,
+    },
 }
 
-fn describe_errno(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        Some(code) => {
-            let name = errno_name(code);
-            if name == code.to_string() {
-                name
-            } else {
-                format!("errno.{name} ({code})")
-            }
-        }
-        None => "-2".to_string(),
-    }
-}
-
-fn os_error(e: io::Error) -> BindError {
+fn os_error(at: &str, e: io::Error) -> BindError {
     if e.kind() == io::ErrorKind::AddrInUse {
-        BindError::AddrInUse
+        BindError::AddrInUse {
+            at: at.to_owned(),
+            why: e.raw_os_error().map_or_else(|| e.to_string(), errno_name),
+        }
     } else {
-        BindError::Os(e)
+        BindError::Os {
+            at: at.to_owned(),
+            source: e,
+            hint: String::new(),
+        }
     }
 }
 
@@ -102,14 +106,19 @@ impl BoundServer {
 pub fn bind(config: ServerConfig) -> Result<BoundServer, BindError> {
     let listener = match &config.kind {
         ListenerKind::Unix { path, chmod, chown } => {
-            StdListener::Unix(bind_unix(path, *chmod, *chown)?, path.clone())
+            let at = format!("[{}] socket {}", config.name, path.display());
+            StdListener::Unix(bind_unix(&at, path, *chmod, *chown)?, path.clone())
         }
-        ListenerKind::Tcp { host, port } => StdListener::Tcp(bind_tcp(host, *port)?),
+        ListenerKind::Tcp { host, port } => {
+            let shown = if host.is_empty() { "*" } else { host };
+            let at = format!("[{}] port {shown}:{port}", config.name);
+            StdListener::Tcp(bind_tcp(&at, host, *port)?)
+        }
     };
     Ok(BoundServer { config, listener })
 }
 
-fn bind_tcp(host: &str, port: u16) -> Result<TcpListener, BindError> {
+fn bind_tcp(at: &str, host: &str, port: u16) -> Result<TcpListener, BindError> {
     let host = if host.is_empty() || host == "*" {
         "0.0.0.0"
     } else {
@@ -117,21 +126,22 @@ fn bind_tcp(host: &str, port: u16) -> Result<TcpListener, BindError> {
     };
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
-        .map_err(BindError::Os)?
+        .map_err(|e| os_error(at, e))?
         .collect();
     let addr = addrs
         .iter()
         .find(|a| a.is_ipv4())
         .or_else(|| addrs.first())
         .copied()
-        .ok_or_else(|| BindError::Os(io::Error::from(io::ErrorKind::NotFound)))?;
+        .ok_or_else(|| os_error(at, io::Error::from(io::ErrorKind::NotFound)))?;
     // std sets SO_REUSEADDR on Unix before binding.
-    let listener = TcpListener::bind(addr).map_err(os_error)?;
-    set_listen_backlog(listener.as_fd(), BACKLOG).map_err(BindError::Os)?;
+    let listener = TcpListener::bind(addr).map_err(|e| os_error(at, e))?;
+    set_listen_backlog(listener.as_fd(), BACKLOG).map_err(|e| os_error(at, e))?;
     Ok(listener)
 }
 
 fn bind_unix(
+    at: &str,
     path: &Path,
     chmod: u32,
     chown: Option<(Option<u32>, Option<u32>)>,
@@ -147,18 +157,31 @@ fn bind_unix(
         match result {
             Ok(listener) => {
                 if let Some((uid, gid)) = chown {
-                    do_chown(path, uid, gid)?;
+                    do_chown(at, path, uid, gid)?;
                 }
                 return Ok(listener);
             }
-            Err(LinkError::Bind(e)) => return Err(os_error(e)),
+            Err(LinkError::Bind(e)) => {
+                let mut err = os_error(at, e);
+                if let BindError::Os { source, hint, .. } = &mut err
+                    && source.kind() == io::ErrorKind::NotFound
+                    && let Some(dir) = path.parent()
+                    && !dir.is_dir()
+                {
+                    *hint = format!(": the directory {} does not exist", dir.display());
+                }
+                return Err(err);
+            }
             Err(LinkError::Link(e)) => {
                 if socket_in_use(path) {
-                    return Err(BindError::AddrInUse);
+                    return Err(BindError::AddrInUse {
+                        at: at.to_owned(),
+                        why: "a server answers on it".to_owned(),
+                    });
                 }
                 attempts += 1;
                 if attempts > STALE_RETRIES {
-                    return Err(BindError::Os(e));
+                    return Err(os_error(at, e));
                 }
                 eprintln!("Unlinking stale socket {}", path.display());
                 let _ = std::fs::remove_file(path);
@@ -182,7 +205,7 @@ fn link_into_place(temp: &Path, path: &Path, chmod: u32) -> Result<UnixListener,
     Ok(listener)
 }
 
-fn do_chown(path: &Path, uid: Option<u32>, gid: Option<u32>) -> Result<(), BindError> {
+fn do_chown(at: &str, path: &Path, uid: Option<u32>, gid: Option<u32>) -> Result<(), BindError> {
     match std::os::unix::fs::chown(path, uid, gid) {
         Ok(()) => Ok(()),
         Err(e) => {
@@ -200,7 +223,7 @@ fn do_chown(path: &Path, uid: Option<u32>, gid: Option<u32>) -> Result<(), BindE
                     user,
                 })
             } else {
-                Err(BindError::Os(e))
+                Err(os_error(at, e))
             }
         }
     }
@@ -233,16 +256,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn os_errors_read_like_supervisord() {
-        let e = BindError::Os(io::Error::from_raw_os_error(libc::EACCES));
+    fn errors_keep_supervisords_phrase_and_name_the_address() {
+        let e = os_error(
+            "[inet_http_server] port *:80",
+            io::Error::from_raw_os_error(libc::EACCES),
+        );
         assert_eq!(
             e.to_string(),
-            "Cannot open an HTTP server: socket.error reported errno.EACCES (13)"
+            "Cannot open an HTTP server: [inet_http_server] port *:80: Permission denied (EACCES)"
         );
-        assert!(
-            BindError::AddrInUse
-                .to_string()
-                .starts_with("Another program is already listening on a port")
+        let e = os_error(
+            "[inet_http_server] port *:80",
+            io::Error::from_raw_os_error(libc::EADDRINUSE),
+        );
+        assert_eq!(
+            e.to_string(),
+            "Another program is already listening on a port that one of our HTTP servers is configured \
+             to use: [inet_http_server] port *:80 is in use (EADDRINUSE). \
+             Shut this program down first before starting procd."
         );
     }
 }

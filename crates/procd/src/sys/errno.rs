@@ -47,6 +47,21 @@ pub(crate) fn write_errno_name(out: &mut StackBuf, errno: i32) {
     };
 }
 
+/// An I/O error in plain words with its errno name: `No such file or directory (ENOENT)` (std writes
+/// `No such file or directory (os error 2)`).
+pub fn describe_os_error(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(code) => {
+            let words = text
+                .strip_suffix(&format!(" (os error {code})"))
+                .unwrap_or(&text);
+            format!("{words} ({})", errno_name(code))
+        }
+        None => text,
+    }
+}
+
 /// The symbolic name of an errno value (`2` -> `ENOENT`), or its decimal number when unknown,
 /// like Python's `errno.errorcode.get(code, code)`.
 pub fn errno_name(errno: i32) -> String {

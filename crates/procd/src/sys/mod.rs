@@ -27,7 +27,7 @@ pub mod users;
 
 mod errno;
 
-pub use errno::errno_name;
+pub use errno::{describe_os_error, errno_name};
 pub use reaper::{WaitStatus, reap_all, reap_any, reap_pid};
 pub use signals::{KillError, kill, kill_group};
 pub use spawn::{SpawnError, SpawnSpec, SpawnUser, Spawned, StdinMode, resolve_command, spawn};
