@@ -10,6 +10,7 @@
 //!
 //! Budget: `PROCD_FUZZ_SECS=N` runs each target for N seconds; otherwise `PROCD_FUZZ_ITERS=N` cases, or
 //! the target's small CI default. `PROCD_FUZZ_SEED` fixes the random seed (printed by every run).
+//! `PROCD_FUZZ_REPLAY=target/fuzz-findings/<target>-<hash>.bin` re-runs one saved finding.
 
 use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -163,6 +164,39 @@ fn fnv(data: &[u8]) -> u64 {
     })
 }
 
+/// `PROCD_FUZZ_REPLAY=FILE`: runs one saved input (a finding named `<target>-<hash>.bin`) through
+/// its target only, and reports its outcome and time.
+fn replay_one(
+    name: &str,
+    file: &std::path::Path,
+    target: &mut impl FnMut(&[u8]) -> Result<String, String>,
+) -> Report {
+    let mut report = Report {
+        target: name.to_owned(),
+        ..Report::default()
+    };
+    let for_this = file
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{name}-")));
+    if !for_this {
+        return report;
+    }
+    let input = std::fs::read(file).unwrap_or_default();
+    let t0 = Instant::now();
+    let outcome = catch_unwind(AssertUnwindSafe(|| target(&input)));
+    report.elapsed = t0.elapsed();
+    report.slowest = report.elapsed;
+    report.executions = 1;
+    println!("replay {}: {outcome:?} in {:?}", file.display(), report.elapsed);
+    match outcome {
+        Ok(Ok(_)) if report.elapsed <= SLOW_CASE => {}
+        Ok(Ok(_)) => report.findings.push("slow case".into()),
+        Ok(Err(e)) => report.findings.push(e),
+        Err(_) => report.findings.push("panic".into()),
+    }
+    report
+}
+
 /// Runs `target` on mutated inputs within `budget`. The target returns an outcome class (any string
 /// that tells results apart, e.g. the error variant); an input giving a new class joins the corpus.
 /// `Err` from the target is a finding (a broken invariant), as is a panic or a slow case.
@@ -181,6 +215,9 @@ pub fn run(
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(1, |d| d.as_nanos() as u64)
         });
+    if let Some(replay) = std::env::var_os("PROCD_FUZZ_REPLAY") {
+        return replay_one(name, std::path::Path::new(&replay), &mut target);
+    }
     let mut rng = Rng::new(seed);
     let mut corpus = seeds;
     if corpus.is_empty() {
@@ -222,7 +259,14 @@ pub fn run(
                 if seen.insert(class) && corpus.len() < 4096 {
                     corpus.push(input.clone());
                 }
-                (took > SLOW_CASE).then(|| format!("slow case: {:.2} s", took.as_secs_f64()))
+                // A slow case is timed again: on a loaded machine (or at `nice 19`) one run can
+                // stall for seconds without the input being at fault.
+                (took > SLOW_CASE && {
+                    let t1 = Instant::now();
+                    let _ = catch_unwind(AssertUnwindSafe(|| target(&input)));
+                    t1.elapsed() > SLOW_CASE
+                })
+                .then(|| format!("slow case: {:.2} s, twice", took.as_secs_f64()))
             }
             Ok(Err(broken)) => Some(broken),
             Err(panic) => Some(format!(

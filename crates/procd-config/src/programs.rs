@@ -370,6 +370,13 @@ fn logfile_value(
     }
 }
 
+/// The most processes one section may ask for with `numprocs`. supervisord has no limit; a count above
+/// this is a typo (an extra zero or two), and expanding it would take seconds and gigabytes before
+/// any error could be shown (`numprocs=1000000`: 13 s and 779 MB for `procd --check`). Every
+/// process needs its own pipes and pid, so no real machine runs anywhere near this many from one
+/// section.
+pub const MAX_NUMPROCS: i64 = 10_000;
+
 /// `[program:x]`-like section → its processes (`numprocs` of them).
 fn processes_from_section(
     cx: &mut Ctx<'_>,
@@ -445,7 +452,18 @@ fn processes_from_section(
             values::boolean,
         )
         .unwrap_or(false);
-    let numprocs = cx.typed(section, "numprocs", &common, 1, values::integer);
+    let mut numprocs = cx.typed(section, "numprocs", &common, 1, values::integer);
+    if numprocs > MAX_NUMPROCS {
+        cx.error(
+            section,
+            Some("numprocs"),
+            format!(
+                "numprocs={numprocs} is more than procd's limit of {MAX_NUMPROCS} processes per \
+                 section (supervisord has no limit, but could not run that many either)"
+            ),
+        );
+        numprocs = 0;
+    }
     let numprocs_start = cx.typed(section, "numprocs_start", &common, 0, values::integer);
     let environment_raw = cx.raw(section, "environment").unwrap_or_default();
     let size = values::byte_size;

@@ -172,6 +172,32 @@ fn numprocs_expansions_and_sorting() {
 }
 
 #[test]
+fn absurd_numprocs_is_an_error_with_its_location_not_a_million_processes() {
+    let f = Fixture::new();
+    let started = std::time::Instant::now();
+    let errs = f.errors(
+        "[supervisord]\n[program:w]\ncommand=/bin/w\nprocess_name=%(program_name)s_%(process_num)d\nnumprocs=1000000\n",
+    );
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    let text = errs[0].to_string();
+    assert!(
+        text.ends_with(
+            "supervisord.conf:5: [program:w] numprocs: numprocs=1000000 is more than procd's limit \
+             of 10000 processes per section (supervisord has no limit, but could not run that many \
+             either)"
+        ),
+        "{text}"
+    );
+    // Rejected before any expansion (expanding took 13 s and 779 MB).
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // The limit itself is allowed.
+    let l = f.load(
+        "[supervisord]\n[program:w]\ncommand=/bin/w\nprocess_name=%(program_name)s_%(process_num)d\nnumprocs=10000\n",
+    );
+    assert_eq!(l.config.groups[0].processes.len(), 10_000);
+}
+
+#[test]
 fn groups_listeners_and_fcgi() {
     let f = Fixture::new();
     let l = f.load(
