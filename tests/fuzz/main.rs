@@ -12,6 +12,19 @@ use std::time::Duration;
 use procd_tests::fuzz::{self, Budget, Report};
 use procd_tests::{Daemon, Endpoint, Fixture, Kind, Value, build_request, xmlrpc};
 
+/// Saved inputs from earlier findings (`tests/fuzz/regressions/<target>-*`), run first as seeds.
+fn regressions(target: &str) -> Vec<Vec<u8>> {
+    let dir = procd_tests::env::workspace_root().join("tests/fuzz/regressions");
+    files_under(&dir, &[""])
+        .iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&format!("{target}-")))
+        })
+        .filter_map(|p| std::fs::read(p).ok())
+        .collect()
+}
+
 #[track_caller]
 fn finish(report: &Report) {
     println!("{}", report.summary());
@@ -127,10 +140,12 @@ fn fuzz_config_reader() {
     let corpus = procd_tests::env::workspace_root().join("crates/procd-config/tests/corpus");
     let tmp = tempfile::tempdir().expect("tempdir");
     copy_dir(&corpus, tmp.path());
-    let seeds: Vec<Vec<u8>> = files_under(&corpus, &[".conf"])
-        .iter()
-        .filter_map(|p| std::fs::read(p).ok())
-        .collect();
+    let mut seeds = regressions("config");
+    seeds.extend(
+        files_under(&corpus, &[".conf"])
+            .iter()
+            .filter_map(|p| std::fs::read(p).ok()),
+    );
     let path = tmp.path().join("fuzz.conf");
     let opts = procd_config::LoadOptions {
         env: [("HOME", "/root"), ("PATH", "/usr/bin:/bin")]
@@ -248,9 +263,11 @@ fn xml_seeds() -> Vec<Vec<u8>> {
 /// without panicking, and encodes back to a document that decodes to the same call.
 #[test]
 fn fuzz_xmlrpc_decoder() {
+    let mut seeds = regressions("xmlrpc");
+    seeds.extend(xml_seeds());
     let report = fuzz::run(
         "xmlrpc",
-        xml_seeds(),
+        seeds,
         XML_DICT,
         Budget::from_env(20_000),
         |input| {

@@ -44,9 +44,11 @@ fn fd_exhaustion(kind: Kind) -> (String, Option<Duration>, usize) {
     // Saturated: the daemon has hit its limit (or holds every connection it could take).
     std::thread::sleep(Duration::from_millis(500));
     let ticks = cpu_ticks(pid);
+    let window = Instant::now();
     let (during_ok, during) = timed_call_within(&unix, Duration::from_secs(3));
     std::thread::sleep(Duration::from_secs(1));
-    let cpu = cpu_ticks(pid).saturating_sub(ticks);
+    // USER_HZ is 100 on Linux: ticks per second are a percentage of one core.
+    let cpu = cpu_ticks(pid).saturating_sub(ticks) as f64 / window.elapsed().as_secs_f64();
     // Keep the connections busy until now, then close them all at once.
     for c in &mut conns {
         let _ = c.send(b"G");
@@ -60,7 +62,7 @@ fn fd_exhaustion(kind: Kind) -> (String, Option<Duration>, usize) {
     let log_lines = log_count(&d, "accept failed");
     let summary = format!(
         "{kind:?}: RLIMIT_NOFILE {limit} ({open} open + 16), 200 connections: call while saturated {} in {}; CPU while \
-         saturated {cpu} ticks/s; served again {} after the connections closed; {log_lines} \
+         saturated {cpu:.0} % of a core; served again {} after the connections closed; {log_lines} \
          'accept failed' log lines",
         if during_ok { "answered" } else { "FAILED" },
         ms(during),

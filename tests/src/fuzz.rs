@@ -187,7 +187,11 @@ fn replay_one(
     report.elapsed = t0.elapsed();
     report.slowest = report.elapsed;
     report.executions = 1;
-    println!("replay {}: {outcome:?} in {:?}", file.display(), report.elapsed);
+    println!(
+        "replay {}: {outcome:?} in {:?}",
+        file.display(),
+        report.elapsed
+    );
     match outcome {
         Ok(Ok(_)) if report.elapsed <= SLOW_CASE => {}
         Ok(Ok(_)) => report.findings.push("slow case".into()),
