@@ -76,6 +76,43 @@ pub fn process_json(info: &ProcessInfo) -> serde_json::Value {
     })
 }
 
+/// procd's extension keys for `status --json`, when the server reports them in `getAllConfigInfo`:
+/// `depends_on` (`["db:ready"]`), `ready_check`, `ready` (the check passed: RUNNING) and `waiting_for`
+/// (what a start waits for). Nothing is added for a process without them.
+pub fn add_readiness_json(v: &mut serde_json::Value, info: &ProcessInfo, config: &[Value]) {
+    let Some(cfg) = config.iter().find(|c| {
+        c.get("name").and_then(Value::as_str) == Some(info.name.as_str())
+            && c.get("group").and_then(Value::as_str) == Some(info.group.as_str())
+    }) else {
+        return;
+    };
+    let deps: Vec<String> = cfg
+        .get("depends_on")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|d| d.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let check = cfg.get("ready_check").and_then(Value::as_str);
+    if deps.is_empty() && check.is_none() {
+        return;
+    }
+    let Some(obj) = v.as_object_mut() else {
+        return;
+    };
+    obj.insert("depends_on".into(), serde_json::json!(deps));
+    obj.insert("ready_check".into(), serde_json::json!(check));
+    obj.insert(
+        "ready".into(),
+        serde_json::json!(info.state == procd_protocol::ProcessState::Running),
+    );
+    let waiting = (info.state.is_stopped() && info.description.starts_with("waiting for "))
+        .then_some(info.description.as_str());
+    obj.insert("waiting_for".into(), serde_json::json!(waiting));
+}
+
 /// A process info for unit tests: `state` and `description` set, everything else empty.
 #[cfg(test)]
 pub(crate) fn test_info(

@@ -161,7 +161,18 @@ fn do_status(ctl: &mut Controller, arg: &str) -> CmdResult {
         ctl.exitstatus = exit::STATUS_UNKNOWN;
     }
     if json {
-        let list: Vec<serde_json::Value> = matching.iter().map(|i| process_json(i)).collect();
+        // procd's dependency and readiness keys (servers without them simply report none).
+        let extensions = ctl
+            .block(client.get_all_config_info_raw())
+            .unwrap_or_default();
+        let list: Vec<serde_json::Value> = matching
+            .iter()
+            .map(|i| {
+                let mut v = process_json(i);
+                crate::types::add_readiness_json(&mut v, i, &extensions);
+                v
+            })
+            .collect();
         let text = serde_json::to_string_pretty(&list).map_err(|e| Raised::Value(e.to_string()))?;
         ctl.output(&text);
     } else {

@@ -170,7 +170,13 @@ pub fn command() -> Command {
             Command::new("wait")
                 .about("Wait until processes are RUNNING")
                 .arg(names())
-                .arg(Arg::new("timeout").long("timeout").value_name("SECONDS")),
+                .arg(Arg::new("timeout").long("timeout").value_name("SECONDS"))
+                .arg(
+                    Arg::new("ready")
+                        .long("ready")
+                        .action(ArgAction::SetTrue)
+                        .help("Wait for readiness: procd enters RUNNING once a ready_check passed"),
+                ),
         )
         .subcommand(
             Command::new("completions")
@@ -221,12 +227,17 @@ pub fn do_manpage(ctl: &mut Controller, arg: &str) {
     ctl.out.raw(&buf);
 }
 
-/// Parses `wait` arguments: names and an optional `--timeout S` / `--timeout=S`.
-fn parse_wait(arg: &str) -> Result<(Vec<&str>, Option<Duration>), String> {
+/// Parses `wait` arguments: names, an optional `--timeout S` / `--timeout=S`, and `--ready`.
+fn parse_wait(arg: &str) -> Result<(Vec<&str>, Option<Duration>, bool), String> {
     let mut names = Vec::new();
     let mut timeout = None;
+    let mut ready = false;
     let mut words = arg.split_whitespace();
     while let Some(w) = words.next() {
+        if w == "--ready" {
+            ready = true;
+            continue;
+        }
         let value = if w == "--timeout" {
             Some(words.next().ok_or("--timeout requires a value")?)
         } else {
@@ -246,13 +257,15 @@ fn parse_wait(arg: &str) -> Result<(Vec<&str>, Option<Duration>), String> {
     if names.is_empty() {
         return Err("wait requires a process name".into());
     }
-    Ok((names, timeout))
+    Ok((names, timeout, ready))
 }
 
-/// `wait NAME... [--timeout S]`: returns when every named process is RUNNING; exit 7 as soon as one is
-/// FATAL, 1 on timeout, 4 for an unknown name.
+/// `wait NAME... [--timeout S] [--ready]`: returns when every named process is RUNNING; exit 7 as soon
+/// as one is FATAL, 1 on timeout, 4 for an unknown name. A program with procd's `ready_check=` enters
+/// RUNNING only once its check passed, so RUNNING is readiness; `--ready` also prints `NAME: ready`
+/// for each process and, on timeout, what a start still waits for (`waiting for db (ready)`).
 pub fn do_wait(ctl: &mut Controller, arg: &str) -> CmdResult {
-    let (names, timeout) = match parse_wait(arg) {
+    let (names, timeout, ready) = match parse_wait(arg) {
         Ok(x) => x,
         Err(msg) => {
             ctl.output(&format!("Error: {msg}"));
@@ -287,15 +300,29 @@ pub fn do_wait(ctl: &mut Controller, arg: &str) -> CmdResult {
             }
         }
         if pending.is_empty() {
+            if ready {
+                let (matching, _) = select(ctl, &all, &names, false);
+                for info in matching {
+                    ctl.output(&format!("{}: ready", namespec(&info.group, &info.name)));
+                }
+            }
             return Ok(());
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             for info in pending {
                 let spec = namespec(&info.group, &info.name);
-                ctl.output(&format!(
-                    "{spec}: ERROR (timed out in state {})",
-                    info.state.name()
-                ));
+                if ready && info.description.starts_with("waiting for ") {
+                    ctl.output(&format!(
+                        "{spec}: ERROR (timed out in state {}, {})",
+                        info.state.name(),
+                        info.description
+                    ));
+                } else {
+                    ctl.output(&format!(
+                        "{spec}: ERROR (timed out in state {})",
+                        info.state.name()
+                    ));
+                }
             }
             ctl.exitstatus = exit::GENERIC;
             return Ok(());
@@ -319,15 +346,16 @@ mod tests {
 
     #[test]
     fn wait_arguments() {
-        assert_eq!(parse_wait("a b"), Ok((vec!["a", "b"], None)));
+        assert_eq!(parse_wait("a b"), Ok((vec!["a", "b"], None, false)));
         assert_eq!(
             parse_wait("a --timeout 1.5"),
-            Ok((vec!["a"], Some(Duration::from_millis(1500))))
+            Ok((vec!["a"], Some(Duration::from_millis(1500)), false))
         );
         assert_eq!(
-            parse_wait("--timeout=2 g:*"),
-            Ok((vec!["g:*"], Some(Duration::from_secs(2))))
+            parse_wait("--timeout=2 g:* --ready"),
+            Ok((vec!["g:*"], Some(Duration::from_secs(2)), true))
         );
+        assert!(parse_wait("--ready").is_err());
         assert!(parse_wait("--timeout 2").is_err());
         assert!(parse_wait("a --timeout").is_err());
         assert!(parse_wait("a --timeout -1").is_err());

@@ -100,6 +100,8 @@ pub fn topic(action: &str) -> Option<&'static [&'static str]> {
         "wait" => &[
             "wait <name> [...] [--timeout S]\tWait until the processes are RUNNING (procctl extension)",
             "\t\t\t\tExits 7 if one becomes FATAL, 1 on timeout",
+            "wait <name> [...] --ready\tThe same, printing '<name>: ready'; a program with a ready_check",
+            "\t\t\t\tis RUNNING once its check passed (procd extension)",
         ],
         "completions" => &[
             "completions <shell>\tPrint a completion script for bash, zsh, fish, elvish or powershell",

@@ -9,5 +9,6 @@ mod golden;
 mod idle;
 mod library;
 mod pty;
+mod readiness;
 mod shell;
 mod streams;

@@ -348,6 +348,10 @@ impl Supervisor {
             |u| Some(format!("unix://{}", u.file.display())),
         );
         let mut infos: Vec<ConfigInfo> = Vec::new();
+        // procd's extension keys, appended to a process's struct only when it uses them (so the reply
+        // for a supervisord config is byte for byte supervisord's).
+        let mut extensions: std::collections::HashMap<(String, String), Vec<(String, Value)>> =
+            std::collections::HashMap::new();
         for g in &self.last_read.groups {
             let active = self.groups.iter().find(|a| a.name == g.name);
             for p in &g.processes {
@@ -382,6 +386,28 @@ impl Supervisor {
                 } else {
                     p.stderr.clone()
                 };
+                let mut ext = Vec::new();
+                if !p.depends_on.is_empty() {
+                    let deps = p
+                        .depends_on
+                        .iter()
+                        .map(|d| Value::String(format!("{}:{}", d.name, d.condition)));
+                    ext.push(("depends_on".to_owned(), Value::Array(deps.collect())));
+                }
+                if let Some(check) = &p.ready_check {
+                    ext.push(("ready_check".to_owned(), Value::String(check.label())));
+                    ext.push((
+                        "ready_timeout".to_owned(),
+                        Value::Double(p.ready_timeout.as_secs_f64()),
+                    ));
+                    ext.push((
+                        "ready_interval".to_owned(),
+                        Value::Double(p.ready_interval.as_secs_f64()),
+                    ));
+                }
+                if !ext.is_empty() {
+                    extensions.insert((g.name.clone(), p.name.clone()), ext);
+                }
                 infos.push(ConfigInfo {
                     autostart: p.autostart,
                     directory: p
@@ -412,7 +438,17 @@ impl Supervisor {
             }
         }
         infos.sort_by(|a, b| a.name.cmp(&b.name));
-        Value::Array(infos.iter().map(ConfigInfo::to_value).collect())
+        let with_extensions = |info: &ConfigInfo| {
+            let mut v = info.to_value();
+            if let (Value::Struct(members), Some(ext)) = (
+                &mut v,
+                extensions.get(&(info.group.clone(), info.name.clone())),
+            ) {
+                members.extend(ext.iter().map(|(k, x)| (k.clone().into(), x.clone())));
+            }
+            v
+        };
+        Value::Array(infos.iter().map(with_extensions).collect())
     }
 
     // ----- start and stop ----------------------------------------------------------------------------

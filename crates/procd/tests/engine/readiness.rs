@@ -315,3 +315,27 @@ fn stop_all_and_shutdown_stop_dependents_first() {
     let (app, cache) = (at("stopped: app "), at("stopped: cache "));
     assert!(app <= cache && cache <= at("killing db"), "{lines:?}");
 }
+
+#[test]
+fn supervisord_loads_a_file_with_every_new_key() {
+    let f = Fixture::new();
+    f.write_conf(
+        "",
+        "[program:db]\ncommand=sleep 100000\nstartsecs=0\nready_check=tcp://127.0.0.1:1\n\
+         ready_timeout=30\nready_interval=250ms\n\n\
+         [program:web]\ncommand=sleep 100000\nstartsecs=0\nready_check=http://localhost:1/health\n\n\
+         [program:ex]\ncommand=sleep 100000\nstartsecs=0\nready_check=exec:true\n\n\
+         [program:lg]\ncommand=sleep 100000\nstartsecs=0\nready_check=log:^ready$\n\n\
+         [program:nt]\ncommand=sleep 100000\nstartsecs=0\nready_check=notify\n\n\
+         [program:migrate]\ncommand=true\nstartsecs=0\nautorestart=false\n\n\
+         [program:app]\ncommand=sleep 100000\nstartsecs=0\n\
+         depends_on=db, web:ready, ex:started, migrate:completed, lg, nt\n\n\
+         [eventlistener:el]\ncommand=sleep 100000\nevents=TICK_60\ndepends_on=db\n",
+    );
+    let _d = f.start_with(&crate::common::supervisord(), &["-n"]);
+    // supervisord ignores the keys: everything starts by its own rules.
+    for name in ["db", "web", "ex", "lg", "nt", "app", "el:el"] {
+        f.wait_state(name, "RUNNING", T);
+    }
+    f.wait_state("migrate", "EXITED", T);
+}
