@@ -129,7 +129,7 @@ tr,tr.shade{display:grid;grid-template-columns:auto 1fr;gap:4px 10px;align-items
 tr.shade td,td{background:none;border:0;padding:0}
 td.st{grid-column:1;grid-row:1}
 td.name{grid-column:2;grid-row:1}
-td.desc{grid-column:1/-1;color:#495057;font-size:13px}
+td.desc{grid-column:1/-1;color:#495057;font-size:13px;overflow-wrap:anywhere}
 td.act{grid-column:1/-1}
 ul.actions{flex-wrap:wrap;gap:6px}
 ul.actions li{min-width:0}
