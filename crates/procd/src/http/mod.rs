@@ -2,7 +2,9 @@
 //!
 //! Owns binding (supervisord's hard-link dance for unix sockets, stale-socket detection), Basic auth on
 //! every path, request limits (body size, header read time, connection count), routing (`/RPC2…`,
-//! `/logtail/…`, `/mainlogtail`, `/ok.html`, the web-UI hook), log tailing, and graceful shutdown.
+//! `/logtail/…`, `/mainlogtail`, `/ok.html`, the web-UI hook), log tailing, the web UI's event streams,
+//! refusing XML-RPC posts a browser sends for another site (rules shared with the web UI's
+//! [`crate::web::csrf`]), and graceful shutdown.
 //! It knows nothing about processes or XML-RPC: everything behind a route goes through [`Backend`],
 //! which the daemon implements on top of the supervisor actor.
 //!
