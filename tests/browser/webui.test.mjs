@@ -309,7 +309,7 @@ test('live switch updates the table when a process changes state', async () => {
   await waitFor('web shown running', async () => (await stateOf('web')) === 'running');
   assert.equal(await page.evaluate(() => window.notReloaded), true, 'updated in place');
 
-  // The switch is remembered; turning it off closes the stream.
+  // The switch is remembered across reloads, on and off.
   await page.reload();
   assert.equal(await page.locator('#live').isChecked(), true);
   await page.locator('#live').uncheck();
@@ -331,6 +331,11 @@ test('screenshots at desktop and phone width; the phone layout does not spill', 
     hasTouch: true,
   });
   const p = await phone.newPage();
+  // Live is off in a fresh browser: the page then makes no requests of its own.
+  const own = [];
+  p.on('request', (r) => {
+    if (r.url().startsWith(base) && r.resourceType() !== 'document') own.push(r.url());
+  });
   await p.goto(`${base}/?message=Process%20alpha%20restarted`);
   const widths = await p.evaluate(() => ({
     viewport: window.innerWidth,
@@ -347,6 +352,7 @@ test('screenshots at desktop and phone width; the phone layout does not spill', 
   assert.match(await p.locator('pre').textContent(), /listening on :8080/);
   assert.ok((await p.evaluate(() => document.documentElement.scrollWidth)) <= 390);
   await p.screenshot({ path: path.join(artifacts, 'tail-phone.png'), fullPage: true });
+  assert.deepEqual(own, [], 'no requests besides the pages themselves');
   await phone.close();
   for (const f of ['status-desktop.png', 'status-phone.png', 'tail-phone.png']) {
     assert.ok(readFileSync(path.join(artifacts, f)).length > 1000, f);
