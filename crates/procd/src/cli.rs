@@ -104,6 +104,10 @@ pub struct Cli {
     #[arg(long = "sample-config")]
     pub sample_config: bool,
 
+    /// Print procd's manual page (roff) and exit: `procd --manpage > /usr/local/share/man/man8/procd.8`.
+    #[arg(long)]
+    pub manpage: bool,
+
     /// Run the built-in `supervisor_stdout` event listener on stdin/stdout (procd starts it itself
     /// for `command = supervisor_stdout`; see docs/compatibility.md).
     #[arg(long = "supervisor-stdout-listener", hide = true)]
@@ -112,4 +116,54 @@ pub struct Cli {
     /// supervisord rejects positional arguments; so does procd, with the same message.
     #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = false)]
     pub positional: Vec<String>,
+}
+
+/// The extra sections of procd's manual page, after clap's name, synopsis, description and options.
+const MANPAGE_SECTIONS: &str = r#".SH "CONFIGURATION FILE"
+procd reads supervisord.conf files unchanged (the INI dialect of Supervisor 4.3). Without \fB\-c\fR it
+looks, like supervisord, for \fI../etc/supervisord.conf\fR and \fI../supervisord.conf\fR next to its
+own executable, then \fIsupervisord.conf\fR and \fIetc/supervisord.conf\fR in the current directory,
+then \fI/etc/supervisord.conf\fR and \fI/etc/supervisor/supervisord.conf\fR.
+A \fB;\fR or \fB#\fR after a space starts a comment, also inside \fBcommand=\fR: write \fBsh \-c 'a;b'\fR
+without spaces before the \fB;\fR.
+\fBprocd \-\-check\fR prints every error (file, line, section and option) and warnings for unknown
+options and sections ("did you mean ...") and commands that cannot be split;
+\fBprocd \-\-sample\-config\fR prints an annotated example.
+.SH SIGNALS
+.TP
+\fBSIGTERM\fR, \fBSIGINT\fR, \fBSIGQUIT\fR
+Stop every program (in reverse priority order) and exit.
+.TP
+\fBSIGHUP\fR
+Stop every program, read the configuration again and start them (as supervisord's restart).
+.TP
+\fBSIGUSR2\fR
+Reopen the main log and the programs' log files (after an external rotation).
+.SH "EXIT STATUS"
+0 after a normal shutdown; 2 when the command line or the configuration is wrong or procd cannot
+start (a port in use, a log that cannot be opened), as supervisord.
+.SH "SEE ALSO"
+procctl(1), supervisord(1), supervisorctl(1). The documentation in procd's source: README.md,
+docs/compatibility.md (every difference from supervisord 4.3.0), docs/extensions.md (procd's
+configuration keys) and docs/procctl.md.
+"#;
+
+/// procd's manual page (roff): the options from the flag definitions plus configuration, signals,
+/// exit status and where the rest is documented.
+pub fn manpage() -> std::io::Result<Vec<u8>> {
+    use clap::CommandFactory as _;
+    let man = clap_mangen::Man::new(Cli::command()).section("8");
+    let mut buf = Vec::new();
+    man.render_title(&mut buf)?;
+    man.render_name_section(&mut buf)?;
+    let mut synopsis = Vec::new();
+    man.render_synopsis_section(&mut synopsis)?;
+    // The hidden catch-all for supervisord's "positional arguments are not supported" is no option.
+    let synopsis = String::from_utf8_lossy(&synopsis).replace(" [\\fIPOSITIONAL\\fR]", "");
+    buf.extend_from_slice(synopsis.as_bytes());
+    man.render_description_section(&mut buf)?;
+    man.render_options_section(&mut buf)?;
+    buf.extend_from_slice(MANPAGE_SECTIONS.as_bytes());
+    man.render_version_section(&mut buf)?;
+    Ok(buf)
 }

@@ -33,6 +33,19 @@ pub fn run(cli: Cli) -> i32 {
             std::io::stdout().lock(),
         );
     }
+    if cli.manpage {
+        return match crate::cli::manpage() {
+            Ok(page) => {
+                use std::io::Write as _;
+                let _ = std::io::stdout().write_all(&page);
+                0
+            }
+            Err(e) => {
+                eprintln!("Error: {e}");
+                1
+            }
+        };
+    }
     if cli.sample_config {
         print!("{}", procd_config::SAMPLE_CONFIG);
         return 0;

@@ -336,3 +336,18 @@ fn start_up_errors_name_the_path_once() {
         )
     );
 }
+
+#[test]
+fn manpage_lists_the_options_and_nothing_hidden() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = procd(&["--manpage"], dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let page = text(&out.stdout);
+    assert!(page.contains(".TH procd 8"), "{page}");
+    for option in ["\\-\\-check", "\\-\\-sample\\-config", "\\-\\-nodaemon", ".SH SIGNALS"] {
+        assert!(page.contains(option), "{option}: {page}");
+    }
+    for hidden in ["POSITIONAL", "supervisor\\-stdout\\-listener", "profile_options"] {
+        assert!(!page.contains(hidden), "{hidden}: {page}");
+    }
+}

@@ -35,7 +35,10 @@ pub fn command() -> Command {
             "Control the programs of a supervisord-compatible server (a drop-in for supervisorctl)",
         )
         .version(env!("CARGO_PKG_VERSION"))
+        // supervisorctl has no version flag (`version` asks the server), and neither has procctl.
+        .disable_version_flag(true)
         .disable_help_subcommand(true)
+        .subcommand_value_name("ACTION")
         .arg(opt(
             "configuration",
             'c',
@@ -190,6 +193,109 @@ pub fn command() -> Command {
         .subcommand(Command::new("manpage").about("Print the manual page"))
 }
 
+/// The environment variable the completion scripts set to the word being completed; procctl then
+/// prints candidates instead of running the action (see `shell::print_completions`).
+pub const COMPLETE_ENV: &str = "PROCCTL_COMPLETE";
+
+/// Options that take a value, as the completion scripts must skip them.
+const VALUE_OPTIONS: &str =
+    "-c --configuration -s --serverurl -u --username -p --password -r --history_file";
+const ALL_OPTIONS: &str = "-c --configuration -s --serverurl -u --username -p --password \
+    -r --history_file -i --interactive -h --help";
+
+/// A completion script for bash, zsh or fish that completes actions, and process and group names
+/// from the running server: it runs the command line typed so far with `PROCCTL_COMPLETE` set to the
+/// word at the cursor. `None` for other shells (clap's static scripts serve them).
+fn dynamic_script(shell: clap_complete::Shell, bin: &str) -> Option<String> {
+    let func: String = bin
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let script = match shell {
+        clap_complete::Shell::Bash => format!(
+            r#"# bash completion for {bin}: actions, and process and group names from the running server
+_{func}() {{
+    local line="${{COMP_LINE:0:COMP_POINT}}" cur
+    local -a words
+    read -r -a words <<< "$line"
+    if [[ -z "$line" || "$line" == *[[:space:]] ]]; then
+        cur=""
+    else
+        cur="${{words[${{#words[@]}}-1]}}"
+        unset 'words[${{#words[@]}}-1]'
+    fi
+    case " {VALUE_OPTIONS} " in
+        *" ${{words[${{#words[@]}}-1]}} "*)
+            case "${{words[${{#words[@]}}-1]}}" in
+                -c|--configuration|-r|--history_file) COMPREPLY=($(compgen -f -- "$cur")) ;;
+                *) COMPREPLY=() ;;
+            esac
+            return ;;
+    esac
+    if [[ "$cur" == -* ]]; then
+        COMPREPLY=($(compgen -W "{ALL_OPTIONS}" -- "$cur"))
+        return
+    fi
+    local IFS=$'
+'
+    COMPREPLY=($({COMPLETE_ENV}="$cur" "${{words[@]}}" 2>/dev/null))
+    # bash splits words at ':', so only the part after the last one is replaced.
+    if [[ "$cur" == *:* ]]; then
+        local pre="${{cur%"${{cur##*:}}"}}"
+        COMPREPLY=("${{COMPREPLY[@]#"$pre"}}")
+    fi
+}}
+complete -F _{func} {bin}
+"#
+        ),
+        clap_complete::Shell::Zsh => format!(
+            r#"#compdef {bin}
+# zsh completion for {bin}: actions, and process and group names from the running server
+_{func}() {{
+    local cur="${{words[CURRENT]}}"
+    local -a before cands
+    before=("${{(@Q)words[1,CURRENT-1]}}")
+    case "${{words[CURRENT-1]}}" in
+        -c|--configuration|-r|--history_file) _files; return ;;
+        -s|--serverurl|-u|--username|-p|--password) return ;;
+    esac
+    if [[ "$cur" == -* ]]; then
+        compadd -- {ALL_OPTIONS}
+        return
+    fi
+    cands=("${{(@f)$({COMPLETE_ENV}="$cur" "${{before[@]}}" 2>/dev/null)}}")
+    cands=(${{cands:#}})
+    compadd -- "${{cands[@]}}"
+}}
+compdef _{func} {bin}
+"#
+        ),
+        clap_complete::Shell::Fish => format!(
+            r#"# fish completion for {bin}: actions, and process and group names from the running server
+function __{func}_complete
+    set -l words (commandline -opc)
+    set -l cur (commandline -ct)
+    switch "$words[-1]"
+        case -c --configuration -r --history_file -s --serverurl -u --username -p --password
+            return
+    end
+    env {COMPLETE_ENV}="$cur" $words 2>/dev/null
+end
+complete -c {bin} -f -a '(__{func}_complete)'
+complete -c {bin} -s c -l configuration -r -F -d 'Configuration file'
+complete -c {bin} -s s -l serverurl -x -d 'Server URL'
+complete -c {bin} -s u -l username -x -d 'User name'
+complete -c {bin} -s p -l password -x -d 'Password'
+complete -c {bin} -s r -l history_file -r -F -d 'Shell history file'
+complete -c {bin} -s i -l interactive -d 'Interactive mode'
+complete -c {bin} -s h -l help -d 'Print help'
+"#
+        ),
+        _ => return None,
+    };
+    Some(script)
+}
+
 pub fn do_completions(ctl: &mut Controller, arg: &str) {
     let shell = arg.trim().parse::<clap_complete::Shell>();
     let Ok(shell) = shell else {
@@ -208,9 +314,74 @@ pub fn do_completions(ctl: &mut Controller, arg: &str) {
         .filter(|n| !n.is_empty())
         .unwrap_or("procctl")
         .to_string();
+    if let Some(script) = dynamic_script(shell, &bin) {
+        ctl.out.raw(script.as_bytes());
+        return;
+    }
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut command(), bin, &mut buf);
     ctl.out.raw(&buf);
+}
+
+/// Escapes text for a roff line.
+fn roff(text: &str) -> String {
+    let t = text.replace('\\', "\\\\").replace('-', "\\-");
+    if t.starts_with('.') || t.starts_with('\'') {
+        format!("\\&{t}")
+    } else {
+        t
+    }
+}
+
+/// The usage of one action: `start [NAME]...`, `wait [NAME]... [--timeout SECONDS]`.
+fn action_usage(sub: &Command) -> String {
+    let mut parts = vec![format!("\\fB{}\\fR", roff(sub.get_name()))];
+    for arg in sub.get_arguments().filter(|a| !a.is_hide_set()) {
+        let value = arg.get_value_names().and_then(|v| v.first()).map_or_else(
+            || arg.get_id().to_string().to_uppercase(),
+            ToString::to_string,
+        );
+        let many = arg.get_num_args().is_some_and(|n| n.max_values() > 1);
+        let text = match arg.get_long() {
+            Some(long) => format!("[\\-\\-{} \\fI{}\\fR]", roff(long), roff(&value)),
+            None if arg.is_required_set() => format!("\\fI{}\\fR", roff(&value)),
+            None => format!("[\\fI{}\\fR]", roff(&value)),
+        };
+        parts.push(if many { format!("{text}...") } else { text });
+    }
+    parts.join(" ")
+}
+
+/// procctl's manual page: clap's title, name, synopsis, description and options, then the actions in
+/// one section (there is no page per action) and where to read more.
+pub fn manpage() -> std::io::Result<Vec<u8>> {
+    let cmd = command();
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut buf = Vec::new();
+    man.render_title(&mut buf)?;
+    man.render_name_section(&mut buf)?;
+    man.render_synopsis_section(&mut buf)?;
+    man.render_description_section(&mut buf)?;
+    man.render_options_section(&mut buf)?;
+    let mut text = String::from(".SH ACTIONS\n");
+    text.push_str(
+        "Without an action, procctl runs \\fBstatus\\fR and opens an interactive shell. \
+         \\fBhelp\\fR \\fIaction\\fR explains one action.\n",
+    );
+    for sub in cmd.get_subcommands() {
+        text.push_str(&format!(
+            ".TP\n{}\n{}\n",
+            action_usage(sub),
+            roff(&sub.get_about().map(ToString::to_string).unwrap_or_default())
+        ));
+    }
+    text.push_str(
+        ".SH \"SEE ALSO\"\nprocd(8), supervisorctl(1). procctl's extensions and its differences from \
+         supervisorctl: docs/procctl.md in procd's source.\n",
+    );
+    buf.extend_from_slice(text.as_bytes());
+    man.render_version_section(&mut buf)?;
+    Ok(buf)
 }
 
 pub fn do_manpage(ctl: &mut Controller, arg: &str) {
@@ -219,12 +390,10 @@ pub fn do_manpage(ctl: &mut Controller, arg: &str) {
         ctl.exitstatus = exit::GENERIC;
         return;
     }
-    let mut buf = Vec::new();
-    if clap_mangen::Man::new(command()).render(&mut buf).is_err() {
-        ctl.exitstatus = exit::GENERIC;
-        return;
+    match manpage() {
+        Ok(buf) => ctl.out.raw(&buf),
+        Err(_) => ctl.exitstatus = exit::GENERIC,
     }
-    ctl.out.raw(&buf);
 }
 
 /// Parses `wait` arguments: names, an optional `--timeout S` / `--timeout=S`, and `--ready`.

@@ -77,6 +77,12 @@ pub fn main_with_args(argv: Vec<OsString>) -> i32 {
             return exit::GENERIC;
         }
     };
+    // Called by the completion scripts of `procctl completions <shell>`.
+    if let Some(word) = std::env::var_os(extras::COMPLETE_ENV) {
+        shell::print_completions(&mut ctl, &args, &word.to_string_lossy());
+        ctl.out.flush();
+        return exit::SUCCESS;
+    }
     if !args.is_empty() {
         ctl.onecmd(&args.join(" "));
         ctl.out.flush();

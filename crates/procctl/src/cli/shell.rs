@@ -105,6 +105,28 @@ fn candidates(line: &str, text: &str, infos: &mut dyn FnMut() -> Vec<ProcessInfo
     }
 }
 
+/// The shell completion scripts' entry point (see `extras::COMPLETE_ENV`): prints, one per line, what
+/// the interactive shell would offer for `text` after the action words `words` (actions, or process and
+/// group names asked from the running server). Nothing is printed when the server cannot be reached.
+pub fn print_completions(ctl: &mut Controller, words: &[String], text: &str) {
+    let mut line = words.join(" ");
+    if !line.is_empty() {
+        line.push(' ');
+    }
+    line.push_str(text);
+    let client = ctl.client().ok();
+    let rt = ctl.runtime();
+    let mut infos = || {
+        client
+            .as_ref()
+            .and_then(|c| rt.block_on(c.get_all_process_info()).ok())
+            .unwrap_or_default()
+    };
+    for candidate in candidates(&line, text, &mut infos) {
+        ctl.out.line(candidate.trim_end());
+    }
+}
+
 struct ShellHelper {
     state: Arc<Mutex<CompletionState>>,
 }

@@ -189,14 +189,11 @@ fn status_json_and_wait(server: Server) {
 #[test]
 fn completions_and_manpage() {
     let none = std::path::Path::new("");
-    for shell in ["bash", "zsh", "fish"] {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let out = crate::fixture::run(&procctl_bin(), none, &["completions", shell], None);
         assert_eq!(out.status.code(), Some(0));
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            text.contains("procctl") && text.contains("maintail"),
-            "{shell}"
-        );
+        assert!(text.contains("procctl"), "{shell}");
     }
     assert_eq!(
         crate::fixture::run(&procctl_bin(), none, &["completions", "tcsh"], None)
@@ -206,8 +203,101 @@ fn completions_and_manpage() {
     );
     let man = crate::fixture::run(&procctl_bin(), none, &["manpage"], None);
     assert_eq!(man.status.code(), Some(0));
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(page.starts_with(".ie"), "roff output");
+    // procctl has no version flag and no page per action.
     assert!(
-        String::from_utf8_lossy(&man.stdout).starts_with(".ie"),
-        "roff output"
+        !page.contains("\\-V") && !page.contains("\\-\\-version"),
+        "{page}"
     );
+    assert!(
+        !page.contains("procctl\\-add") && !page.contains("procctl-"),
+        "{page}"
+    );
+    assert!(page.contains(".SH ACTIONS"), "{page}");
+    for action in ["start", "maintail", "wait", "completions"] {
+        assert!(
+            page.contains(&format!("\\fB{action}\\fR")),
+            "{action}: {page}"
+        );
+    }
+    assert_eq!(
+        crate::fixture::run(&procctl_bin(), none, &["-V"], None)
+            .status
+            .code(),
+        Some(2),
+        "-V stays an unknown option"
+    );
+}
+
+/// Runs bash's completion of the generated script for the line `line` (cursor at its end) and returns
+/// the candidates.
+fn bash_complete(script: &std::path::Path, line: &str) -> Vec<String> {
+    let program = format!(
+        "source {}; COMP_LINE={line:?}; COMP_POINT=${{#COMP_LINE}}; _procctl; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .output()
+        .expect("bash");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut got: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    got.sort();
+    got
+}
+
+#[test]
+fn bash_completion_asks_the_running_daemon() {
+    let d = Daemon::settled(Server::Procd);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let script = dir.path().join("procctl.bash");
+    let out = crate::fixture::run(
+        &procctl_bin(),
+        std::path::Path::new(""),
+        &["completions", "bash"],
+        None,
+    );
+    std::fs::write(&script, &out.stdout).expect("script");
+    let bin = procctl_bin().display().to_string();
+    let conf = d.conf.display().to_string();
+    let line = |rest: &str| format!("{bin} -c {conf} {rest}");
+
+    assert_eq!(bash_complete(&script, &line("sta")), ["start", "status"]);
+    assert_eq!(
+        bash_complete(&script, &line("stop ")),
+        [
+            "good", "grp:*", "grp:a", "grp:b", "manual", "quick", "ticker"
+        ]
+    );
+    assert_eq!(
+        bash_complete(&script, &line("restart gr")),
+        ["grp:*", "grp:a", "grp:b"]
+    );
+    // bash splits words at ':', so the candidates are what follows it.
+    assert_eq!(bash_complete(&script, &line("tail grp:")), ["*", "a", "b"]);
+    assert_eq!(bash_complete(&script, &line("update g")), ["good", "grp"]);
+    assert_eq!(
+        bash_complete(&script, &line("--")),
+        [
+            "--configuration",
+            "--help",
+            "--history_file",
+            "--interactive",
+            "--password",
+            "--serverurl",
+            "--username"
+        ]
+    );
+    // Without a reachable server there are no names, and no error text.
+    let nowhere = format!("{bin} -s unix:///nonexistent/procd.sock stop ");
+    assert!(bash_complete(&script, &nowhere).is_empty());
 }
