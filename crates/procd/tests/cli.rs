@@ -344,10 +344,62 @@ fn manpage_lists_the_options_and_nothing_hidden() {
     assert_eq!(out.status.code(), Some(0));
     let page = text(&out.stdout);
     assert!(page.contains(".TH procd 8"), "{page}");
-    for option in ["\\-\\-check", "\\-\\-sample\\-config", "\\-\\-nodaemon", ".SH SIGNALS"] {
+    for option in [
+        "\\-\\-check",
+        "\\-\\-sample\\-config",
+        "\\-\\-nodaemon",
+        ".SH SIGNALS",
+    ] {
         assert!(page.contains(option), "{option}: {page}");
     }
-    for hidden in ["POSITIONAL", "supervisor\\-stdout\\-listener", "profile_options"] {
+    for hidden in [
+        "POSITIONAL",
+        "supervisor\\-stdout\\-listener",
+        "profile_options",
+    ] {
         assert!(!page.contains(hidden), "{hidden}: {page}");
     }
+}
+
+#[test]
+fn readme_has_exactly_two_set_up_commands() {
+    // A newcomer copies the blocks that are not marked as usage: they must be exactly these two.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .expect("README.md");
+    let mut set_up: Vec<String> = Vec::new();
+    let mut block: Option<Vec<&str>> = None;
+    for line in readme.lines() {
+        match (&mut block, line.trim_end()) {
+            (None, "```sh") => block = Some(Vec::new()),
+            (Some(lines), "```") => {
+                if lines.first() != Some(&"# usage") {
+                    set_up.push(lines.join("\n"));
+                }
+                block = None;
+            }
+            (Some(lines), l) => lines.push(l),
+            (None, _) => {}
+        }
+    }
+    assert_eq!(
+        set_up,
+        [
+            "cargo run --release -p procd -- -n -c conf/procd.conf",
+            "./tests/run-all.sh"
+        ]
+    );
+    // The Rust version the README names is the workspace's.
+    let cargo =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml"))
+            .expect("Cargo.toml");
+    let version = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .expect("rust-version");
+    assert!(
+        readme.contains(&format!("Rust {version} or newer")),
+        "README names Rust {version}"
+    );
 }
