@@ -102,6 +102,13 @@ fn process(g: &GroupConfig, p: &ProcessConfig) -> Value {
         put("ready_timeout", json!(p.ready_timeout.as_secs_f64()));
         put("ready_interval", json!(p.ready_interval.as_secs_f64()));
     }
+    if let Some(l) = &p.liveness {
+        put("liveness_check", json!(l.check.label()));
+        put("liveness_interval", json!(l.interval.as_secs_f64()));
+        put("liveness_timeout", json!(l.timeout.as_secs_f64()));
+        put("liveness_failures", json!(l.failures));
+        put("liveness_action", json!(l.action.name()));
+    }
     Value::Object(m)
 }
 

@@ -43,6 +43,11 @@ pub const EXTENSION_KEYS: &[(&str, &[SectionKind])] = &[
     ("ready_check", PROCESS_SECTIONS),
     ("ready_timeout", PROCESS_SECTIONS),
     ("ready_interval", PROCESS_SECTIONS),
+    ("liveness_check", PROCESS_SECTIONS),
+    ("liveness_interval", PROCESS_SECTIONS),
+    ("liveness_timeout", PROCESS_SECTIONS),
+    ("liveness_failures", PROCESS_SECTIONS),
+    ("liveness_action", PROCESS_SECTIONS),
     // Service policies (`policies.rs`).
     ("environment_file", PROCESS_SECTIONS),
     ("stdout_log_timestamp", PROCESS_SECTIONS),

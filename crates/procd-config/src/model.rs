@@ -302,6 +302,44 @@ pub struct ProcessConfig {
     pub ready_timeout: Duration,
     /// `ready_interval=` (procd extension, default 1 s): polling interval of tcp/http/exec checks.
     pub ready_interval: Duration,
+    /// `liveness_check=` and friends (procd extension).
+    pub liveness: Option<Liveness>,
+}
+
+/// `liveness_check=` (procd extension): a check run on a RUNNING program, with what to do when it fails.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Liveness {
+    /// tcp, http or exec (the `ready_check` kinds that can be repeated).
+    pub check: ReadyCheck,
+    /// `liveness_interval=` (default 10 s).
+    pub interval: Duration,
+    /// `liveness_timeout=` (default 5 s): the limit of one attempt.
+    pub timeout: Duration,
+    /// `liveness_failures=` (default 3): consecutive failures that trigger the action.
+    pub failures: u32,
+    /// `liveness_action=` (default `restart`).
+    pub action: LivenessAction,
+}
+
+/// `liveness_action=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum LivenessAction {
+    /// Stop the process and start it again.
+    Restart,
+    /// Stop the process.
+    Stop,
+    /// Only write the failure to the main log.
+    Log,
+}
+
+impl LivenessAction {
+    pub const fn name(self) -> &'static str {
+        match self {
+            LivenessAction::Restart => "restart",
+            LivenessAction::Stop => "stop",
+            LivenessAction::Log => "log",
+        }
+    }
 }
 
 /// Default `ready_timeout`.

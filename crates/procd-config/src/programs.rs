@@ -652,6 +652,7 @@ fn processes_from_section(
             }
             Err(()) => String::new(),
         };
+        let liveness = readiness::liveness(cx, section, &common);
         let ready_check = match cx.get(section, "ready_check", &common) {
             Ok(Some(v)) => readiness::ready_check(&v)
                 .map_err(|m| cx.error(section, Some("ready_check"), m))
@@ -729,6 +730,7 @@ fn processes_from_section(
             ready_check,
             ready_timeout,
             ready_interval,
+            liveness,
         }));
         if cx.errors.len() > loop_errors {
             break;

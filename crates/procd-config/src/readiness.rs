@@ -131,6 +131,91 @@ fn host_port(s: &str, default_port: Option<u16>) -> Result<(String, u16), String
     Ok((host.to_lowercase(), port))
 }
 
+/// The liveness options, for the list of keys procd knows.
+pub const LIVENESS_KEYS: [&str; 5] = [
+    "liveness_check",
+    "liveness_interval",
+    "liveness_timeout",
+    "liveness_failures",
+    "liveness_action",
+];
+
+/// `liveness_check=` value: a tcp, http or exec check.
+pub fn liveness_check(v: &str) -> Result<ReadyCheck, String> {
+    let check = ready_check(v).map_err(|m| m.replacen("ready_check", "liveness_check", 1))?;
+    match check {
+        ReadyCheck::Tcp { .. } | ReadyCheck::Http { .. } | ReadyCheck::Exec { .. } => Ok(check),
+        _ => Err(format!(
+            "liveness_check {:?} must be tcp://HOST:PORT, http://HOST[:PORT]/PATH or exec:COMMAND",
+            py_strip(v)
+        )),
+    }
+}
+
+/// `liveness_action=`: `restart`, `stop` or `log`.
+pub fn liveness_action(v: &str) -> Result<crate::model::LivenessAction, String> {
+    use crate::model::LivenessAction::*;
+    match py_strip(v).to_ascii_lowercase().as_str() {
+        "restart" => Ok(Restart),
+        "stop" => Ok(Stop),
+        "log" => Ok(Log),
+        other => Err(format!(
+            "liveness_action {other:?} is not one of restart, stop, log"
+        )),
+    }
+}
+
+/// Reads the liveness options of one process (`None` without `liveness_check=`); problems are recorded.
+pub(crate) fn liveness(
+    cx: &mut Ctx<'_>,
+    section: &str,
+    names: &crate::expand::Names,
+) -> Option<crate::model::Liveness> {
+    let interval = cx.typed(
+        section,
+        "liveness_interval",
+        names,
+        Duration::from_secs(10),
+        duration,
+    );
+    let timeout = cx.typed(
+        section,
+        "liveness_timeout",
+        names,
+        Duration::from_secs(5),
+        duration,
+    );
+    let failures = cx.typed(section, "liveness_failures", names, 3, |v| {
+        crate::values::unsigned::<u32>(v).and_then(|n| {
+            if n == 0 {
+                Err("liveness_failures must be at least 1".to_string())
+            } else {
+                Ok(n)
+            }
+        })
+    });
+    let action = cx.typed(
+        section,
+        "liveness_action",
+        names,
+        crate::model::LivenessAction::Restart,
+        liveness_action,
+    );
+    let check = match cx.get(section, "liveness_check", names) {
+        Ok(Some(v)) => liveness_check(&v)
+            .map_err(|m| cx.error(section, Some("liveness_check"), m))
+            .ok()?,
+        _ => return None,
+    };
+    Some(crate::model::Liveness {
+        check,
+        interval,
+        timeout,
+        failures,
+        action,
+    })
+}
+
 /// `ready_timeout=` / `ready_interval=`: seconds (`30`, `2.5`) or with a unit (`500ms`, `10s`, `2m`);
 /// more than zero.
 pub fn duration(v: &str) -> Result<Duration, String> {

@@ -160,3 +160,50 @@ fn every_graph_error_at_once_with_file_and_line() {
         cycle[0]
     );
 }
+
+#[test]
+fn liveness_keys_and_their_errors() {
+    let c = load_text(&format!(
+        "{BASE}[program:web]\ncommand=w\nliveness_check=http://127.0.0.1:8080/healthz\n\
+         liveness_interval=2s\nliveness_timeout=500ms\nliveness_failures=2\nliveness_action=stop\n\
+         [program:plain]\ncommand=p\nliveness_check=exec:true\n"
+    ))
+    .unwrap()
+    .config;
+    let web = process(&c, "web").liveness.clone().unwrap();
+    assert_eq!(web.check.label(), "http://127.0.0.1:8080/healthz");
+    assert_eq!(web.interval, Duration::from_secs(2));
+    assert_eq!(web.timeout, Duration::from_millis(500));
+    assert_eq!(web.failures, 2);
+    assert_eq!(web.action, LivenessAction::Stop);
+    let plain = process(&c, "plain").liveness.clone().unwrap();
+    assert_eq!(
+        (plain.interval, plain.timeout, plain.failures, plain.action),
+        (
+            Duration::from_secs(10),
+            Duration::from_secs(5),
+            3,
+            LivenessAction::Restart
+        )
+    );
+    assert_eq!(process(&c, "plain").extra.len(), 0);
+
+    let errs = load_text(&format!(
+        "{BASE}[program:a]\ncommand=a\nliveness_check=notify\nliveness_failures=0\n\
+         liveness_action=reboot\n"
+    ))
+    .unwrap_err()
+    .errors;
+    let texts: Vec<String> = errs.iter().map(|e| e.message.clone()).collect();
+    for want in [
+        "liveness_check \"notify\" must be tcp://HOST:PORT, http://HOST[:PORT]/PATH or exec:COMMAND",
+        "liveness_failures must be at least 1",
+        "liveness_action \"reboot\" is not one of restart, stop, log",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == want),
+            "missing {want}\nin {texts:#?}"
+        );
+    }
+    assert!(errs.iter().all(|e| e.line.is_some()), "{errs:#?}");
+}

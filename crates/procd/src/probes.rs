@@ -74,19 +74,7 @@ pub fn poll(
     exec: Option<(ExecSpec, ExecChildren)>,
     on_pass: OnPass,
 ) -> Option<AbortHandle> {
-    let attempt: Attempt = match (check, exec) {
-        (ReadyCheck::Tcp { host, port }, _) => Attempt::Tcp {
-            host: host.clone(),
-            port: *port,
-        },
-        (ReadyCheck::Http { host, port, path }, _) => Attempt::Http {
-            host: host.clone(),
-            port: *port,
-            path: path.clone(),
-        },
-        (ReadyCheck::Exec { .. }, Some((spec, children))) => Attempt::Exec { spec, children },
-        _ => return None,
-    };
+    let attempt = Attempt::new(check, exec)?;
     let timeout = attempt_timeout(interval);
     let task = tokio::spawn(async move {
         let mut ticks = tokio::time::interval(interval);
@@ -100,6 +88,69 @@ pub fn poll(
         }
     });
     Some(task.abort_handle())
+}
+
+/// Called with the last error when a liveness check failed `failures` times in a row.
+pub type OnFail = Arc<dyn Fn(String) + Send + Sync>;
+
+/// How a liveness check runs.
+#[derive(Debug, Clone, Copy)]
+pub struct LivenessPlan {
+    /// Between the starts of two attempts; the first attempt is one interval after the start.
+    pub interval: Duration,
+    /// The limit of one attempt.
+    pub timeout: Duration,
+    /// Consecutive failures that count as a failed check.
+    pub failures: u32,
+}
+
+/// Runs a tcp/http/exec liveness check on a RUNNING program until the actor aborts it; after
+/// `failures` consecutive failed attempts calls `on_fail` (and starts counting again).
+pub fn watch_liveness(
+    check: &ReadyCheck,
+    plan: LivenessPlan,
+    exec: Option<(ExecSpec, ExecChildren)>,
+    on_fail: OnFail,
+) -> Option<AbortHandle> {
+    let attempt = Attempt::new(check, exec)?;
+    let task = tokio::spawn(async move {
+        let start = tokio::time::Instant::now() + plan.interval;
+        let mut ticks = tokio::time::interval_at(start, plan.interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failed = 0;
+        loop {
+            ticks.tick().await;
+            match attempt.run(plan.timeout).await {
+                Ok(()) => failed = 0,
+                Err(e) => {
+                    failed += 1;
+                    if failed >= plan.failures {
+                        failed = 0;
+                        on_fail(e);
+                    }
+                }
+            }
+        }
+    });
+    Some(task.abort_handle())
+}
+
+impl Attempt {
+    fn new(check: &ReadyCheck, exec: Option<(ExecSpec, ExecChildren)>) -> Option<Attempt> {
+        Some(match (check, exec) {
+            (ReadyCheck::Tcp { host, port }, _) => Attempt::Tcp {
+                host: host.clone(),
+                port: *port,
+            },
+            (ReadyCheck::Http { host, port, path }, _) => Attempt::Http {
+                host: host.clone(),
+                port: *port,
+                path: path.clone(),
+            },
+            (ReadyCheck::Exec { .. }, Some((spec, children))) => Attempt::Exec { spec, children },
+            _ => return None,
+        })
+    }
 }
 
 enum Attempt {

@@ -192,6 +192,12 @@ pub enum Internal {
     Publish(Event),
     /// A ready check of child `pid` passed (0: the current child, for `notify`).
     Ready { id: ProcId, pid: i32 },
+    /// The liveness check of child `pid` failed `liveness_failures` times in a row.
+    LivenessFailed {
+        id: ProcId,
+        pid: i32,
+        reason: String,
+    },
 }
 
 impl Supervisor {
@@ -385,6 +391,7 @@ impl Supervisor {
         match msg {
             Internal::Publish(event) => self.publish(event),
             Internal::Ready { id, pid } => self.check_passed(id, pid),
+            Internal::LivenessFailed { id, pid, reason } => self.liveness_failed(id, pid, &reason),
             Internal::ListenerOutput { id, pid, data } => {
                 // Output of an earlier child of this listener that arrives after its restart belongs
                 // to no protocol conversation any more.
@@ -606,7 +613,7 @@ impl Supervisor {
         for _ in 0..64 {
             // procd extensions: dependency conditions and stops waiting for dependents.
             let deps_fed = self.update_dependencies();
-            let queued = self.run_stop_queue();
+            let queued = self.run_stop_queue() | self.run_liveness_restarts();
             let now = self.now();
             // Group order, then config order: spawns happen in supervisord's order.
             let due: Vec<ProcId> = self
@@ -732,6 +739,11 @@ impl Supervisor {
         self.readiness.dirty = true;
         if change.from == ProcessState::Starting {
             self.disarm_ready_check(id);
+        }
+        if change.to == ProcessState::Running {
+            self.arm_liveness(id, change.pid);
+        } else if change.from == ProcessState::Running {
+            self.disarm_liveness(id);
         }
         self.publish_state(id, change);
         if (change.to.is_stopped() || change.to == ProcessState::Backoff)

@@ -39,6 +39,8 @@ pub struct ProcReadiness {
     log_done: Option<Arc<AtomicBool>>,
     /// `notify`: the program's `NOTIFY_SOCKET`, kept across restarts.
     notify: Option<NotifySocket>,
+    /// The liveness check's task while the process is RUNNING.
+    liveness: Option<AbortHandle>,
 }
 
 impl ProcReadiness {
@@ -55,6 +57,9 @@ impl ProcReadiness {
 impl Drop for ProcReadiness {
     fn drop(&mut self) {
         self.disarm();
+        if let Some(l) = self.liveness.take() {
+            l.abort();
+        }
     }
 }
 
@@ -74,6 +79,8 @@ pub struct Readiness {
     notify_dir: Option<tempfile::TempDir>,
     /// Groups were added or removed: names must be resolved again.
     graph_dirty: bool,
+    /// Processes stopped by a failed liveness check, to start again once STOPPED.
+    restarts: Vec<ProcId>,
 }
 
 impl Readiness {
@@ -87,6 +94,7 @@ impl Readiness {
         self.dirty = false;
         self.graph_dirty = false;
         self.stop_queue.clear();
+        self.restarts.clear();
     }
 }
 
@@ -504,6 +512,115 @@ impl Supervisor {
                 cgroup_procs: None,
             })
         }))
+    }
+
+    /// Entered RUNNING: starts the liveness check, if any.
+    pub(super) fn arm_liveness(&mut self, id: ProcId, pid: i32) {
+        let Some(proc) = self.procs.get(&id) else {
+            return;
+        };
+        let Some(l) = proc.config.liveness.clone() else {
+            return;
+        };
+        let exec = match &l.check {
+            ReadyCheck::Exec { argv, .. } => match self.exec_spec(id, argv) {
+                Ok(spec) => Some((spec, self.readiness.exec_children.clone())),
+                Err(e) => {
+                    self.log(
+                        Level::Warn,
+                        format!(
+                            "liveness check of {} cannot run: {e}",
+                            self.procs[&id].config.name
+                        ),
+                    );
+                    return;
+                }
+            },
+            _ => None,
+        };
+        let tx = self.internal_tx.clone();
+        let on_fail: probes::OnFail = Arc::new(move |reason| {
+            let _ = tx.send(Internal::LivenessFailed { id, pid, reason });
+        });
+        let plan = probes::LivenessPlan {
+            interval: l.interval,
+            timeout: l.timeout,
+            failures: l.failures,
+        };
+        let handle = probes::watch_liveness(&l.check, plan, exec, on_fail);
+        if let Some(p) = self.procs.get_mut(&id) {
+            if let Some(old) = p.ready.liveness.take() {
+                old.abort();
+            }
+            p.ready.liveness = handle;
+        }
+    }
+
+    /// Left RUNNING: ends the liveness check.
+    pub(super) fn disarm_liveness(&mut self, id: ProcId) {
+        if let Some(l) = self
+            .procs
+            .get_mut(&id)
+            .and_then(|p| p.ready.liveness.take())
+        {
+            l.abort();
+        }
+    }
+
+    /// A liveness check failed `liveness_failures` times in a row: log it and act.
+    pub(super) fn liveness_failed(&mut self, id: ProcId, pid: i32, reason: &str) {
+        let Some(proc) = self.procs.get(&id) else {
+            return;
+        };
+        let Some(l) = &proc.config.liveness else {
+            return;
+        };
+        if proc.sm.state() != ProcessState::Running || proc.sm.pid() != pid {
+            return;
+        }
+        let action = l.action;
+        let what = match action {
+            procd_config::LivenessAction::Restart => ", restarting it",
+            procd_config::LivenessAction::Stop => ", stopping it",
+            procd_config::LivenessAction::Log => "",
+        };
+        let text = format!(
+            "liveness check {} of {} failed {} times in a row ({reason}){what}",
+            l.check.label(),
+            proc.config.name,
+            l.failures
+        );
+        self.log(Level::Warn, text);
+        match action {
+            procd_config::LivenessAction::Log => {}
+            procd_config::LivenessAction::Stop => {
+                self.input(id, Input::Stop);
+            }
+            procd_config::LivenessAction::Restart => {
+                self.readiness.restarts.push(id);
+                self.input(id, Input::Stop);
+            }
+        }
+    }
+
+    /// Starts again the processes a liveness check stopped, once they are down. Returns true if it
+    /// started any.
+    pub(super) fn run_liveness_restarts(&mut self) -> bool {
+        if self.readiness.restarts.is_empty() || self.mood != SupervisorState::Running {
+            return false;
+        }
+        let mut started = false;
+        for id in std::mem::take(&mut self.readiness.restarts) {
+            match self.procs.get(&id).map(|p| p.sm.state()) {
+                Some(ProcessState::Stopping) => self.readiness.restarts.push(id),
+                Some(s) if s.is_stopped() => {
+                    self.input(id, Input::Start);
+                    started = true;
+                }
+                _ => {}
+            }
+        }
+        started
     }
 
     /// The check is no longer pending (the process left STARTING): end its probe.

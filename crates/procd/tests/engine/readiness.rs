@@ -429,3 +429,76 @@ fn measure_readiness() {
     let woke = crate::common::ctx_switches(d.pid()) - before;
     println!("idle with every check satisfied (30 programs): {woke} context switches in 10 s");
 }
+
+/// An HTTP server on `port` that answers 200 until the file `hang` exists, then accepts connections and
+/// never answers.
+fn hanging_server(f: &Fixture, port: u16, hang: &std::path::Path) -> String {
+    let s = script(
+        f,
+        &format!("hang{port}.py"),
+        &format!(
+            "import os, socket\n\
+             s = socket.socket()\n\
+             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n\
+             s.bind(('127.0.0.1', {port}))\n\
+             s.listen(64)\n\
+             held = []\n\
+             while True:\n\
+             \x20   c, _ = s.accept()\n\
+             \x20   if os.path.exists('{hang}'):\n\
+             \x20       held.append(c)\n\
+             \x20       continue\n\
+             \x20   c.recv(4096)\n\
+             \x20   c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n')\n\
+             \x20   c.close()\n",
+            hang = hang.display()
+        ),
+    );
+    format!("{} -u {s}", python())
+}
+
+#[test]
+fn a_hung_http_server_is_restarted_by_its_liveness_check() {
+    let f = Fixture::new();
+    let port = free_port();
+    let hang = f.path("hang");
+    f.write_conf(
+        "",
+        &format!(
+            "[program:web]\ncommand={}\nstartsecs=0\nready_check=http://127.0.0.1:{port}/\n\
+             ready_interval=100ms\nliveness_check=http://127.0.0.1:{port}/\nliveness_interval=200ms\n\
+             liveness_timeout=200ms\nliveness_failures=2\n",
+            hanging_server(&f, port, &hang)
+        ),
+    );
+    let _d = f.start();
+    let first = f.wait_state("web", "RUNNING", T);
+    let first_pid = crate::common::int_field(&first, "pid");
+    // Healthy: no failure is logged over several periods.
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(!f.log().iter().any(|(_, m)| m.contains("liveness check")));
+    std::fs::write(&hang, b"").expect("hang");
+    let hung = std::time::Instant::now();
+    let line = f.wait_log(T, "the liveness failure", |m| {
+        m.starts_with("liveness check")
+    });
+    // For the record (not asserted): 2 failures of 200 ms attempts every 200 ms.
+    println!(
+        "liveness failure detected {:?} after the hang",
+        hung.elapsed()
+    );
+    assert_eq!(
+        line,
+        format!(
+            "liveness check http://127.0.0.1:{port}/ of web failed 2 times in a row (timed out), restarting it"
+        )
+    );
+    std::fs::remove_file(&hang).expect("unhang");
+    let again = wait_until(T, "web running again with a new pid", || {
+        let info = f.info("web");
+        let pid = crate::common::int_field(&info, "pid");
+        (str_field(&info, "statename") == "RUNNING" && pid != first_pid).then_some(pid)
+    });
+    assert!(again > 0);
+    assert!(f.log().iter().any(|(_, m)| m.starts_with("stopped: web")));
+}
