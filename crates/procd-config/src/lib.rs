@@ -22,6 +22,7 @@ pub mod policies;
 mod programs;
 pub mod pyglob;
 pub mod pyrepr;
+mod ranking;
 pub mod readiness;
 mod sample;
 pub mod shlex;

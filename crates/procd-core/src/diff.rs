@@ -6,6 +6,20 @@ pub trait Named {
     fn name(&self) -> &str;
 }
 
+/// A reference names what it points to, so a diff can run over borrowed configs.
+impl<T: Named + ?Sized> Named for &T {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+}
+
+/// Shared configs (the daemon holds programs as `Arc<ProcessConfig>`) are named by what they share.
+impl<T: Named + ?Sized> Named for std::sync::Arc<T> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+}
+
 /// Result of [`diff`]. `added` and `changed` follow the new config's order, `removed` the current order.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Diff<'a, T> {

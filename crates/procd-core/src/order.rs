@@ -12,6 +12,12 @@ pub trait Ranked: Named {
     fn priority(&self) -> i32;
 }
 
+impl<T: Ranked + ?Sized> Ranked for std::sync::Arc<T> {
+    fn priority(&self) -> i32 {
+        (**self).priority()
+    }
+}
+
 /// A group of processes.
 pub trait GroupLike: Ranked {
     type Proc: Ranked;

@@ -12,9 +12,9 @@ pub mod states;
 pub mod value;
 
 pub use api::{
-    ConfigInfo, FromValueError, METHODS, MethodSpec, Params, ProcessInfo, ReloadResult,
-    ResultStruct, StateInfo, StreamConfigInfo, TailChunk, check_call, find_method, make_namespec,
-    parse_params, split_namespec,
+    Call, ConfigInfo, FromValueError, METHODS, MethodSpec, Params, ProcessInfo, ReloadResult,
+    ResultStruct, StateInfo, StreamConfigInfo, SupervisorCall, TailChunk, check_call, find_method,
+    make_namespec, parse_params, split_namespec,
 };
 pub use codec::{
     DecodeError, MethodCall, Response, decode_call, decode_response, encode_call, encode_fault,

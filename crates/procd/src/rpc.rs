@@ -1,14 +1,15 @@
-//! `/RPC2`: decodes XML-RPC calls, checks parameters against the method table, answers the `system.*`
-//! namespace here and hands `supervisor.*` calls to the actor. Implements the HTTP layer's [`Backend`].
+//! `/RPC2`: decodes each XML-RPC call once into a typed [`Call`] (method table lookup and parameter
+//! checks included), answers the `system.*` namespace here and hands `supervisor.*` calls to the actor.
+//! Implements the HTTP layer's [`Backend`].
 
 use std::path::PathBuf;
 
 use bytes::Bytes;
 use procd_core::Level;
-use procd_protocol::api::{METHODS, check_call, find_method};
+use procd_protocol::api::{METHODS, find_method};
 use procd_protocol::{
-    Fault, FaultCode, MethodCall, SupervisorState, Value, decode_call, encode_fault,
-    encode_response,
+    Call, Fault, FaultCode, MethodCall, SupervisorCall, SupervisorState, Value, decode_call,
+    encode_fault, encode_response,
 };
 
 use crate::http::{Backend, BoxFuture, LogChannel, LogLevel, RpcFailure};
@@ -102,66 +103,36 @@ impl Backend for RpcBackend {
     }
 }
 
-/// Runs one call: parameter check, then `system.*` here or `supervisor.*` in the actor.
+/// Runs one call: decoded (method and parameters checked), then `system.*` here or `supervisor.*` in
+/// the actor.
 async fn call_method(handle: &Handle, call: MethodCall) -> Result<Value, Fault> {
-    if let Some(fault) = stdin_type_fault(&call) {
-        return Err(fault);
-    }
-    let (spec, params) = check_call(&call)?;
-    let params = params.into_values();
-    match spec.canonical() {
-        "system.multicall" => multicall(handle, params).await,
-        "system.listMethods" => Ok(Value::Array(
+    match Call::decode(call)? {
+        Call::Multicall { calls } => multicall(handle, calls).await,
+        Call::ListMethods => Ok(Value::Array(
             METHODS.iter().map(|m| Value::from(m.name)).collect(),
         )),
-        "system.methodHelp" => {
-            let name = params.first().and_then(Value::as_str).unwrap_or_default();
-            find_method(name)
-                .map(|m| Value::from(m.help))
-                .ok_or_else(|| Fault::new(FaultCode::SignatureUnsupported, None))
-        }
-        "system.methodSignature" => {
-            let name = params.first().and_then(Value::as_str).unwrap_or_default();
-            find_method(name)
-                .map(|m| m.signature_value())
-                .ok_or_else(|| Fault::new(FaultCode::SignatureUnsupported, None))
-        }
+        Call::MethodHelp { name } => find_method(&name)
+            .map(|m| Value::from(m.help))
+            .ok_or_else(|| Fault::new(FaultCode::SignatureUnsupported, None)),
+        Call::MethodSignature { name } => find_method(&name)
+            .map(|m| m.signature_value())
+            .ok_or_else(|| Fault::new(FaultCode::SignatureUnsupported, None)),
         // The busiest read-only call (dashboards and health checks poll it) is answered from the
         // shared state, without a round trip to the actor; same reply and fault as the actor's.
-        "supervisor.getState" => match handle.state() {
+        Call::Supervisor(SupervisorCall::GetState) => match handle.state() {
             SupervisorState::Running => Ok(Value::structure([
                 ("statecode", Value::Int(SupervisorState::Running.code())),
                 ("statename", Value::from(SupervisorState::Running.name())),
             ])),
             _ => Err(Fault::new(FaultCode::ShutdownState, None)),
         },
-        _ => handle.call(&call.method, params).await,
+        Call::Supervisor(call) => handle.call(call).await,
     }
-}
-
-/// `sendProcessStdin` with non-text `chars`: supervisord names the offending value in the fault
-/// (`INCORRECT_PARAMETERS: 5`), where the generic type check would give the bare fault.
-fn stdin_type_fault(call: &MethodCall) -> Option<Fault> {
-    if call.method != "supervisor.sendProcessStdin" || call.params.len() != 2 {
-        return None;
-    }
-    let shown = match &call.params[1] {
-        Value::String(_) | Value::Base64(_) => return None,
-        Value::Int(n) => n.to_string(),
-        Value::Bool(b) => if *b { "True" } else { "False" }.to_owned(),
-        Value::Double(d) => format!("{d:?}"),
-        other => other.type_name().to_owned(),
-    };
-    Some(Fault::new(FaultCode::IncorrectParameters, Some(&shown)))
 }
 
 /// `system.multicall`: calls run one after another (a deferred call holds up the next, so
 /// `[stopProcess x, startProcess x]` restarts x); each result is the raw value or a fault struct.
-async fn multicall(handle: &Handle, params: Vec<Value>) -> Result<Value, Fault> {
-    let calls = match params.into_iter().next() {
-        Some(Value::Array(calls)) => calls,
-        _ => return Err(Fault::new(FaultCode::IncorrectParameters, None)),
-    };
+async fn multicall(handle: &Handle, calls: Vec<Value>) -> Result<Value, Fault> {
     let mut results = Vec::with_capacity(calls.len());
     for call in calls {
         let outcome = match call.get("methodName").and_then(Value::as_str) {

@@ -1,6 +1,7 @@
 //! The typed supervisord API: the structs its methods return, its method table with signatures, parameter
 //! checking, and namespec (`group:process`) handling.
 
+mod call;
 #[cfg(test)]
 mod captured_tests;
 mod config_info;
@@ -10,6 +11,7 @@ mod namespec;
 mod params;
 mod process_info;
 
+pub use call::{Call, Stream, SupervisorCall};
 pub use config_info::{ConfigInfo, StreamConfigInfo};
 pub use fields::FromValueError;
 pub use methods::{METHODS, MethodSpec, Param, ParamType, find_method};

@@ -7,40 +7,49 @@
 
 mod cgroups;
 mod deferred;
+mod faults;
+mod fcgi;
 mod methods;
+mod os;
 mod output;
 mod procs;
+mod publish;
 mod readiness;
+mod shutdown;
+mod spawn;
 mod stdin;
+mod types;
 
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use procd_config::Config;
 use procd_core::{Effect, Input, Level, Now};
-use procd_protocol::{Fault, ProcessState, Signal, SupervisorState, Value};
-use tokio::signal::unix::{SignalKind, signal};
+use procd_protocol::{Fault, ProcessState, Signal, SupervisorCall, SupervisorState, Value};
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
 
-use crate::events::{Event, EventBus, ProcessRef, Ticker};
+use crate::events::{Event, EventBus, Ticker};
 use crate::logger::Logger;
 use crate::sys;
 
 use deferred::Pending;
 use deferred::Reply;
-use procs::{Group, Proc, ProcId};
+use faults::shutting_down;
+pub use os::{Notice, Os, RealOs};
+use procs::{Group, Proc};
+pub use types::{Internal, ProcId};
 
 /// A request to the actor.
 #[derive(Debug)]
 enum Request {
-    /// A `supervisor.*` method call, already checked for parameter count and types.
+    /// A `supervisor.*` method call, decoded and checked by the XML-RPC layer.
     Call {
-        method: String,
-        params: Vec<Value>,
+        call: SupervisorCall,
         reply: oneshot::Sender<Result<Value, Fault>>,
     },
 }
@@ -78,13 +87,9 @@ impl Handle {
 
     /// Runs one `supervisor.*` method; resolves when the method's result is known (deferred calls such as
     /// `startProcess(wait=True)` resolve when the target state is reached).
-    pub async fn call(&self, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
+    pub async fn call(&self, call: SupervisorCall) -> Result<Value, Fault> {
         let (reply, rx) = oneshot::channel();
-        let req = Request::Call {
-            method: method.to_owned(),
-            params,
-            reply,
-        };
+        let req = Request::Call { call, reply };
         if self.tx.send(req).is_err() {
             return Err(shutting_down());
         }
@@ -101,13 +106,6 @@ impl Handle {
         if stderr { err.clone() } else { out.clone() }
     }
 }
-
-fn shutting_down() -> Fault {
-    Fault::new(procd_protocol::FaultCode::ShutdownState, None)
-}
-
-/// How long shutdown waits for an event-listener pool to deliver its buffered events.
-const LISTENER_DRAIN: Duration = Duration::from_secs(5);
 
 /// Log paths by namespec, `[stdout, stderr]`, kept current by the actor for the HTTP layer.
 pub type LogIndex = Arc<RwLock<HashMap<String, [Option<PathBuf>; 2]>>>;
@@ -150,13 +148,15 @@ pub struct Supervisor {
     reloads: Arc<watch::Sender<u64>>,
     /// Counts state changes and added or removed processes (see [`Handle::changes`]).
     changes: Arc<watch::Sender<u64>>,
-    /// Groups still to stop during shutdown/reload, highest priority number last (popped first).
-    stop_groups: Option<Vec<String>>,
+    /// Groups still to stop during shutdown/reload, in the order they stop (see [`shutdown`]).
+    stop_groups: Option<std::collections::VecDeque<String>>,
     last_die_report: Option<Instant>,
     /// Until when shutdown waits for an event-listener pool to drain (see `listener_pool_busy`).
     drain_deadline: Option<Instant>,
     pending: Vec<Pending>,
     logger: Logger,
+    /// The monotonic epoch of the core's [`Now`] (tokio's clock: the test clock under
+    /// `tokio::time::pause()`).
     epoch: Instant,
     /// procd's own environment at startup: the base of every child's environment.
     base_env: Vec<(OsString, OsString)>,
@@ -173,36 +173,23 @@ pub struct Supervisor {
     /// Output pumps report listener protocol bytes and output events here.
     internal_tx: mpsc::UnboundedSender<Internal>,
     internal_rx: mpsc::UnboundedReceiver<Internal>,
-    /// The file `startProcess` found for this process's command a moment before spawning it: the spawn
-    /// uses it instead of searching `PATH` a second time (see `start_one`).
-    prechecked: Option<(ProcId, std::path::PathBuf)>,
     /// `depends_on=` and ready checks (procd extensions).
     readiness: readiness::Readiness,
     /// `kill_mode = cgroup`: the instance's root cgroup, or why cgroup v2 is not usable (`None` until a
     /// program needs it).
     cgroups: Option<Result<sys::cgroup::CgroupRoot, String>>,
-}
-
-/// Messages from the actor's own tasks (output pumps) back to the actor.
-#[derive(Debug)]
-pub enum Internal {
-    /// Bytes an event listener wrote on its stdout (the protocol channel).
-    ListenerOutput { id: ProcId, pid: i32, data: Vec<u8> },
-    /// An event produced from child output (PROCESS_LOG_*, PROCESS_COMMUNICATION_*).
-    Publish(Event),
-    /// A ready check of child `pid` passed (0: the current child, for `notify`).
-    Ready { id: ProcId, pid: i32 },
-    /// The liveness check of child `pid` failed `liveness_failures` times in a row.
-    LivenessFailed {
-        id: ProcId,
-        pid: i32,
-        reason: String,
-    },
+    /// Spawning, signalling, reaping and signal notices.
+    os: Box<dyn Os>,
 }
 
 impl Supervisor {
     /// Builds the actor for `config`; groups are created by [`Supervisor::run`].
     pub fn new(config: Arc<Config>, logger: Logger, loader: Loader) -> Self {
+        Self::with_os(config, logger, loader, Box::new(RealOs::default()))
+    }
+
+    /// [`Supervisor::new`] over another [`Os`] (the actor tests' fake).
+    pub fn with_os(config: Arc<Config>, logger: Logger, loader: Loader, os: Box<dyn Os>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
         let bus = EventBus::new(config.supervisord.identifier.clone());
@@ -234,9 +221,9 @@ impl Supervisor {
             ticker: Ticker::new(SystemTime::now()),
             internal_tx,
             internal_rx,
-            prechecked: None,
             readiness: readiness::Readiness::default(),
             cgroups: None,
+            os,
         }
     }
 
@@ -272,13 +259,13 @@ impl Supervisor {
 
     /// Adds (or removes) the log paths of these processes in the index `/logtail` reads. Only the group
     /// that changed is touched, so loading N groups stays linear.
-    fn index_logs(&self, ids: &[ProcId], add: bool) {
+    fn index_logs(&self, ids: impl Iterator<Item = ProcId>, add: bool) {
         self.changed();
         let mut index = self
             .logs
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for proc in ids.iter().filter_map(|id| self.procs.get(id)) {
+        for proc in ids.filter_map(|id| self.procs.get(&id)) {
             if add {
                 let (name, paths) = log_entry(proc);
                 index.insert(name, paths);
@@ -317,12 +304,7 @@ impl Supervisor {
 
     /// Runs until every process is stopped after a shutdown or restart request.
     pub async fn run(&mut self) -> std::io::Result<Exit> {
-        let mut sigchld = signal(SignalKind::child())?;
-        let mut sigterm = signal(SignalKind::terminate())?;
-        let mut sigint = signal(SignalKind::interrupt())?;
-        let mut sigquit = signal(SignalKind::quit())?;
-        let mut sighup = signal(SignalKind::hangup())?;
-        let mut sigusr2 = signal(SignalKind::user_defined2())?;
+        self.os.listen()?;
 
         let configs = self.config.groups.clone();
         for group in &configs {
@@ -340,7 +322,7 @@ impl Supervisor {
         loop {
             self.drive();
             if self.mood != SupervisorState::Running
-                && self.stop_groups.as_ref().is_some_and(Vec::is_empty)
+                && self.stop_groups.as_ref().is_some_and(|g| g.is_empty())
             {
                 self.fail_pending();
                 if self.mood != SupervisorState::Restarting {
@@ -352,21 +334,18 @@ impl Supervisor {
                     Exit::Shutdown
                 });
             }
-            let deadline = self
-                .next_deadline()
-                .map(|d| tokio::time::Instant::from_std(self.epoch + d));
+            let deadline = self.next_deadline().map(|d| self.epoch + d);
+            let os = &mut self.os;
             tokio::select! {
                 Some(req) = self.rx.recv() => self.on_request(req),
                 Some(msg) = self.internal_rx.recv() => self.on_internal(msg),
-                _ = sigchld.recv() => {
-                    self.log(Level::Debug, "received SIGCHLD indicating a child quit");
-                    self.reap();
-                }
-                _ = sigterm.recv() => self.on_signal(Signal::TERM),
-                _ = sigint.recv() => self.on_signal(Signal::INT),
-                _ = sigquit.recv() => self.on_signal(Signal::QUIT),
-                _ = sighup.recv() => self.on_signal(Signal::HUP),
-                _ = sigusr2.recv() => self.on_signal(Signal::USR2),
+                notice = std::future::poll_fn(|cx| os.poll_notice(cx)) => match notice {
+                    Notice::ChildExited => {
+                        self.log(Level::Debug, "received SIGCHLD indicating a child quit");
+                        self.reap();
+                    }
+                    Notice::Signal(sig) => self.on_signal(sig),
+                },
                 () = sleep_until(deadline) => {}
             }
         }
@@ -374,129 +353,12 @@ impl Supervisor {
 
     fn on_request(&mut self, req: Request) {
         match req {
-            Request::Call {
-                method,
-                params,
-                reply,
-            } => match self.dispatch(&method, &params) {
+            Request::Call { call, reply } => match self.dispatch(call) {
                 Reply::Now(result) => {
                     let _ = reply.send(result);
                 }
                 Reply::Later(deferred) => self.pending.push(Pending::new(deferred, reply)),
             },
-        }
-    }
-
-    fn on_internal(&mut self, msg: Internal) {
-        match msg {
-            Internal::Publish(event) => self.publish(event),
-            Internal::Ready { id, pid } => self.check_passed(id, pid),
-            Internal::LivenessFailed { id, pid, reason } => self.liveness_failed(id, pid, &reason),
-            Internal::ListenerOutput { id, pid, data } => {
-                // Output of an earlier child of this listener that arrives after its restart belongs
-                // to no protocol conversation any more.
-                let Some(proc) = self.procs.get(&id).filter(|p| p.sm.pid() == pid) else {
-                    return;
-                };
-                let (pool, name) = (proc.config.group.clone(), proc.config.name.clone());
-                let effects = self.bus.listener_output(&pool, &name, &data);
-                self.bus_effects(effects);
-            }
-        }
-    }
-
-    /// Sends an event to the listener pools that subscribe to it.
-    pub(super) fn publish(&mut self, event: Event) {
-        let effects = self.bus.publish(event);
-        self.bus_effects(effects);
-    }
-
-    /// Carries out what the event bus asks for: envelopes to listeners' stdin and main-log lines.
-    fn bus_effects(&mut self, effects: Vec<crate::events::Effect>) {
-        let mut queue = std::collections::VecDeque::from(effects);
-        while let Some(effect) = queue.pop_front() {
-            match effect {
-                crate::events::Effect::WriteStdin {
-                    pool,
-                    process,
-                    bytes,
-                } => {
-                    let sent = self
-                        .find(&pool, &process)
-                        .and_then(|id| self.procs[&id].stdin.as_ref())
-                        .is_some_and(|w| w.send(bytes));
-                    if !sent {
-                        queue.extend(self.bus.write_failed(&pool, &process));
-                    }
-                }
-                crate::events::Effect::Log { level, text } => self.log(level, text),
-                crate::events::Effect::Rejected { .. } => {}
-                crate::events::Effect::Print(text) => self.print_stdout(&text),
-            }
-        }
-    }
-
-    /// Writes a `supervisor_stdout:event_handler` line on procd's stdout, as supervisord's `print` does
-    /// (blocking, like the main log's copy to stdout in the foreground). A closed stdout loses the line
-    /// without stopping anything, as it does for supervisord.
-    fn print_stdout(&mut self, text: &[u8]) {
-        use std::io::Write as _;
-        let bytes = self.print_state.print(text);
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(&bytes).and_then(|()| out.flush());
-    }
-
-    /// Publishes the PROCESS_STATE_* event of a state change and keeps listener pools informed.
-    fn publish_state(&mut self, id: ProcId, change: procd_core::Change) {
-        let Some(proc) = self.procs.get(&id) else {
-            return;
-        };
-        let process = ProcessRef::new(proc.config.name.clone(), proc.config.group.clone());
-        let listener = proc.is_listener;
-        let from = change.from;
-        let event = match change.to {
-            ProcessState::Stopped => Event::ProcessStateStopped {
-                process,
-                from,
-                pid: change.pid,
-            },
-            ProcessState::Starting => Event::ProcessStateStarting {
-                process,
-                from,
-                tries: change.tries,
-            },
-            ProcessState::Running => Event::ProcessStateRunning {
-                process,
-                from,
-                pid: change.pid,
-            },
-            ProcessState::Backoff => Event::ProcessStateBackoff {
-                process,
-                from,
-                tries: change.tries,
-            },
-            ProcessState::Stopping => Event::ProcessStateStopping {
-                process,
-                from,
-                pid: change.pid,
-            },
-            ProcessState::Exited => Event::ProcessStateExited {
-                process,
-                from,
-                expected: change.expected,
-                pid: change.pid,
-            },
-            ProcessState::Fatal => Event::ProcessStateFatal { process, from },
-            ProcessState::Unknown => Event::ProcessStateUnknown { process, from },
-        };
-        self.publish(event);
-        if listener {
-            let proc = &self.procs[&id];
-            let (pool, name) = (proc.config.group.clone(), proc.config.name.clone());
-            let effects =
-                self.bus
-                    .listener_running(&pool, &name, change.to == ProcessState::Running);
-            self.bus_effects(effects);
         }
     }
 
@@ -534,37 +396,11 @@ impl Supervisor {
         }
     }
 
-    /// Enters SHUTDOWN or RESTARTING; the ordered stop runs from [`Supervisor::drive`].
-    fn set_mood(&mut self, mood: SupervisorState) {
-        self.mood = mood;
-        self.shared_mood.store(mood.code(), Ordering::Release);
-    }
-
-    fn request_mood(&mut self, mood: SupervisorState) {
-        if self.mood != SupervisorState::Running {
-            if mood == SupervisorState::Shutdown {
-                self.set_mood(mood);
-            }
-            return;
-        }
-        self.set_mood(mood);
-        self.publish(Event::SupervisorStateChangeStopping);
-        // Groups in ascending priority (stable, insertion order for ties); popped from the end.
-        let mut order: Vec<usize> = (0..self.groups.len()).collect();
-        order.sort_by_key(|&i| self.groups[i].priority);
-        self.stop_groups = Some(
-            order
-                .into_iter()
-                .map(|i| self.groups[i].name.clone())
-                .collect(),
-        );
-    }
-
     /// Reaps every exited child and feeds the exits to their state machines, each as soon as it is
     /// collected: a batch of exits is not first collected in full, so the last child of a
     /// `stopAllProcesses` is reaped right before its reply is sent, not ahead of all the others' work.
     fn reap(&mut self) {
-        while let Some((pid, status)) = sys::reap_any() {
+        while let Some((pid, status)) = self.os.reap_any() {
             self.child_exited(pid, status);
         }
     }
@@ -575,7 +411,7 @@ impl Supervisor {
         let Some(pid) = self.procs.get(&id).map(|p| p.sm.pid()) else {
             return;
         };
-        if let Some(status) = sys::reap_pid(pid) {
+        if let Some(status) = self.os.reap_pid(pid) {
             self.child_exited(pid, status);
         }
     }
@@ -619,12 +455,11 @@ impl Supervisor {
             let due: Vec<ProcId> = self
                 .groups
                 .iter()
-                .flat_map(|g| g.ids.iter().copied())
+                .flat_map(Group::ids)
                 .filter(|id| {
-                    self.procs[id]
-                        .sm
-                        .next_deadline(self.mood)
-                        .is_some_and(|d| d <= now.mono)
+                    self.procs.get(id).is_some_and(|p| {
+                        p.sm.next_deadline(self.mood).is_some_and(|d| d <= now.mono)
+                    })
                 })
                 .collect();
             // Every group that has finished stopping is dropped at once: a shutdown or reload with
@@ -688,6 +523,12 @@ impl Supervisor {
     /// Applies one input to a process and carries out the effects. Returns the text of a refused request
     /// (`Effect::Failed`), if any.
     fn input(&mut self, id: ProcId, first: Input) -> Option<String> {
+        self.apply(id, first, None)
+    }
+
+    /// [`Supervisor::input`], with the file `startProcess` has just found for the command: the spawn
+    /// this input causes executes it instead of searching `PATH` again.
+    fn apply(&mut self, id: ProcId, first: Input, mut program: Option<PathBuf>) -> Option<String> {
         let mut failed = None;
         let mut queue = std::collections::VecDeque::from([first]);
         while let Some(input) = queue.pop_front() {
@@ -701,7 +542,7 @@ impl Supervisor {
                 match effect {
                     Effect::Log { level, text } => self.log(level, text),
                     Effect::StateChanged(change) => self.on_state_change(id, change),
-                    Effect::Spawn => queue.push_back(match self.spawn(id) {
+                    Effect::Spawn => queue.push_back(match self.spawn(id, program.take()) {
                         Ok(pid) => Input::Spawned { pid },
                         Err(message) => Input::SpawnFailed { message },
                     }),
@@ -711,9 +552,9 @@ impl Supervisor {
                         to_group,
                     } => {
                         let res = if to_group {
-                            sys::kill_group(pid, signal)
+                            self.os.kill_group(pid, signal)
                         } else {
-                            sys::kill(pid, signal)
+                            self.os.kill(pid, signal)
                         };
                         if signal == Signal::KILL {
                             self.kill_cgroup(id, "after stopwaitsecs");
@@ -723,7 +564,7 @@ impl Supervisor {
                         }
                     }
                     Effect::Signal { pid, signal } => {
-                        if let Err(e) = sys::kill(pid, signal) {
+                        if let Err(e) = self.os.kill(pid, signal) {
                             queue.push_back(Input::SignalFailed(signal_error(&e)));
                         }
                     }
@@ -753,87 +594,6 @@ impl Supervisor {
         }
     }
 
-    /// Whether an event-listener group still has events to deliver before it may be stopped. supervisord
-    /// stops one group per 1-second tick, which in practice gives listeners time to receive
-    /// SUPERVISOR_STATE_CHANGE_STOPPING and the last state changes; procd stops groups as soon as the
-    /// previous one is down, so it waits for the pool to drain instead, for at most `LISTENER_DRAIN`.
-    fn listener_pool_busy(&mut self, group: &str) -> bool {
-        let Some(pool) = self.bus.pool(group) else {
-            return false;
-        };
-        let running: Vec<&Proc> = self
-            .groups
-            .iter()
-            .filter(|g| g.name == group)
-            .flat_map(|g| g.ids.iter().map(|id| &self.procs[id]))
-            .filter(|p| p.sm.state() == ProcessState::Running)
-            .collect();
-        let busy = running.iter().any(|p| {
-            pool.listener_state(&p.config.name) == Some(procd_protocol::ListenerState::Busy)
-        });
-        let pending = !running.is_empty() && (pool.buffered() > 0 || busy);
-        if !pending {
-            return false;
-        }
-        let now = Instant::now();
-        let deadline = *self.drain_deadline.get_or_insert(now + LISTENER_DRAIN);
-        now < deadline
-    }
-
-    /// Shutdown/reload: stops groups one at a time, highest priority number first. Returns true when it
-    /// made progress (a group finished stopping), so the caller runs again at once.
-    fn shutdown_step(&mut self) -> bool {
-        let Some(name) = self.stop_groups.as_ref().and_then(|g| g.last().cloned()) else {
-            return false;
-        };
-        if self.listener_pool_busy(&name) {
-            return false;
-        }
-        // supervisord sorts the group's processes by priority (stable, so ties keep config order) and
-        // stops them in the reverse of that order.
-        let ids: Vec<ProcId> = match self.groups.iter().find(|g| g.name == name) {
-            Some(g) => {
-                let mut ids = g.ids.clone();
-                ids.sort_by_key(|id| self.procs[id].config.priority);
-                ids.reverse();
-                ids
-            }
-            None => Vec::new(),
-        };
-        // Dependents (in any group) go down before what they depend on (procd extension; without
-        // `depends_on=` this stops exactly the group's processes, in this order).
-        let mut seen = std::collections::HashSet::new();
-        for &id in &ids {
-            self.stop_after_dependents(id, &mut seen);
-        }
-        if ids.iter().all(|id| self.procs[id].sm.state().is_stopped()) {
-            if let Some(g) = self.stop_groups.as_mut() {
-                g.pop();
-            }
-            return true;
-        }
-        // Like supervisord, the report names every unstopped process, not just this group's.
-        let unstopped: Vec<&Proc> = self
-            .groups
-            .iter()
-            .flat_map(|g| g.ids.iter().map(|id| &self.procs[id]))
-            .filter(|p| !p.sm.state().is_stopped())
-            .collect();
-        let now = Instant::now();
-        if self
-            .last_die_report
-            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(3))
-        {
-            let names: Vec<&str> = unstopped.iter().map(|p| p.config.name.as_str()).collect();
-            self.log(
-                Level::Info,
-                format!("waiting for {} to die", names.join(", ")),
-            );
-            self.last_die_report = Some(now);
-        }
-        false
-    }
-
     fn poll_pending(&mut self) {
         let mut pending = std::mem::take(&mut self.pending);
         pending.retain_mut(|p| !p.poll(self));
@@ -860,7 +620,7 @@ fn signal_error(e: &sys::KillError) -> procd_core::SignalError {
     }
 }
 
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,

@@ -14,8 +14,7 @@ use procd_config::LogConfig;
 use procd_core::Level;
 use tokio::sync::mpsc;
 
-use super::Internal;
-use super::procs::ProcId;
+use super::types::{Internal, ProcId};
 use crate::events::pyrepr::{decode_output, str_repr};
 use crate::events::{OutputRouter, Routed};
 

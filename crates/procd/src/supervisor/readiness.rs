@@ -23,7 +23,8 @@ use procd_core::{DepStatus, Input, Level};
 use procd_protocol::{ProcessState, SupervisorState};
 use tokio::task::AbortHandle;
 
-use super::procs::ProcId;
+use super::procs::Group;
+use super::types::ProcId;
 use super::{Internal, Supervisor};
 use crate::probes::{self, LogWatch, NotifySocket, OnPass};
 use crate::sys;
@@ -189,7 +190,7 @@ impl Supervisor {
         let ids: Vec<ProcId> = self
             .groups
             .iter()
-            .flat_map(|g| g.ids.iter().copied())
+            .flat_map(Group::ids)
             .filter(|id| !self.procs[id].ready.deps.is_empty())
             .collect();
         let mut fed = false;

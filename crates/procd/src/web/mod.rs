@@ -21,7 +21,7 @@ use std::future::Future;
 
 use bytes::Bytes;
 use procd_protocol::api::ProcessInfo;
-use procd_protocol::{Fault, FaultCode, Value};
+use procd_protocol::{Call, Fault, FaultCode, MethodCall, Value};
 
 use crate::http::{UiBody, UiRequest, UiResponse};
 use crate::supervisor::Handle;
@@ -52,7 +52,11 @@ impl Rpc for Handle {
         method: &str,
         params: Vec<Value>,
     ) -> impl Future<Output = Result<Value, Fault>> + Send {
-        Handle::call(self, method, params)
+        let call = Call::decode(MethodCall::new(method, params)).and_then(|call| {
+            call.into_supervisor()
+                .ok_or_else(|| Fault::new(FaultCode::UnknownMethod, None))
+        });
+        async move { Handle::call(self, call?).await }
     }
 
     fn changes(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
