@@ -18,6 +18,8 @@ mod readiness;
 mod shutdown;
 mod spawn;
 mod stdin;
+#[cfg(test)]
+mod tests;
 mod types;
 
 use std::collections::HashMap;
