@@ -3,8 +3,9 @@
 //! It owns process creation ([`spawn`]), reaping ([`reaper`]), signalling pids and process groups
 //! ([`signals`]), user lookup ([`users`]), resource limits ([`rlimits`]), daemonizing and the pidfile
 //! ([`daemon`]) and the few socket and file operations std lacks ([`sockets`], [`files`]). Nothing here
-//! keeps state or spawns tasks: callers (the supervisor actor, the HTTP server, `main`) decide *when*;
-//! this module only knows *how*.
+//! spawns tasks, and the only state kept is [`spawn`]'s: three reserved fd slots and the reused child
+//! stack, behind one lock, so that spawns are serialised. Callers (the supervisor actor through its `Os`
+//! seam, the HTTP server, `main`) decide *when*; this module only knows *how*.
 //!
 //! Every `unsafe` block carries a `// SAFETY:` comment. Code that runs in a forked child before `exec`
 //! uses only async-signal-safe calls and never allocates: everything it needs is prepared before forking.

@@ -2,9 +2,11 @@
 //!
 //! Contract: **no other code in procd may wait on children** (no `std::process::Child::wait`, no
 //! `tokio::process`, no `waitpid(pid)`): `waitpid(-1)` here would steal their statuses and vice versa.
-//! The caller owns a SIGCHLD stream (`tokio::signal::unix::signal(SignalKind::child())`) and calls
-//! [`reap_all`] on every notification (and once at start-up, since signals coalesce); statuses of pids
-//! procd does not know are orphans re-parented to procd (PID 1 in a container, or a subreaper).
+//! The supervisor actor owns a SIGCHLD stream (through its `Os` seam) and on every notification (and
+//! once at start-up, since signals coalesce) calls [`reap_any`] until it returns `None`, handling each
+//! exit as it is collected; right after starting or signalling one process it checks just that child
+//! with [`reap_pid`]. Statuses of pids procd does not know are orphans re-parented to procd (PID 1 in a
+//! container, or a subreaper). [`reap_all`] collects everything at once, for callers that want a list.
 
 use std::io;
 
