@@ -9,7 +9,7 @@ use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use procd_tests::fuzz::{self, Budget, Report};
+use procd_tests::fuzz::{self, Budget, Clock, Report};
 use procd_tests::{Daemon, Endpoint, Fixture, Kind, Value, build_request, xmlrpc};
 
 /// Saved inputs from earlier findings (`tests/fuzz/regressions/<target>-*`), run first as seeds.
@@ -161,6 +161,7 @@ fn fuzz_config_reader() {
         seeds,
         CONFIG_DICT,
         Budget::from_env(800),
+        Clock::ThreadCpu,
         |input| {
             std::fs::write(&path, input).map_err(|e| format!("write: {e}"))?;
             Ok(match procd_config::load(&path, &opts) {
@@ -270,6 +271,7 @@ fn fuzz_xmlrpc_decoder() {
         seeds,
         XML_DICT,
         Budget::from_env(20_000),
+        Clock::ThreadCpu,
         |input| {
             let resp = match procd_protocol::decode_response(input) {
                 Ok(_) => "resp-ok",
@@ -328,25 +330,32 @@ fn fuzz_shlex_splitter() {
         b"\n",
         b"\xc3\xa9",
     ];
-    let report = fuzz::run("shlex", seeds, dict, Budget::from_env(20_000), |input| {
-        let text = String::from_utf8_lossy(input);
-        let split = procd_config::shlex::split(&text);
-        if let Ok(words) = &split {
-            let joined: Vec<String> = words.iter().map(|w| quote(w)).collect();
-            let again = procd_config::shlex::split(&joined.join(" "))
-                .map_err(|e| format!("re-split failed: {e}"))?;
-            if &again != words {
-                return Err(format!("quote+split changed {words:?} into {again:?}"));
+    let report = fuzz::run(
+        "shlex",
+        seeds,
+        dict,
+        Budget::from_env(20_000),
+        Clock::ThreadCpu,
+        |input| {
+            let text = String::from_utf8_lossy(input);
+            let split = procd_config::shlex::split(&text);
+            if let Ok(words) = &split {
+                let joined: Vec<String> = words.iter().map(|w| quote(w)).collect();
+                let again = procd_config::shlex::split(&joined.join(" "))
+                    .map_err(|e| format!("re-split failed: {e}"))?;
+                if &again != words {
+                    return Err(format!("quote+split changed {words:?} into {again:?}"));
+                }
             }
-        }
-        let legacy = procd_config::shlex::legacy_tokens(&text).is_ok();
-        let pairs = procd_config::shlex::key_value_pairs(&text).is_ok();
-        Ok(format!(
-            "{}:{}:{legacy}:{pairs}",
-            split.is_ok(),
-            split.as_ref().map_or(0, Vec::len).min(4)
-        ))
-    });
+            let legacy = procd_config::shlex::legacy_tokens(&text).is_ok();
+            let pairs = procd_config::shlex::key_value_pairs(&text).is_ok();
+            Ok(format!(
+                "{}:{}:{legacy}:{pairs}",
+                split.is_ok(),
+                split.as_ref().map_or(0, Vec::len).min(4)
+            ))
+        },
+    );
     finish(&report);
 }
 
@@ -482,24 +491,31 @@ fn fuzz_http_request_path() {
             .to_vec(),
     );
     let mut case = 0u64;
-    let report = fuzz::run("http", seeds, HTTP_DICT, Budget::from_env(600), |input| {
-        if stops_daemon(input) {
-            return Ok("skipped".into());
-        }
-        case += 1;
-        let ep = if case.is_multiple_of(2) { &unix } else { &tcp };
-        let status = exchange(ep, input);
-        if case.is_multiple_of(100) {
-            match xmlrpc(&unix, auth, "supervisor.getState", vec![]) {
-                Ok(Ok(_)) => {}
-                other => return Err(format!("the daemon stopped answering: {other:?}")),
+    let report = fuzz::run(
+        "http",
+        seeds,
+        HTTP_DICT,
+        Budget::from_env(600),
+        Clock::Wall,
+        |input| {
+            if stops_daemon(input) {
+                return Ok("skipped".into());
             }
-        }
-        if status == "timeout" {
-            return Err("no answer within 5 s after the request was complete".into());
-        }
-        Ok(status)
-    });
+            case += 1;
+            let ep = if case.is_multiple_of(2) { &unix } else { &tcp };
+            let status = exchange(ep, input);
+            if case.is_multiple_of(100) {
+                match xmlrpc(&unix, auth, "supervisor.getState", vec![]) {
+                    Ok(Ok(_)) => {}
+                    other => return Err(format!("the daemon stopped answering: {other:?}")),
+                }
+            }
+            if status == "timeout" {
+                return Err("no answer within 5 s after the request was complete".into());
+            }
+            Ok(status)
+        },
+    );
     let out = d.output();
     let mut report = report;
     if out.contains("panicked") {

@@ -20,6 +20,29 @@ use std::time::{Duration, Instant};
 /// A case slower than this is reported (no input should take a parser or a request this long).
 pub const SLOW_CASE: Duration = Duration::from_secs(2);
 
+/// CPU time used by the calling thread (`/proc/thread-self/schedstat`), so that a run at `nice 19` on
+/// a busy machine does not report stalls as slow inputs; the wall clock where that is unavailable.
+/// Targets that wait on another process (the HTTP target) are timed by the wall clock instead.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    ThreadCpu,
+    Wall,
+}
+
+impl Clock {
+    fn now(self) -> Duration {
+        static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        let wall = || START.get_or_init(Instant::now).elapsed();
+        match self {
+            Clock::Wall => wall(),
+            Clock::ThreadCpu => std::fs::read_to_string("/proc/thread-self/schedstat")
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+                .map_or_else(wall, Duration::from_nanos),
+        }
+    }
+}
+
 /// xorshift64*: fast, deterministic from its seed, good enough to pick mutations.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
@@ -209,6 +232,7 @@ pub fn run(
     seeds: Vec<Vec<u8>>,
     dict: &[&[u8]],
     budget: Budget,
+    clock: Clock,
     mut target: impl FnMut(&[u8]) -> Result<String, String>,
 ) -> Report {
     let seed = std::env::var("PROCD_FUZZ_SEED")
@@ -254,9 +278,9 @@ pub fn run(
             mutate(&mut rng, &corpus, dict, &mut input);
         }
         case += 1;
-        let t0 = Instant::now();
+        let t0 = clock.now();
         let outcome = catch_unwind(AssertUnwindSafe(|| target(&input)));
-        let took = t0.elapsed();
+        let took = clock.now().saturating_sub(t0);
         report.slowest = report.slowest.max(took);
         let problem = match outcome {
             Ok(Ok(class)) => {
@@ -266,9 +290,9 @@ pub fn run(
                 // A slow case is timed again: on a loaded machine (or at `nice 19`) one run can
                 // stall for seconds without the input being at fault.
                 (took > SLOW_CASE && {
-                    let t1 = Instant::now();
+                    let t1 = clock.now();
                     let _ = catch_unwind(AssertUnwindSafe(|| target(&input)));
-                    t1.elapsed() > SLOW_CASE
+                    clock.now().saturating_sub(t1) > SLOW_CASE
                 })
                 .then(|| format!("slow case: {:.2} s, twice", took.as_secs_f64()))
             }
