@@ -502,6 +502,18 @@ fn rpcinterfaces(cx: &mut Ctx<'_>) -> Vec<RpcInterfaceConfig> {
     out
 }
 
+/// `health_auth` (procd extension): whether the probe endpoints need the server's credentials.
+fn health_auth(cx: &mut Ctx<'_>, section: &str) -> bool {
+    let none = Names::new();
+    match cx.get(section, "health_auth", &none) {
+        Ok(Some(v)) => values::boolean(&v).unwrap_or_else(|m| {
+            cx.error(section, Some("health_auth"), m);
+            true
+        }),
+        _ => true,
+    }
+}
+
 /// `username`/`password`: both or neither.
 fn auth(cx: &mut Ctx<'_>, section: &str) -> (Option<String>, Option<String>) {
     let none = Names::new();
@@ -530,6 +542,7 @@ fn servers(cx: &mut Ctx<'_>) -> (Vec<InetServerConfig>, Vec<UnixServerConfig>) {
         .filter(|s| s.starts_with("inet_http_server"))
     {
         let (username, password) = auth(cx, section);
+        let health_auth = health_auth(cx, section);
         match cx.get(section, "port", &none) {
             Ok(Some(port)) => match values::inet_address(&port) {
                 Ok((host, port)) => inet.push(InetServerConfig {
@@ -538,6 +551,7 @@ fn servers(cx: &mut Ctx<'_>) -> (Vec<InetServerConfig>, Vec<UnixServerConfig>) {
                     port,
                     username,
                     password,
+                    health_auth,
                 }),
                 Err(m) => cx.error(section, Some("port"), m),
             },
@@ -570,6 +584,7 @@ fn servers(cx: &mut Ctx<'_>) -> (Vec<InetServerConfig>, Vec<UnixServerConfig>) {
             Err(()) => None,
         };
         let (username, password) = auth(cx, section);
+        let health_auth = health_auth(cx, section);
         let chown = match cx.get(section, "chown", &none) {
             Ok(Some(v)) => match users::user_group(&v) {
                 Ok((u, g)) => Some((Some(u), g)),
@@ -599,6 +614,7 @@ fn servers(cx: &mut Ctx<'_>) -> (Vec<InetServerConfig>, Vec<UnixServerConfig>) {
                 chown,
                 username,
                 password,
+                health_auth,
             });
         }
     }

@@ -90,6 +90,9 @@ pub struct UnixServerConfig {
     pub chown: Option<(Option<u32>, Option<u32>)>,
     pub username: Option<String>,
     pub password: Option<String>,
+    /// `health_auth` (procd extension, default true): `/healthz`, `/readyz` and `/metrics` need the
+    /// credentials too; `false` exempts them.
+    pub health_auth: bool,
 }
 
 /// `[inet_http_server]` (or any section whose name starts with it).
@@ -101,6 +104,8 @@ pub struct InetServerConfig {
     pub port: u16,
     pub username: Option<String>,
     pub password: Option<String>,
+    /// `health_auth`, as for [`UnixServerConfig::health_auth`].
+    pub health_auth: bool,
 }
 
 /// `[supervisorctl]`.

@@ -14,6 +14,7 @@ use crate::cli::Cli;
 use crate::http::{self, BoundServer, Credentials, Limits, ListenerKind, ServerConfig};
 use crate::logger::Logger;
 use crate::logs::{MainLog, MainTarget};
+use crate::notify::{Notifier, NotifyEnv};
 use crate::rpc::RpcBackend;
 use crate::supervisor::{Exit, Loader, Supervisor};
 use crate::sys;
@@ -46,6 +47,8 @@ pub fn run(cli: Cli) -> i32 {
             }
         };
     }
+    // Read before daemonizing: WATCHDOG_PID names the process systemd started.
+    let notify_env = NotifyEnv::from_process();
     if cli.sample_config {
         print!("{}", procd_config::SAMPLE_CONFIG);
         return 0;
@@ -107,7 +110,7 @@ pub fn run(cli: Cli) -> i32 {
         println!("{}", procd_config::print_config_json(&config));
         return 0;
     }
-    match start(config, messages, loader) {
+    match start(config, messages, loader, &notify_env) {
         Ok(code) => code,
         Err(msg) => usage(&argv0, &msg),
     }
@@ -192,6 +195,7 @@ fn start(
     config: Config,
     messages: Vec<procd_config::Message>,
     loader: Arc<ConfigLoader>,
+    notify_env: &NotifyEnv,
 ) -> Result<i32, String> {
     let opts = &config.supervisord;
     // Dropping privileges first, as supervisord does, so log files and sockets belong to the user.
@@ -241,6 +245,21 @@ fn start(
             log_note(&logger, note);
         }
     }
+    let notifier = match Notifier::open(notify_env) {
+        Ok(n) => n.map(Arc::new),
+        Err(e) => {
+            logger.log(
+                Level::Warn,
+                &format!("cannot use NOTIFY_SOCKET for systemd notifications: {e}"),
+            );
+            None
+        }
+    };
+    if let Some(n) = &notifier
+        && !opts.nodaemon
+    {
+        n.main_pid(std::process::id());
+    }
     match sys::daemon::write_pidfile(&opts.pidfile) {
         Ok(_) => {}
         Err(msg) => logger.log(Level::Critical, &msg),
@@ -255,7 +274,13 @@ fn start(
         .enable_all()
         .build()
         .map_err(|e| format!("could not start the runtime: {e}"))?;
-    let code = runtime.block_on(serve_and_supervise(config, servers, logger.clone(), loader));
+    let code = runtime.block_on(serve_and_supervise(
+        config,
+        servers,
+        logger.clone(),
+        loader,
+        notifier,
+    ));
     sys::daemon::remove_pidfile(&pidfile);
     Ok(code)
 }
@@ -294,11 +319,16 @@ fn clear_auto_child_logs(dir: &Path, identifier: &str) {
     }
 }
 
-fn credentials(username: &Option<String>, password: &Option<String>) -> Option<Credentials> {
+fn credentials(
+    username: &Option<String>,
+    password: &Option<String>,
+    health_auth: bool,
+) -> Option<Credentials> {
     match (username, password) {
         (Some(u), Some(p)) => Some(Credentials {
             username: u.clone(),
             password: p.clone(),
+            health_auth,
         }),
         _ => None,
     }
@@ -315,7 +345,7 @@ fn bind_servers(config: &Config, logger: &Logger) -> Result<Vec<BoundServer>, St
                 chown: s.chown,
             },
             name: s.section.clone(),
-            auth: credentials(&s.username, &s.password),
+            auth: credentials(&s.username, &s.password, s.health_auth),
         });
     }
     for s in &config.inet_servers {
@@ -325,7 +355,7 @@ fn bind_servers(config: &Config, logger: &Logger) -> Result<Vec<BoundServer>, St
                 port: s.port,
             },
             name: s.section.clone(),
-            auth: credentials(&s.username, &s.password),
+            auth: credentials(&s.username, &s.password, s.health_auth),
         });
     }
     let has_main_ns = config.rpcinterfaces.iter().any(|r| r.name == "supervisor");
@@ -352,6 +382,7 @@ async fn serve_and_supervise(
     servers: Vec<BoundServer>,
     logger: Logger,
     loader: Arc<ConfigLoader>,
+    notifier: Option<Arc<Notifier>>,
 ) -> i32 {
     let has_main_ns = config.rpcinterfaces.iter().any(|r| r.name == "supervisor");
     let reread = Arc::clone(&loader);
@@ -362,6 +393,11 @@ async fn serve_and_supervise(
             .map_err(|e| e.errors.join("\n"))
     });
     let mut sup = Supervisor::new(Arc::new(config), logger.clone(), loader_fn);
+    if let Some(n) = notifier {
+        let handle = sup.handle();
+        handle.telemetry().set_notifier(Arc::clone(&n));
+        n.spawn_tasks(Arc::clone(handle.telemetry()), handle.clone());
+    }
     let backend = RpcBackend::new(sup.handle(), logger.clone(), has_main_ns);
     let server = match http::serve(servers, Arc::new(backend), Limits::default()) {
         Ok(s) => s,

@@ -11,14 +11,17 @@
 pub mod cli;
 pub mod daemon;
 pub mod events;
+pub mod health;
 pub mod http;
 pub mod listeners;
 pub mod logger;
 pub mod logs;
+pub mod notify;
 pub mod probes;
 pub mod rpc;
 pub mod supervisor;
 pub mod sys;
+pub mod telemetry;
 pub mod web;
 
 pub use daemon::run;

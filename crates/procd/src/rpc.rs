@@ -12,9 +12,10 @@ use procd_protocol::{
     encode_fault, encode_response,
 };
 
-use crate::http::{Backend, BoxFuture, LogChannel, LogLevel, RpcFailure};
+use crate::http::{Backend, BoxFuture, LogChannel, LogLevel, Probe, Refused, RpcFailure};
 use crate::logger::Logger;
 use crate::supervisor::Handle;
+use crate::telemetry::{Refusal, Telemetry};
 
 /// The daemon's side of the HTTP layer.
 #[derive(Clone)]
@@ -90,6 +91,19 @@ impl Backend for RpcBackend {
         Box::pin(async move { crate::web::handle(&handle, &secret, request).await })
     }
 
+    fn probe(&self, probe: Probe, json: bool) -> BoxFuture<Option<crate::http::ProbeReply>> {
+        let handle = self.handle.clone();
+        Box::pin(async move { Some(crate::health::answer(&handle, probe, json).await) })
+    }
+
+    fn refused(&self, why: Refused) {
+        self.handle.telemetry().refused(match why {
+            Refused::Connections => Refusal::Connections,
+            Refused::BodyTooLarge => Refusal::BodyTooLarge,
+            Refused::HeaderTimeout => Refusal::HeaderTimeout,
+        });
+    }
+
     fn log(&self, level: LogLevel, text: String) {
         let level = match level {
             LogLevel::Critical => Level::Critical,
@@ -103,9 +117,19 @@ impl Backend for RpcBackend {
     }
 }
 
+/// Runs one call and counts it for `/metrics` (`procd_rpc_calls_total`, `procd_rpc_faults_total`).
+async fn call_method(handle: &Handle, call: MethodCall) -> Result<Value, Fault> {
+    let slot = Telemetry::rpc_slot(&call.method);
+    let result = run_method(handle, call).await;
+    handle
+        .telemetry()
+        .rpc_call(slot, result.as_ref().err().map(|f| f.code));
+    result
+}
+
 /// Runs one call: decoded (method and parameters checked), then `system.*` here or `supervisor.*` in
 /// the actor.
-async fn call_method(handle: &Handle, call: MethodCall) -> Result<Value, Fault> {
+async fn run_method(handle: &Handle, call: MethodCall) -> Result<Value, Fault> {
     match Call::decode(call)? {
         Call::Multicall { calls } => multicall(handle, calls).await,
         Call::ListMethods => Ok(Value::Array(

@@ -274,6 +274,7 @@ async fn read_until(stream: &mut Box<dyn Stream>, raw: &mut Vec<u8>, needle: &st
 
 fn creds(password: &str) -> Option<Credentials> {
     Some(Credentials {
+        health_auth: true,
         username: "user".into(),
         password: password.into(),
     })

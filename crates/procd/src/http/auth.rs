@@ -74,6 +74,7 @@ mod tests {
 
     fn creds(password: &str) -> Credentials {
         Credentials {
+            health_auth: true,
             username: "user".into(),
             password: password.into(),
         }

@@ -36,6 +36,9 @@ pub struct Credentials {
     pub username: String,
     /// Plain text, or `{SHA}` followed by the lower-case hex SHA-1 of the password.
     pub password: String,
+    /// `health_auth=` (procd extension, default true): whether `/healthz`, `/readyz` and `/metrics`
+    /// need these credentials too. `false` lets probes and scrapers in without them.
+    pub health_auth: bool,
 }
 
 /// Resource limits applied to every connection (supervisord has none; these only stop abuse).

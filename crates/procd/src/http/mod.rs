@@ -14,6 +14,7 @@
 mod auth;
 mod bind;
 mod config;
+mod probe;
 mod response;
 mod serve;
 mod service;
@@ -28,6 +29,7 @@ use bytes::Bytes;
 
 pub use bind::{BindError, BoundServer, bind};
 pub use config::{Credentials, Limits, ListenerKind, ServerConfig};
+pub use probe::Probe;
 pub use serve::{ServerHandle, serve};
 
 /// A boxed, sendable future (what [`Backend`] methods return).
@@ -96,6 +98,25 @@ pub enum UiBody {
     Changes(tokio::sync::watch::Receiver<u64>),
 }
 
+/// A limit that refused a connection or request (counted by [`Backend::refused`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The connection cap was reached (503).
+    Connections,
+    /// A request body over the size limit (413).
+    BodyTooLarge,
+    /// A connection that sent no complete request headers in time.
+    HeaderTimeout,
+}
+
+/// The answer to a probe endpoint (see [`Backend::probe`]).
+#[derive(Debug, Clone)]
+pub struct ProbeReply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Bytes,
+}
+
 /// What the HTTP layer needs from the daemon. Implementations must be cheap to call concurrently.
 pub trait Backend: Send + Sync + 'static {
     /// Handles one XML-RPC request body; Ok is the complete `<methodResponse>` document.
@@ -116,6 +137,18 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Writes a line to the main log (access lines at Trace, refused/limited connections at Warn).
     fn log(&self, level: LogLevel, text: String);
+
+    /// Answers a probe endpoint (`/healthz`, `/readyz`, `/metrics`); `json` when the client accepts
+    /// `application/json`. `None` answers 404. The default has no probes.
+    fn probe(&self, probe: Probe, json: bool) -> BoxFuture<Option<ProbeReply>> {
+        let _ = (probe, json);
+        Box::pin(async { None })
+    }
+
+    /// Counts a connection or request refused by the limits (also logged). The default ignores it.
+    fn refused(&self, why: Refused) {
+        let _ = why;
+    }
 
     /// Hook for the status web UI (`/`, `/index.html`, `/tail.html`, static files). `None` answers 404.
     /// The default has no UI.

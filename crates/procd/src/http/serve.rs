@@ -514,6 +514,7 @@ where
         id,
     };
     if !admitted {
+        shared.backend.refused(super::Refused::Connections);
         state.refused_log.log(&*shared.backend, LogLevel::Warn, || {
             format!(
                 "{}: refused connection from {peer}: {} connections already open",
@@ -603,6 +604,7 @@ where
 fn log_connection_error(ctx: &ConnCtx, state: &ListenerState, e: &hyper::Error) {
     if e.is_timeout() {
         if ctx.requests.load(Ordering::Relaxed) == 0 {
+            ctx.backend.refused(super::Refused::HeaderTimeout);
             state.timed_out_log.log(&*ctx.backend, LogLevel::Warn, || {
                 format!(
                     "{}: closed connection from {}: request headers not received in time",

@@ -57,7 +57,9 @@ pub(crate) async fn handle(
 }
 
 async fn route(ctx: &ConnCtx, req: Request<Incoming>) -> Response<RespBody> {
-    if let Some(expected) = &ctx.auth {
+    let probe = super::probe::Probe::from_path(req.uri().path());
+    let exempt = probe.is_some() && ctx.auth.as_ref().is_some_and(|a| !a.health_auth);
+    if let Some(expected) = ctx.auth.as_ref().filter(|_| !exempt) {
         match check(
             expected,
             req.headers().get(AUTHORIZATION).map(HeaderValue::as_bytes),
@@ -76,6 +78,9 @@ async fn route(ctx: &ConnCtx, req: Request<Incoming>) -> Response<RespBody> {
     }
     if ctx.auth.is_none() {
         ctx.pending.store(false, Ordering::SeqCst);
+    }
+    if let Some(probe) = probe {
+        return super::probe::answer(ctx, &req, probe).await;
     }
     let raw_path = req.uri().path().split(';').next().unwrap_or("").to_string();
     if raw_path.starts_with("/RPC2") {
@@ -170,6 +175,7 @@ async fn read_body(ctx: &ConnCtx, body: Incoming) -> Result<Bytes, Response<Resp
 }
 
 fn too_large(ctx: &ConnCtx, length: u64) -> Response<RespBody> {
+    ctx.backend.refused(super::Refused::BodyTooLarge);
     ctx.backend.log(
         LogLevel::Warn,
         format!(

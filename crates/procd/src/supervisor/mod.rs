@@ -38,6 +38,7 @@ use tokio::time::Instant;
 use crate::events::{Event, EventBus, Ticker};
 use crate::logger::Logger;
 use crate::sys;
+use crate::telemetry::Telemetry;
 
 use deferred::Pending;
 use deferred::Reply;
@@ -64,6 +65,7 @@ pub struct Handle {
     mood: Arc<AtomicI32>,
     reloads: Arc<watch::Sender<u64>>,
     changes: Arc<watch::Sender<u64>>,
+    telemetry: Arc<Telemetry>,
 }
 
 impl Handle {
@@ -96,6 +98,11 @@ impl Handle {
             return Err(shutting_down());
         }
         rx.await.unwrap_or_else(|_| Err(shutting_down()))
+    }
+
+    /// Process states and counters for `/metrics`, `/readyz` and systemd (no round trip to the actor).
+    pub fn telemetry(&self) -> &Arc<Telemetry> {
+        &self.telemetry
     }
 
     /// The log file of `namespec`'s `channel`, if it has one (for `/logtail`; no round trip to the actor).
@@ -182,6 +189,8 @@ pub struct Supervisor {
     cgroups: Option<Result<sys::cgroup::CgroupRoot, String>>,
     /// Spawning, signalling, reaping and signal notices.
     os: Box<dyn Os>,
+    /// What `/metrics`, `/readyz` and systemd see; fed at every state change.
+    telemetry: Arc<Telemetry>,
 }
 
 impl Supervisor {
@@ -213,8 +222,10 @@ impl Supervisor {
             pending: Vec::new(),
             logger,
             epoch: Instant::now(),
-            base_env: std::env::vars_os().collect(),
             print_state: crate::events::SoftSpace::default(),
+            base_env: std::env::vars_os()
+                .filter(|(k, _)| !crate::notify::HIDDEN_FROM_CHILDREN.iter().any(|h| k == h))
+                .collect(),
             rx,
             tx,
             loader,
@@ -226,6 +237,7 @@ impl Supervisor {
             readiness: readiness::Readiness::default(),
             cgroups: None,
             os,
+            telemetry: Arc::default(),
         }
     }
 
@@ -236,12 +248,14 @@ impl Supervisor {
             mood: Arc::clone(&self.shared_mood),
             reloads: Arc::clone(&self.reloads),
             changes: Arc::clone(&self.changes),
+            telemetry: Arc::clone(&self.telemetry),
         }
     }
 
     /// Replaces the configuration after a reload (SIGHUP / `restart`), keeping the same actor and handles.
     pub fn reset(&mut self, config: Arc<Config>) {
         self.reloads.send_modify(|n| *n += 1);
+        self.telemetry.clear();
         self.groups.clear();
         self.procs.clear();
         self.pids.clear();
@@ -318,6 +332,7 @@ impl Supervisor {
             format!("supervisord started with pid {}", std::process::id()),
         );
         self.publish(Event::SupervisorStateChangeRunning);
+        self.telemetry.started();
         // Children may have exited before the SIGCHLD stream existed (on reload).
         self.reap();
 
@@ -587,6 +602,13 @@ impl Supervisor {
             self.arm_liveness(id, change.pid);
         } else if change.from == ProcessState::Running {
             self.disarm_liveness(id);
+        }
+        if let Some(proc) = self.procs.get(&id) {
+            let now = crate::telemetry::Snapshot {
+                start_time: proc.sm.start_time(),
+                exit_status: proc.sm.exitstatus(),
+            };
+            self.telemetry.state_changed(&proc.stats, &change, now);
         }
         self.publish_state(id, change);
         if (change.to.is_stopped() || change.to == ProcessState::Backoff)

@@ -21,6 +21,7 @@ use crate::events::{OutputRouter, Routed};
 use crate::logger::Logger;
 use crate::logs::RotatingFile;
 use crate::logs::lines::{LineFormat, LineState};
+use crate::telemetry::LogCounters;
 
 /// The most one read takes from a pipe.
 const READ_CHUNK: usize = 256 * 1024;
@@ -46,6 +47,8 @@ pub struct Channel {
     lines: Option<LineFormat>,
     logger: Logger,
     state: Mutex<ChannelState>,
+    /// Bytes written and lost, for `/metrics` (one atomic add per write).
+    counters: Arc<LogCounters>,
 }
 
 #[derive(Debug)]
@@ -67,6 +70,7 @@ impl Channel {
         log: &LogConfig,
         strip_ansi: bool,
         logger: Logger,
+        counters: Arc<LogCounters>,
     ) -> io::Result<Self> {
         let file = match path {
             Some(p) => Some(RotatingFile::open(p, log.maxbytes, log.backups)?),
@@ -85,6 +89,7 @@ impl Channel {
                 lost_total: 0,
                 rotate_failing: false,
             }),
+            counters,
         })
     }
 
@@ -145,6 +150,10 @@ impl Channel {
         let outcome = file.write_counted(data);
         // Only what did not reach the file is lost: a chunk cut short by a full disk is partly stored.
         let unwritten = (data.len() - outcome.written) as u64;
+        self.counters.wrote(outcome.written);
+        if unwritten > 0 {
+            self.counters.lost(data.len() - outcome.written);
+        }
         if outcome.error.is_none() {
             st.rotate_failing = false;
         }

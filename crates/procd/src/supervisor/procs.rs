@@ -95,6 +95,8 @@ pub struct Proc {
     pub builtin_stdout_listener: bool,
     /// `depends_on=` and ready-check state (procd extensions).
     pub ready: super::readiness::ProcReadiness,
+    /// Its state and counters as `/metrics` and `/readyz` see them.
+    pub stats: Arc<crate::telemetry::ProcStats>,
 }
 
 impl Proc {
@@ -214,6 +216,9 @@ impl Supervisor {
                     if pool.handler() == procd_config::ResultHandler::SupervisorStdout
                         && procd_config::is_supervisor_stdout_command(&pconf.argv)),
                 ready: super::readiness::ProcReadiness::default(),
+                stats: self
+                    .telemetry
+                    .add(&pconf.group, &pconf.name, pconf.autostart),
             };
             self.procs.insert(id, proc);
             members.push(Member {
@@ -271,7 +276,9 @@ impl Supervisor {
         let group = self.groups.remove(pos);
         self.index_logs(group.ids(), false);
         for id in group.ids() {
-            self.procs.remove(&id);
+            if let Some(proc) = self.procs.remove(&id) {
+                self.telemetry.remove(&proc.config.group, &proc.config.name);
+            }
         }
         self.bus.remove_pool(name);
         self.readiness.graph_changed();

@@ -26,6 +26,7 @@ impl Supervisor {
     pub(super) fn set_mood(&mut self, mood: SupervisorState) {
         self.mood = mood;
         self.shared_mood.store(mood.code(), Ordering::Release);
+        self.telemetry.mood_changed(mood);
     }
 
     /// Enters SHUTDOWN or RESTARTING; the ordered stop then runs from the loop (see

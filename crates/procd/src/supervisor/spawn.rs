@@ -219,6 +219,11 @@ impl Supervisor {
                 log,
                 strip_ansi,
                 self.logger.clone(),
+                Arc::clone(if i == 0 {
+                    &proc.stats.stdout
+                } else {
+                    &proc.stats.stderr
+                }),
             ) {
                 Ok(ch) => opened[i] = Some(Arc::new(ch)),
                 Err(e) => self.log(

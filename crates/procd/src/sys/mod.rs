@@ -13,6 +13,7 @@
 
 pub mod cgroup;
 pub mod childsyslog;
+pub mod clock;
 pub mod daemon;
 pub mod fcgi;
 pub mod files;
