@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Runs procd's whole test suite on a fresh machine.
 # Installs what the tests need by itself: a Python venv (.venv) with the reference
-# supervisor==4.3.0 and superlance, used by the differential and compatibility tests, and (through
-# tests/browser/run.sh) Chromium, node and playwright-core for the web UI's browser tests.
+# supervisor==4.3.0 and superlance, used by the differential and compatibility tests, prometheus_client
+# and PyYAML for the deployment tests, and (through tests/browser/run.sh) Chromium, node and
+# playwright-core for the web UI's browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 venv="$root/.venv"
-if ! "$venv/bin/python" -c 'import supervisor, superlance, sys; from importlib.metadata import version; sys.exit(version("supervisor") != "4.3.0")' 2>/dev/null; then
-  echo "==> creating $venv with supervisor==4.3.0 and superlance"
+# prometheus_client parses /metrics with a real Prometheus text parser; PyYAML checks the deploy/ YAML.
+if ! "$venv/bin/python" -c 'import supervisor, superlance, prometheus_client, yaml, sys; from importlib.metadata import version; sys.exit(version("supervisor") != "4.3.0")' 2>/dev/null; then
+  echo "==> creating $venv with supervisor==4.3.0, superlance, prometheus_client and PyYAML"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check supervisor==4.3.0 superlance
+  "$venv/bin/pip" install --quiet --disable-pip-version-check supervisor==4.3.0 superlance prometheus_client pyyaml
 fi
 export PROCD_TEST_PYTHON="$venv/bin/python"
 export PROCD_TEST_PYTHON_BIN_DIR="$venv/bin"

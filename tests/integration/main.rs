@@ -4,5 +4,6 @@
 
 mod common;
 mod ctl;
+mod deploy;
 mod rpc;
 mod security;

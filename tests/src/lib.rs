@@ -37,6 +37,8 @@ pub struct Fixture {
     unix_auth: Option<(String, String)>,
     inet: Option<Option<(String, String)>>,
     supervisord_extra: String,
+    /// Extra lines for both server sections (`health_auth=false`, ...).
+    server_extra: String,
     files: Vec<(String, String, u32)>,
 }
 
@@ -108,6 +110,13 @@ impl Fixture {
         self
     }
 
+    /// Extra lines in `[unix_http_server]` and `[inet_http_server]`.
+    pub fn server_lines(mut self, lines: &str) -> Self {
+        self.server_extra.push_str(lines);
+        self.server_extra.push('\n');
+        self
+    }
+
     /// A file written into the daemon's dir before start (`{dir}` expanded), with a mode.
     pub fn file(mut self, name: &str, contents: &str, mode: u32) -> Self {
         self.files
@@ -133,6 +142,7 @@ impl Fixture {
             if let Some((u, p)) = &self.unix_auth {
                 let _ = writeln!(s, "username={u}\npassword={p}");
             }
+            s.push_str(&self.server_extra);
             s.push('\n');
         }
         if let Some(auth) = &self.inet {
@@ -140,6 +150,7 @@ impl Fixture {
             if let Some((u, p)) = auth {
                 let _ = writeln!(s, "username={u}\npassword={p}");
             }
+            s.push_str(&self.server_extra);
             s.push('\n');
         }
         let _ = writeln!(
@@ -389,6 +400,12 @@ impl Daemon {
     /// Starts the daemon and waits (up to 15 s) until `getState` answers RUNNING.
     #[track_caller]
     pub fn start(kind: Kind, fixture: &Fixture) -> Daemon {
+        Self::start_with_env(kind, fixture, &[])
+    }
+
+    /// [`Daemon::start`] with extra environment variables for the daemon.
+    #[track_caller]
+    pub fn start_with_env(kind: Kind, fixture: &Fixture, env: &[(&str, &str)]) -> Daemon {
         let dir = tempfile::Builder::new()
             .prefix("procd-test-")
             .tempdir()
@@ -427,6 +444,7 @@ impl Daemon {
             .arg("-c")
             .arg(&d.conf)
             .current_dir(d.dir.path())
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)

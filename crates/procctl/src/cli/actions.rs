@@ -35,6 +35,7 @@ const ACTIONS: &[&str] = &[
     "EOF",
     // procctl extensions
     "wait",
+    "check",
     "completions",
     "manpage",
 ];
@@ -71,6 +72,7 @@ pub fn dispatch(ctl: &mut Controller, name: &str, arg: &str) -> Result<bool, Rai
         "open" => do_open(ctl, arg)?,
         "version" => do_version(ctl, arg)?,
         "wait" => extras::do_wait(ctl, arg)?,
+        "check" => extras::do_check(ctl, arg)?,
         "completions" => extras::do_completions(ctl, arg),
         "manpage" => extras::do_manpage(ctl, arg),
         _ => {

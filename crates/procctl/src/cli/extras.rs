@@ -182,6 +182,11 @@ pub fn command() -> Command {
                 ),
         )
         .subcommand(
+            Command::new("check")
+                .about("Health check: fail if a process is BACKOFF, FATAL, UNKNOWN or EXITED unexpectedly")
+                .arg(names()),
+        )
+        .subcommand(
             Command::new("completions")
                 .about("Print a shell completion script")
                 .arg(
@@ -504,6 +509,62 @@ pub fn do_wait(ctl: &mut Controller, arg: &str) -> CmdResult {
     }
 }
 
+/// Why `check` fails for a process in this state, or `None` when it is healthy. STARTING, RUNNING,
+/// STOPPING, STOPPED and an expected EXITED are healthy (a stop is somebody's decision).
+pub fn check_failure(
+    state: ProcessState,
+    exitstatus: i32,
+    exitcodes: Option<&[i32]>,
+    description: &str,
+) -> Option<String> {
+    match state {
+        ProcessState::Backoff | ProcessState::Fatal | ProcessState::Unknown => {
+            Some(description.to_owned())
+        }
+        ProcessState::Exited => {
+            let expected = exitcodes.is_some_and(|codes| codes.contains(&exitstatus));
+            (!expected).then(|| format!("exit status {exitstatus}; not expected"))
+        }
+        _ => None,
+    }
+}
+
+/// `check [names]`: a container health check. Exit 0 when every selected process (default all) is
+/// healthy, 1 when one is BACKOFF, FATAL, UNKNOWN or EXITED with a code not in its `exitcodes` (each
+/// printed as `name: STATE (why)`) or when the server cannot be reached, 4 for an unknown name. Unlike
+/// `status`, which answers 0 for BACKOFF as supervisorctl does.
+pub fn do_check(ctl: &mut Controller, arg: &str) -> CmdResult {
+    let names: Vec<&str> = arg.split_whitespace().collect();
+    if !ctl.upcheck()? {
+        ctl.exitstatus = exit::GENERIC;
+        return Ok(());
+    }
+    let client = ctl.client()?;
+    let all = ctl.block(client.get_all_process_info())?;
+    let configs = ctl.block(client.get_all_config_info())?;
+    let (matching, bad) = select(ctl, &all, &names, false);
+    if bad {
+        ctl.exitstatus = exit::STATUS_UNKNOWN;
+        return Ok(());
+    }
+    let mut failed = false;
+    for info in matching {
+        let codes = configs
+            .iter()
+            .find(|c| c.group == info.group && c.name == info.name)
+            .map(|c| c.exitcodes.as_slice());
+        if let Some(why) = check_failure(info.state, info.exitstatus, codes, &info.description) {
+            let spec = namespec(&info.group, &info.name);
+            ctl.output(&format!("{spec}: {} ({why})", info.state.name()));
+            failed = true;
+        }
+    }
+    if failed {
+        ctl.exitstatus = exit::GENERIC;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -511,6 +572,36 @@ mod tests {
     #[test]
     fn clap_model_is_consistent() {
         command().debug_assert();
+    }
+
+    #[test]
+    fn check_fails_on_backoff_fatal_unknown_and_unexpected_exits() {
+        use ProcessState::*;
+        let codes: &[i32] = &[0, 2];
+        let table = [
+            (Stopped, 0, true),
+            (Starting, 0, true),
+            (Running, 0, true),
+            (Stopping, 0, true),
+            (Exited, 0, true),
+            (Exited, 2, true),
+            (Exited, 1, false),
+            (Backoff, 0, false),
+            (Fatal, 0, false),
+            (Unknown, 0, false),
+        ];
+        for (state, status, healthy) in table {
+            let why = check_failure(state, status, Some(codes), "spawn error");
+            assert_eq!(why.is_none(), healthy, "{state:?} exit {status}");
+        }
+        assert_eq!(
+            check_failure(Exited, 1, Some(codes), "x").as_deref(),
+            Some("exit status 1; not expected")
+        );
+        assert_eq!(
+            check_failure(Fatal, 0, Some(codes), "Exited too quickly").as_deref(),
+            Some("Exited too quickly")
+        );
     }
 
     #[test]

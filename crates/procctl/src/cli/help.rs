@@ -103,6 +103,11 @@ pub fn topic(action: &str) -> Option<&'static [&'static str]> {
             "wait <name> [...] --ready\tThe same, printing '<name>: ready'; a program with a ready_check",
             "\t\t\t\tis RUNNING once its check passed (procd extension)",
         ],
+        "check" => &[
+            "check\t\t\tHealth check of every process (procctl extension)",
+            "check <name> [...]\tHealth check of the named processes",
+            "\t\t\tExits 1 if one is BACKOFF, FATAL, UNKNOWN or EXITED unexpectedly",
+        ],
         "completions" => &[
             "completions <shell>\tPrint a completion script for bash, zsh, fish, elvish or powershell",
         ],

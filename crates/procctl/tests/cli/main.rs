@@ -5,6 +5,7 @@
 mod fixture;
 
 mod alias;
+mod check;
 mod golden;
 mod idle;
 mod library;
