@@ -60,6 +60,11 @@ pub const EXTENSION_KEYS: &[(&str, &[SectionKind])] = &[
     ("restart_reset_after", PROCESS_SECTIONS),
     ("restart_forever", PROCESS_SECTIONS),
     ("kill_mode", PROCESS_SECTIONS),
+    // Probe endpoints (`/healthz`, `/readyz`, `/metrics`) without the server's credentials.
+    (
+        "health_auth",
+        &[SectionKind::UnixHttpServer, SectionKind::InetHttpServer],
+    ),
 ];
 
 /// Section names that stand alone (no `:name` part), with their kind.
