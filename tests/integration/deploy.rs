@@ -627,18 +627,27 @@ fn pid1_in_a_pid_namespace_reaps_orphans_and_stops_in_order() {
              command=/bin/sh -c '(sh -c \"sleep 0.3; touch {dir}/short-orphan-done\" &); (sleep 1000 &); exec sleep 1000'\n\
              priority=5\nstartsecs=0\nstopwaitsecs=3\n",
         );
-        let ep = Endpoint::Tcp(pid1.port);
-        wait_until(SECS, "readyz 200", || {
-            http_request(&ep, &build_request("GET", "/readyz", None, b""), SECS)
-                .is_some_and(|r| r.status == 200)
-        });
         let mut host = None;
         wait_until(SECS, "procd as PID 1", || {
             host = pid1.host_pid();
             host.is_some()
         });
         let host = host.expect("host pid");
-        assert!(pid1.output().contains("supervisord started with pid 1\n"));
+        // The namespace's /run, seen through procd's root: this very daemon's socket.
+        let ep = Endpoint::Unix(PathBuf::from(format!("/proc/{host}/root/run/procd.sock")));
+        wait_until(SECS, "readyz 200", || {
+            http_request(&ep, &build_request("GET", "/readyz", None, b""), SECS)
+                .is_some_and(|r| r.status == 200)
+        });
+        // The TCP server of the same config answers the probes without the password.
+        let tcp = Endpoint::Tcp(pid1.port);
+        let reply = http_request(&tcp, &build_request("GET", "/healthz", None, b""), SECS);
+        assert_eq!(reply.map(|r| r.status), Some(200), "{}", pid1.output());
+        assert!(
+            pid1.output().contains("supervisord started with pid 1\n"),
+            "{}",
+            pid1.output()
+        );
 
         wait_for(&pid1.dir.path().join("short-orphan-done"));
         // Everything procd's children left behind is now procd's child; none may stay a zombie.
