@@ -1,6 +1,6 @@
 //! Helpers shared by the differential tests: start both daemons in parallel, compare transcripts.
 
-use procd_tests::{Daemon, Fixture, Kind};
+use procd_testkit::e2e::{Daemon, Fixture, Kind};
 
 /// Starts procd and supervisord on the same fixture, in parallel.
 #[track_caller]

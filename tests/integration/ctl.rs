@@ -5,7 +5,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use procd_tests::{CtlOutput, Daemon, Fixture, env, mask};
+use procd_testkit::bins;
+use procd_testkit::e2e::{CtlOutput, Daemon, Fixture};
+use procd_testkit::mask::mask;
 
 use crate::common::{both, on_both};
 
@@ -109,7 +111,7 @@ fn every_command_matches_supervisord_over_unix_socket() {
     let mut t = Diff::new(&p, &r);
     t.both(|d| d.wait_state(&["web", "grp:a", "grp:b"], "RUNNING"));
     t.both(|d| {
-        procd_tests::wait_until(Duration::from_secs(10), "web output", || {
+        procd_testkit::wait_until(Duration::from_secs(10), "web output", || {
             std::fs::read_dir(d.path())
                 .into_iter()
                 .flatten()
@@ -256,7 +258,7 @@ fn every_command_matches_supervisord_over_unix_socket() {
     t.run(&["shutdown", "now"]);
     assert_eq!(t.run(&["shutdown"]).stdout, "Shut down\n");
     on_both(&p, &r, |d| {
-        procd_tests::wait_until(Duration::from_secs(20), "daemon gone", || {
+        procd_testkit::wait_until(Duration::from_secs(20), "daemon gone", || {
             !d.socket().exists()
         })
     });
@@ -290,7 +292,7 @@ fn tail_follow_streams_like_supervisord() {
 
 /// Runs a following supervisorctl command until its stdout contains `until`, then kills it.
 fn follow(d: &Daemon, args: &[&str], until: &str) -> String {
-    let mut child = Command::new(env::python_bin_dir().join("supervisorctl"))
+    let mut child = Command::new(bins::supervisorctl())
         .arg("-c")
         .arg(&d.conf)
         .args(args)

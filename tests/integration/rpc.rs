@@ -2,7 +2,8 @@
 //! provokes every reachable fault, against procd and supervisord with the same config, over the unix
 //! socket and over TCP with basic auth; the JSON transcripts must be identical after masking.
 
-use procd_tests::{Daemon, Fixture, env, mask, python};
+use procd_testkit::e2e::{Daemon, Fixture, py_script, python};
+use procd_testkit::mask::mask;
 
 use crate::common::{assert_same_lines, assert_same_transcript, both, on_both};
 
@@ -58,7 +59,7 @@ fn transcript(d: &Daemon, url: &str, auth: Option<(&str, &str)>, quick: bool) ->
     if quick {
         args.push("--quick");
     }
-    let out = python(&env::py_script("rpc_methods.py"), &args);
+    let out = python(&py_script("rpc_methods.py"), &args);
     assert_eq!(
         out.code,
         0,

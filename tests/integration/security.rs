@@ -5,7 +5,8 @@
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
-use procd_tests::{Daemon, Endpoint, Fixture, Kind, build_request, http_request};
+use procd_testkit::e2e::{Daemon, Fixture, Kind};
+use procd_testkit::rpc::{Endpoint, build_request, http_request};
 
 use crate::common::{both, on_both};
 

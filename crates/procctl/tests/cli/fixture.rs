@@ -3,24 +3,19 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+pub use procd_testkit::bins::procd_bin;
+use procd_testkit::port::{self, Port};
+use procd_testkit::procs::tcp_listen_ports;
+use procd_testkit::{DaemonProcess, Teardown, wait_until};
 
 /// Directory holding the reference `supervisord` / `supervisorctl`.
+#[track_caller]
 pub fn python_bin_dir() -> PathBuf {
-    let dir = std::env::var_os("PROCD_TEST_PYTHON_BIN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv/bin")));
-    for tool in ["supervisord", "supervisorctl"] {
-        assert!(
-            dir.join(tool).is_file(),
-            "reference {tool} not found in {} (set PROCD_TEST_PYTHON_BIN_DIR to the bin dir of a Python venv \
-             with supervisor 4.3.0 installed)",
-            dir.display()
-        );
-    }
-    dir
+    procd_testkit::bins::supervisord();
+    procd_testkit::bins::reference_bin_dir()
 }
 
 /// The daemon a test runs against: both must answer every client the same way.
@@ -33,35 +28,10 @@ pub enum Server {
 impl Server {
     pub fn binary(self) -> PathBuf {
         match self {
-            Server::Supervisord => python_bin_dir().join("supervisord"),
+            Server::Supervisord => procd_testkit::bins::supervisord(),
             Server::Procd => procd_bin(),
         }
     }
-}
-
-/// procd's daemon: `$PROCD_BIN`, else `<workspace>/target/debug/procd`, built with cargo when missing.
-pub fn procd_bin() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(bin) = std::env::var_os("PROCD_BIN") {
-            return PathBuf::from(bin);
-        }
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        // Next to procctl's own binary (same target dir, also when CARGO_TARGET_DIR is set).
-        let bin = procctl_bin().with_file_name("procd");
-        if !bin.is_file() {
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "-p", "procd", "--bin", "procd"])
-                .current_dir(&workspace)
-                .status()
-                .expect("run cargo build -p procd");
-            assert!(status.success(), "cargo build -p procd failed");
-        }
-        assert!(bin.is_file(), "procd binary not found at {}", bin.display());
-        bin
-    })
-    .clone()
 }
 
 pub fn procctl_bin() -> PathBuf {
@@ -124,10 +94,12 @@ macro_rules! against_both {
 
 /// A running daemon and its files.
 pub struct Daemon {
+    // Dropped in this order: the daemon stops before its dir and its port go.
+    process: DaemonProcess,
     _dir: tempfile::TempDir,
+    _port: Option<Port>,
     pub conf: PathBuf,
     pub url: String,
-    child: Option<Child>,
 }
 
 impl Daemon {
@@ -156,10 +128,11 @@ impl Daemon {
             .unwrap_or_else(|e| panic!("spawn {server:?}: {e}"));
         let url = format!("unix://{}", sock.display());
         let daemon = Daemon {
+            process: DaemonProcess::new(child, Teardown::Graceful(Duration::from_secs(15))),
             _dir: dir,
+            _port: None,
             conf,
             url,
-            child: Some(child),
         };
         // `pid` names the daemon that answers: it must be the one just started.
         let pid = daemon.pid().map(|p| p.to_string());
@@ -176,17 +149,10 @@ impl Daemon {
         run(&procctl_bin(), &self.conf, args, None)
     }
 
-    /// Polls `cond` every 50 ms for up to 30 s.
+    /// Waits up to 30 s for `cond`.
     #[track_caller]
     pub fn wait_for(&self, what: &str, cond: impl Fn(&Daemon) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if cond(self) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("timed out waiting for {what}");
+        wait_until(Duration::from_secs(30), what, || cond(self));
     }
 
     /// Waits until `procctl status` shows every `name STATE` pair.
@@ -220,81 +186,36 @@ impl Daemon {
     /// [`PROGRAMS`] on `server` with an inet server on `127.0.0.1:<port>` requiring `user`/`secret`;
     /// returns the daemon and the server URL once that server answers.
     pub fn with_auth(server: Server) -> (Daemon, String) {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let d = Daemon::start_on(
+        let reserved = port::reserve();
+        let port = reserved.get();
+        let mut d = Daemon::start_on(
             server,
             &format!(
                 "[inet_http_server]\nport=127.0.0.1:{port}\nusername=user\npassword=secret\n\n{PROGRAMS}"
             ),
             "",
         );
+        d._port = Some(reserved);
         let url = format!("http://127.0.0.1:{port}");
+        // The daemon itself listens there (read back from the kernel), and answers.
+        let pid = d.process.pid();
         d.wait_for("the inet server", |_| {
-            run(
-                &procctl_bin(),
-                Path::new(""),
-                &["-s", &url, "-u", "user", "-p", "secret", "version"],
-                None,
-            )
-            .status
-            .success()
+            tcp_listen_ports(pid).contains(&port)
+                && run(
+                    &procctl_bin(),
+                    Path::new(""),
+                    &["-s", &url, "-u", "user", "-p", "secret", "version"],
+                    None,
+                )
+                .status
+                .success()
         });
         (d, url)
     }
 
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
+        u32::try_from(self.process.pid()).ok().filter(|&p| p > 0)
     }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let Some(mut child) = self.child.take() else {
-            return;
-        };
-        if let Ok(pid) = i32::try_from(child.id()) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGTERM,
-            );
-        }
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        // A daemon that hangs in shutdown: kill it and the programs it still runs.
-        let programs = child_pids(child.id());
-        let _ = child.kill();
-        let _ = child.wait();
-        for pid in programs {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid),
-                nix::sys::signal::Signal::SIGKILL,
-            );
-        }
-    }
-}
-
-/// The direct children of `pid` (Linux `/proc/<pid>/task/*/children`).
-fn child_pids(pid: u32) -> Vec<i32> {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return Vec::new();
-    };
-    tasks
-        .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("children")).ok())
-        .flat_map(|text| {
-            text.split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect::<Vec<i32>>()
-        })
-        .collect()
 }
 
 /// Runs a client binary with `-c conf` (if given) and optional stdin text.

@@ -3,6 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use sha1::{Digest, Sha1};
+use subtle::ConstantTimeEq;
 
 use super::config::Credentials;
 
@@ -44,28 +45,21 @@ pub(crate) fn check(expected: &Credentials, header: Option<&[u8]>) -> AuthResult
     let Some((user, password)) = decoded.split_once(':') else {
         return AuthResult::Denied;
     };
-    let user_ok = constant_time_eq(user.as_bytes(), expected.username.as_bytes());
+    let user_ok = user.as_bytes().ct_eq(expected.username.as_bytes());
     let password_ok = match expected.password.strip_prefix("{SHA}") {
         Some(hash) => {
             let digest = Sha1::digest(password.as_bytes());
             let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-            constant_time_eq(hex.as_bytes(), hash.as_bytes())
+            hex.as_bytes().ct_eq(hash.as_bytes())
         }
-        None => constant_time_eq(password.as_bytes(), expected.password.as_bytes()),
+        None => password.as_bytes().ct_eq(expected.password.as_bytes()),
     };
-    if user_ok & password_ok {
+    // Both comparisons always run; `Choice` keeps the combination free of branches.
+    if bool::from(user_ok & password_ok) {
         AuthResult::Allowed
     } else {
         AuthResult::Denied
     }
-}
-
-/// Compares without an early exit on the first differing byte (lengths are not secret).
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

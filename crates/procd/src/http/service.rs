@@ -280,31 +280,9 @@ async fn web_ui(ctx: &ConnCtx, req: Request<Incoming>, path: String) -> Response
 
 /// URL-unquotes a path like Python's `urllib.parse.unquote` (invalid escapes kept, UTF-8 lossily).
 pub(crate) fn unquote(s: &str) -> String {
-    if !s.contains('%') {
-        return s.to_string();
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = if bytes[i] == b'%' && i + 2 < bytes.len() {
-            hex(bytes[i + 1]).zip(hex(bytes[i + 2]))
-        } else {
-            None
-        };
-        if let Some((h, l)) = escaped {
-            out.push(h << 4 | l);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok())
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[cfg(test)]

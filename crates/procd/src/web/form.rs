@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
 /// The request's form fields, merged the way supervisord merges them: from the query string the first
 /// value of a repeated key wins; fields of a url-encoded POST body override those, the last one winning.
 /// Fields without `=` or with an empty value are dropped.
@@ -44,48 +46,24 @@ fn pairs(text: &str) -> impl Iterator<Item = (String, String)> + '_ {
 /// Decodes one form component: `+` is a space, `%XX` a byte; malformed escapes stay as they are and
 /// invalid UTF-8 becomes U+FFFD.
 pub fn form_unquote(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                if let Some(byte) = bytes.get(i + 1..i + 3).and_then(hex_byte) {
-                    out.push(byte);
-                    i += 3;
-                    continue;
-                }
-                out.push(b'%');
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
-fn hex_byte(pair: &[u8]) -> Option<u8> {
-    let &[high, low] = pair else {
-        return None;
-    };
-    let digit = |b: u8| char::from(b).to_digit(16);
-    let value = digit(high)? * 16 + digit(low)?;
-    u8::try_from(value).ok()
-}
+/// What [`quote`] leaves alone besides ASCII letters and digits (Python's `urllib.parse.quote` with its
+/// default `safe='/'`).
+const QUOTE_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'~')
+    .remove(b'/');
 
 /// Percent-encodes `text` for a URL the way supervisord does (Python's `urllib.parse.quote`): ASCII
 /// letters, digits, `_.-~` and `/` stay, every other byte of the UTF-8 form becomes `%XX`.
 pub fn quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b'~' | b'/') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, QUOTE_ESCAPED).to_string()
 }
 
 /// `http://<host>` built from the `Host` header, with a `:80` port dropped (supervisord's
