@@ -4,6 +4,8 @@
 # supervisor==4.3.0 and superlance, used by the differential and compatibility tests, prometheus_client
 # and PyYAML for the deployment tests, and (through tests/browser/run.sh) Chromium, node and
 # playwright-core for the web UI's browser tests.
+# The tests that need the reference sit behind each package's `reference` feature, enabled here: a
+# plain `cargo test --workspace` (Rust alone) lists them as ignored instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -19,7 +21,7 @@ export PROCD_TEST_PYTHON="$venv/bin/python"
 export PROCD_TEST_PYTHON_BIN_DIR="$venv/bin"
 
 echo "==> building"
-cargo build --workspace --bins --quiet
+cargo build --workspace --bins --features reference --quiet
 export PROCD_BIN="$root/target/debug/procd"
 status=0
 
@@ -48,9 +50,9 @@ echo "==> web UI browser tests (headless Chromium)"
 
 echo "==> tests"
 if cargo nextest --version >/dev/null 2>&1; then
-  cargo nextest run --workspace --no-fail-fast "$@" || status=$?
+  cargo nextest run --workspace --features reference --no-fail-fast "$@" || status=$?
 else
-  cargo test --workspace --no-fail-fast "$@" || status=$?
+  cargo test --workspace --features reference --no-fail-fast "$@" || status=$?
 fi
 
 exit $status

@@ -90,9 +90,10 @@ pub fn load_ctl(path: Option<&Path>, argv0: &Path, cwd: &Path) -> Result<CtlConf
         &paths::expanduser(&path.to_string_lossy(), &env),
         cwd,
     ));
-    let text = crate::load::read_text(&abs, &path)?;
+    let text = crate::source::read_text(&abs, &path)?;
     let mut ini = Ini::new();
-    ini.read_str(&text, &abs).map_err(crate::load::ini_errors)?;
+    ini.read_str(&text, &abs)
+        .map_err(crate::source::ini_errors)?;
     if !ini.has_section(SECTION) {
         return Err(ConfigErrors::single(
             abs,

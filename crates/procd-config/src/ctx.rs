@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::error::ConfigError;
 use crate::expand::{self, ExpVal, Names};
 use crate::ini::{Ini, Span};
-use crate::load::LoadOptions;
+use crate::options::LoadOptions;
 
 pub(crate) struct Ctx<'a> {
     pub ini: Ini,

@@ -17,6 +17,7 @@ pub mod known;
 mod lint;
 mod load;
 pub mod model;
+mod options;
 pub mod paths;
 pub mod policies;
 mod programs;
@@ -26,6 +27,7 @@ mod ranking;
 pub mod readiness;
 mod sample;
 pub mod shlex;
+mod source;
 pub mod users;
 pub mod values;
 

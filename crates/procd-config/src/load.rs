@@ -9,82 +9,11 @@ use std::sync::Arc;
 use crate::ctx::Ctx;
 use crate::error::{ConfigError, ConfigErrors, Message};
 use crate::expand::{self, ExpVal, Names};
-use crate::ini::{Ini, IniErrorKind};
+use crate::ini::Ini;
 use crate::model::*;
+pub use crate::options::{LoadOptions, SupervisordOverrides};
+use crate::source::{ini_errors, read_text};
 use crate::{ctl, paths, programs, shlex, users, values};
-
-/// Raw values of supervisord's command-line flags; they override the config file and are
-/// validated the same way.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SupervisordOverrides {
-    /// `-n`
-    pub nodaemon: bool,
-    /// `-s`
-    pub silent: bool,
-    /// `-k`
-    pub nocleanup: bool,
-    /// `-t`
-    pub strip_ansi: bool,
-    /// `-u`
-    pub user: Option<String>,
-    /// `-m`
-    pub umask: Option<String>,
-    /// `-d`
-    pub directory: Option<String>,
-    /// `-l`
-    pub logfile: Option<String>,
-    /// `-y`
-    pub logfile_maxbytes: Option<String>,
-    /// `-z`
-    pub logfile_backups: Option<String>,
-    /// `-e`
-    pub loglevel: Option<String>,
-    /// `-j`
-    pub pidfile: Option<String>,
-    /// `-i`
-    pub identifier: Option<String>,
-    /// `-q`
-    pub childlogdir: Option<String>,
-    /// `-a`
-    pub minfds: Option<String>,
-    /// `--minprocs`
-    pub minprocs: Option<String>,
-    /// `--profile_options`
-    pub profile_options: Option<String>,
-}
-
-/// What `load` needs from the outside world.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoadOptions {
-    /// supervisord's environment (source of `%(ENV_X)s`).
-    pub env: BTreeMap<String, String>,
-    /// Directory relative paths are resolved against.
-    pub cwd: PathBuf,
-    /// `%(host_node_name)s`.
-    pub host_node_name: String,
-    pub overrides: SupervisordOverrides,
-}
-
-impl LoadOptions {
-    /// From the running process: its environment, cwd and host name.
-    pub fn from_process() -> Self {
-        LoadOptions {
-            env: std::env::vars_os()
-                .map(|(k, v)| {
-                    (
-                        k.to_string_lossy().into_owned(),
-                        v.to_string_lossy().into_owned(),
-                    )
-                })
-                .collect(),
-            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
-            host_node_name: nix::unistd::gethostname()
-                .map(|h| h.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            overrides: SupervisordOverrides::default(),
-        }
-    }
-}
 
 /// A loaded config plus the messages supervisord would log about it.
 #[derive(Debug, Clone, PartialEq)]
@@ -95,55 +24,6 @@ pub struct Loaded {
     /// Likely mistakes supervisord accepts silently (unknown options and sections, commands that cannot
     /// be split): `procd --check` prints them and procd logs them as warnings at start.
     pub lints: Vec<crate::Lint>,
-}
-
-/// Reads a file as text; errors use supervisord's wording.
-pub(crate) fn read_text(path: &Path, shown: &Path) -> Result<String, ConfigErrors> {
-    if !path.exists() {
-        return Err(ConfigErrors::single(
-            shown.to_path_buf(),
-            format!("could not find config file {}", shown.display()),
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|_| {
-        ConfigErrors::single(
-            shown.to_path_buf(),
-            format!("could not read config file {}", shown.display()),
-        )
-    })?;
-    String::from_utf8(bytes).map_err(|e| {
-        ConfigErrors::single(shown.to_path_buf(), format!("file is not valid UTF-8: {e}"))
-    })
-}
-
-/// Converts reader errors to config errors.
-pub(crate) fn ini_errors(errs: Vec<crate::ini::IniError>) -> ConfigErrors {
-    ConfigErrors {
-        errors: errs
-            .into_iter()
-            .map(|e| ConfigError {
-                file: e.file.clone(),
-                line: Some(e.line),
-                section: None,
-                option: None,
-                message: match e.kind {
-                    IniErrorKind::MissingSectionHeader => {
-                        format!(
-                            "File contains no section headers: {}",
-                            crate::pyrepr::repr(&e.text)
-                        )
-                    }
-                    IniErrorKind::Parsing => {
-                        format!(
-                            "Source contains parsing errors: {}",
-                            crate::pyrepr::repr(&e.text)
-                        )
-                    }
-                },
-            })
-            .collect(),
-        lints: Vec::new(),
-    }
 }
 
 /// Loads and validates a supervisord config file.

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use procd_protocol::Signal;
 
@@ -377,360 +378,33 @@ fn logfile_value(
 /// section.
 pub const MAX_NUMPROCS: i64 = 10_000;
 
-/// `[program:x]`-like section → its processes (`numprocs` of them).
+/// `[program:x]`-like section → its processes (`numprocs` of them), sorted by (priority, name); none
+/// when the section has an error. Options are read (and their errors reported) in supervisord's order:
+/// the section-wide ones first, then per process its environment, directory, logs and command.
 fn processes_from_section(
     cx: &mut Ctx<'_>,
     section: &str,
     group_name: &str,
 ) -> Vec<Arc<ProcessConfig>> {
     let errors_before = cx.errors.len();
-    let tail = section.split_once(':').map_or("", |(_, t)| t);
-    let program_name = match values::process_or_group_name(tail) {
-        Ok(n) => n,
-        Err(m) => {
-            cx.error(section, None, m);
-            return Vec::new();
-        }
+    let Some((program_name, mut names)) = section_names(cx, section, group_name) else {
+        return Vec::new();
     };
-    let mut common: Names = cx.here_names();
-    common.insert("program_name".into(), ExpVal::Str(program_name.clone()));
-    common.insert(
-        "host_node_name".into(),
-        ExpVal::Str(cx.opts.host_node_name.clone()),
-    );
-    common.insert("group_name".into(), ExpVal::Str(group_name.to_string()));
-
-    let priority = cx.typed(section, "priority", &common, 999, values::signed32);
-    let autostart = cx
-        .typed_str(section, "autostart", &common, "true", values::boolean)
-        .unwrap_or(true);
-    let autorestart = cx
-        .typed_str(
-            section,
-            "autorestart",
-            &common,
-            "unexpected",
-            values::autorestart,
-        )
-        .unwrap_or(AutoRestart::Unexpected);
-    let startsecs = cx.typed(section, "startsecs", &common, 1, values::unsigned::<u64>);
-    let startretries = cx.typed(section, "startretries", &common, 3, values::unsigned::<u32>);
-    let stopsignal = cx.typed(section, "stopsignal", &common, Signal::TERM, |v| {
-        Signal::parse(v).ok_or_else(|| {
-            format!(
-                "value {} is not a valid signal name",
-                crate::pyrepr::repr(v)
-            )
-        })
-    });
-    let stopwaitsecs = cx.typed(
-        section,
-        "stopwaitsecs",
-        &common,
-        10,
-        values::unsigned::<u64>,
-    );
-    let stopasgroup = cx
-        .typed_str(section, "stopasgroup", &common, "false", values::boolean)
-        .unwrap_or(false);
-    let killasgroup = cx.typed(
-        section,
-        "killasgroup",
-        &common,
-        stopasgroup,
-        values::boolean,
-    );
-    let exitcodes = cx
-        .typed_str(section, "exitcodes", &common, "0", values::exitcodes)
-        .unwrap_or_else(|| vec![0]);
-    let redirect_stderr = cx
-        .typed_str(
-            section,
-            "redirect_stderr",
-            &common,
-            "false",
-            values::boolean,
-        )
-        .unwrap_or(false);
-    let mut numprocs = cx.typed(section, "numprocs", &common, 1, values::integer);
-    if numprocs > MAX_NUMPROCS {
-        cx.error(
-            section,
-            Some("numprocs"),
-            format!(
-                "numprocs={numprocs} is more than procd's limit of {MAX_NUMPROCS} processes per \
-                 section (supervisord has no limit, but could not run that many either)"
-            ),
-        );
-        numprocs = 0;
-    }
-    let numprocs_start = cx.typed(section, "numprocs_start", &common, 0, values::integer);
-    let environment_raw = cx.raw(section, "environment").unwrap_or_default();
-    let size = values::byte_size;
-    let stdout_cmax = cx
-        .typed_str(section, "stdout_capture_maxbytes", &common, "0", size)
-        .unwrap_or(0);
-    let stdout_events = cx
-        .typed_str(
-            section,
-            "stdout_events_enabled",
-            &common,
-            "false",
-            values::boolean,
-        )
-        .unwrap_or(false);
-    let stderr_cmax = cx
-        .typed_str(section, "stderr_capture_maxbytes", &common, "0", size)
-        .unwrap_or(0);
-    let stderr_events = cx
-        .typed_str(
-            section,
-            "stderr_events_enabled",
-            &common,
-            "false",
-            values::boolean,
-        )
-        .unwrap_or(false);
-    let serverurl = cx
-        .get(section, "serverurl", &common)
-        .ok()
-        .flatten()
-        .filter(|u| !crate::ini::py_strip(u).eq_ignore_ascii_case("auto"));
-    let user = match cx.get(section, "user", &common) {
-        Ok(Some(u)) => users::user_spec(&u)
-            .map_err(|m| cx.error(section, Some("user"), m))
-            .ok(),
-        _ => None,
-    };
-    let umask = cx.typed(section, "umask", &common, None, |v| {
-        values::octal(v).map(Some)
-    });
-    let process_name_raw = cx
-        .raw(section, "process_name")
-        .unwrap_or_else(|| "%(program_name)s".into());
-    let process_name = match values::process_or_group_name(&process_name_raw) {
-        Ok(n) => n,
-        Err(m) => {
-            cx.error(section, Some("process_name"), m);
-            String::new()
-        }
-    };
-    if numprocs > 1 && !process_name.contains("%(process_num)") {
-        cx.error(
-            section,
-            Some("process_name"),
-            "%(process_num) must be present within process_name when numprocs > 1",
-        );
-    }
-    if stopasgroup && !killasgroup {
-        cx.error(
-            section,
-            Some("killasgroup"),
-            "Cannot set stopasgroup=true and killasgroup=false",
-        );
-    }
-    let depends_on = cx.typed(
-        section,
-        "depends_on",
-        &common,
-        Vec::new(),
-        readiness::depends_on,
-    );
-    let ready_timeout = cx.typed(
-        section,
-        "ready_timeout",
-        &common,
-        DEFAULT_READY_TIMEOUT,
-        readiness::duration,
-    );
-    let ready_interval = cx.typed(
-        section,
-        "ready_interval",
-        &common,
-        DEFAULT_READY_INTERVAL,
-        readiness::duration,
-    );
-    let extra: BTreeMap<String, String> = cx
-        .ini
-        .options(section)
-        .into_iter()
-        .filter(|k| !crate::known::is_process_key(k))
-        .filter_map(|k| cx.raw(section, &k).map(|v| (k, v)))
-        .collect();
-
+    let opts = SectionOptions::read(cx, section, &names);
     let mut out = Vec::new();
-    let end = numprocs_start.saturating_add(numprocs.max(0));
-    for process_num in numprocs_start..end {
+    let end = opts.numprocs_start.saturating_add(opts.numprocs.max(0));
+    for process_num in opts.numprocs_start..end {
         let loop_errors = cx.errors.len();
-        common.insert("process_num".into(), ExpVal::Int(process_num));
-        common.insert("numprocs".into(), ExpVal::Int(numprocs));
-        common.extend(cx.environ.iter().map(|(k, v)| (k.clone(), v.clone())));
-        let environment = cx
-            .expand_with(
-                section,
-                "environment",
-                &environment_raw,
-                &common,
-                "environment",
-            )
-            .and_then(|s| {
-                shlex::key_value_pairs(&s)
-                    .map_err(|m| cx.error(section, Some("environment"), m))
-                    .ok()
-            })
-            .unwrap_or_default();
-        for (k, v) in &environment {
-            common.insert(format!("ENV_{k}"), ExpVal::Str(v.clone()));
-        }
-        let policies = crate::policies::read(cx, section, &common);
-        let directory = cx
-            .get(section, "directory", &common)
-            .ok()
-            .flatten()
-            .map(PathBuf::from);
-        let mut logs = Vec::new();
-        for chan in ["stdout", "stderr"] {
-            let key = format!("{chan}_logfile");
-            let file = logfile_value(cx, section, &key, &common).unwrap_or(LogTarget::None);
-            let backups = cx.typed(
-                section,
-                &format!("{chan}_logfile_backups"),
-                &common,
-                10,
-                values::unsigned::<u32>,
-            );
-            let maxbytes = cx
-                .typed_str(
-                    section,
-                    &format!("{chan}_logfile_maxbytes"),
-                    &common,
-                    "50MB",
-                    size,
-                )
-                .unwrap_or(50 << 20);
-            let mut syslog = cx
-                .typed_str(
-                    section,
-                    &format!("{chan}_syslog"),
-                    &common,
-                    "false",
-                    values::boolean,
-                )
-                .unwrap_or(false);
-            let mut file = file;
-            if file == LogTarget::Syslog {
-                cx.warnings.push(format!(
-                    "For [{section}], {key}=syslog but this is deprecated and will be removed.  Use {chan}_syslog=true to enable syslog instead."
-                ));
-                file = LogTarget::None;
-                syslog = true;
-            }
-            if file == LogTarget::Auto && maxbytes == 0 {
-                cx.warnings.push(format!(
-                    "For [{section}], AUTO logging used for {key} without rollover, set maxbytes > 0 to avoid filling up filesystem unintentionally"
-                ));
-            }
-            logs.push((file, maxbytes, backups, syslog));
-        }
-        if redirect_stderr {
-            if !matches!(logs[1].0, LogTarget::Auto | LogTarget::None) {
-                cx.warnings.push(format!(
-                    "For [{section}], redirect_stderr=true but stderr_logfile has also been set to a filename, the filename has been ignored"
-                ));
-            }
-            logs[1].0 = LogTarget::None;
-        }
-        let command = match cx.get(section, "command", &common) {
-            Ok(Some(c)) => c,
-            Ok(None) => {
-                cx.error(
-                    section,
-                    None,
-                    format!("program section {section} does not specify a command"),
-                );
-                break;
-            }
-            Err(()) => String::new(),
-        };
-        let liveness = readiness::liveness(cx, section, &common);
-        let ready_check = match cx.get(section, "ready_check", &common) {
-            Ok(Some(v)) => readiness::ready_check(&v)
-                .map_err(|m| cx.error(section, Some("ready_check"), m))
-                .ok(),
-            _ => None,
-        };
-        let name = cx
-            .expand_with(
-                section,
-                "process_name",
-                &process_name,
-                &common,
-                "process_name",
-            )
-            .unwrap_or_default();
-        let (argv, command_error) = match shlex::split(&command) {
-            Ok(a) => (a, None),
-            Err(e) => (
-                Vec::new(),
-                Some(format!(
-                    "can't parse command {}: {e}",
-                    crate::pyrepr::repr(&command)
-                )),
-            ),
-        };
-        let log = |i: usize, cmax: u64, events: bool| {
-            let (file, maxbytes, backups, syslog): (LogTarget, u64, u32, bool) = logs[i].clone();
-            LogConfig {
-                file,
-                maxbytes,
-                backups,
-                capture_maxbytes: cmax,
-                events_enabled: events,
-                syslog,
-                timestamp: policies.timestamps[i],
-                format: policies.formats[i],
-            }
-        };
-        // kill_mode=process/group are spelled-out stopasgroup/killasgroup settings.
-        let (stopasgroup, killasgroup) = match policies.kill_mode {
-            Some(KillMode::Process) => (false, false),
-            Some(KillMode::Group) => (true, true),
-            Some(KillMode::Cgroup) | None => (stopasgroup, killasgroup),
+        names.insert("process_num".into(), ExpVal::Int(process_num));
+        names.insert("numprocs".into(), ExpVal::Int(opts.numprocs));
+        names.extend(cx.environ.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let Some(process) = one_process(cx, section, &opts, &mut names) else {
+            break;
         };
         out.push(Arc::new(ProcessConfig {
-            name,
             group: group_name.to_string(),
             program_name: program_name.clone(),
-            command,
-            argv,
-            command_error,
-            priority,
-            autostart,
-            startsecs,
-            startretries,
-            autorestart,
-            exitcodes: exitcodes.clone(),
-            stopsignal,
-            stopwaitsecs,
-            stopasgroup,
-            killasgroup,
-            user: user.clone(),
-            directory,
-            umask,
-            environment,
-            redirect_stderr,
-            stdout: log(0, stdout_cmax, stdout_events),
-            stderr: log(1, stderr_cmax, stderr_events),
-            serverurl: serverurl.clone(),
-            environment_files: policies.environment_files.clone(),
-            restart: policies.restart,
-            kill_mode: policies.kill_mode,
-            extra: extra.clone(),
-            depends_on: depends_on.clone(),
-            ready_check,
-            ready_timeout,
-            ready_interval,
-            liveness,
+            ..process
         }));
         if cx.errors.len() > loop_errors {
             break;
@@ -741,4 +415,427 @@ fn processes_from_section(
     }
     out.sort_by(|a, b| (a.priority, &a.name).cmp(&(b.priority, &b.name)));
     out
+}
+
+/// The program name from the section header and the expansion names every option of the section sees
+/// (`here`, `program_name`, `host_node_name`, `group_name`); `None` after reporting a bad name.
+fn section_names(cx: &mut Ctx<'_>, section: &str, group_name: &str) -> Option<(String, Names)> {
+    let tail = section.split_once(':').map_or("", |(_, t)| t);
+    let program_name = match values::process_or_group_name(tail) {
+        Ok(n) => n,
+        Err(m) => {
+            cx.error(section, None, m);
+            return None;
+        }
+    };
+    let mut names: Names = cx.here_names();
+    names.insert("program_name".into(), ExpVal::Str(program_name.clone()));
+    names.insert(
+        "host_node_name".into(),
+        ExpVal::Str(cx.opts.host_node_name.clone()),
+    );
+    names.insert("group_name".into(), ExpVal::Str(group_name.to_string()));
+    Some((program_name, names))
+}
+
+/// What a capture option pair (`*_capture_maxbytes`, `*_events_enabled`) says for one channel.
+#[derive(Clone, Copy)]
+struct Capture {
+    maxbytes: u64,
+    events: bool,
+}
+
+/// The options of a program-like section that every one of its processes shares.
+struct SectionOptions {
+    priority: i32,
+    autostart: bool,
+    autorestart: AutoRestart,
+    startsecs: u64,
+    startretries: u32,
+    stopsignal: Signal,
+    stopwaitsecs: u64,
+    stopasgroup: bool,
+    killasgroup: bool,
+    exitcodes: Vec<i32>,
+    redirect_stderr: bool,
+    numprocs: i64,
+    numprocs_start: i64,
+    /// Expanded per process.
+    environment_raw: String,
+    stdout: Capture,
+    stderr: Capture,
+    serverurl: Option<String>,
+    user: Option<UserSpec>,
+    umask: Option<u32>,
+    /// Expanded per process.
+    process_name: String,
+    /// Options neither supervisord nor procd knows, raw.
+    extra: BTreeMap<String, String>,
+    depends_on: Vec<DependsOn>,
+    ready_timeout: Duration,
+    ready_interval: Duration,
+}
+
+impl SectionOptions {
+    /// Reads and checks the section-wide options, reporting errors in supervisord's order.
+    fn read(cx: &mut Ctx<'_>, section: &str, names: &Names) -> SectionOptions {
+        let priority = cx.typed(section, "priority", names, 999, values::signed32);
+        let autostart = cx
+            .typed_str(section, "autostart", names, "true", values::boolean)
+            .unwrap_or(true);
+        let autorestart = cx
+            .typed_str(
+                section,
+                "autorestart",
+                names,
+                "unexpected",
+                values::autorestart,
+            )
+            .unwrap_or(AutoRestart::Unexpected);
+        let startsecs = cx.typed(section, "startsecs", names, 1, values::unsigned::<u64>);
+        let startretries = cx.typed(section, "startretries", names, 3, values::unsigned::<u32>);
+        let stopsignal = cx.typed(section, "stopsignal", names, Signal::TERM, |v| {
+            Signal::parse(v).ok_or_else(|| {
+                format!(
+                    "value {} is not a valid signal name",
+                    crate::pyrepr::repr(v)
+                )
+            })
+        });
+        let stopwaitsecs = cx.typed(section, "stopwaitsecs", names, 10, values::unsigned::<u64>);
+        let stopasgroup = cx
+            .typed_str(section, "stopasgroup", names, "false", values::boolean)
+            .unwrap_or(false);
+        let killasgroup = cx.typed(section, "killasgroup", names, stopasgroup, values::boolean);
+        let exitcodes = cx
+            .typed_str(section, "exitcodes", names, "0", values::exitcodes)
+            .unwrap_or_else(|| vec![0]);
+        let redirect_stderr = cx
+            .typed_str(section, "redirect_stderr", names, "false", values::boolean)
+            .unwrap_or(false);
+        let mut numprocs = cx.typed(section, "numprocs", names, 1, values::integer);
+        if numprocs > MAX_NUMPROCS {
+            cx.error(
+                section,
+                Some("numprocs"),
+                format!(
+                    "numprocs={numprocs} is more than procd's limit of {MAX_NUMPROCS} processes per \
+                     section (supervisord has no limit, but could not run that many either)"
+                ),
+            );
+            numprocs = 0;
+        }
+        let numprocs_start = cx.typed(section, "numprocs_start", names, 0, values::integer);
+        let environment_raw = cx.raw(section, "environment").unwrap_or_default();
+        let stdout = Capture::read(cx, section, "stdout", names);
+        let stderr = Capture::read(cx, section, "stderr", names);
+        let serverurl = cx
+            .get(section, "serverurl", names)
+            .ok()
+            .flatten()
+            .filter(|u| !crate::ini::py_strip(u).eq_ignore_ascii_case("auto"));
+        let user = match cx.get(section, "user", names) {
+            Ok(Some(u)) => users::user_spec(&u)
+                .map_err(|m| cx.error(section, Some("user"), m))
+                .ok(),
+            _ => None,
+        };
+        let umask = cx.typed(section, "umask", names, None, |v| {
+            values::octal(v).map(Some)
+        });
+        let process_name = process_name(cx, section, numprocs);
+        if stopasgroup && !killasgroup {
+            cx.error(
+                section,
+                Some("killasgroup"),
+                "Cannot set stopasgroup=true and killasgroup=false",
+            );
+        }
+        let depends_on = cx.typed(
+            section,
+            "depends_on",
+            names,
+            Vec::new(),
+            readiness::depends_on,
+        );
+        let ready_timeout = cx.typed(
+            section,
+            "ready_timeout",
+            names,
+            DEFAULT_READY_TIMEOUT,
+            readiness::duration,
+        );
+        let ready_interval = cx.typed(
+            section,
+            "ready_interval",
+            names,
+            DEFAULT_READY_INTERVAL,
+            readiness::duration,
+        );
+        let extra: BTreeMap<String, String> = cx
+            .ini
+            .options(section)
+            .into_iter()
+            .filter(|k| !crate::known::is_process_key(k))
+            .filter_map(|k| cx.raw(section, &k).map(|v| (k, v)))
+            .collect();
+        SectionOptions {
+            priority,
+            autostart,
+            autorestart,
+            startsecs,
+            startretries,
+            stopsignal,
+            stopwaitsecs,
+            stopasgroup,
+            killasgroup,
+            exitcodes,
+            redirect_stderr,
+            numprocs,
+            numprocs_start,
+            environment_raw,
+            stdout,
+            stderr,
+            serverurl,
+            user,
+            umask,
+            process_name,
+            extra,
+            depends_on,
+            ready_timeout,
+            ready_interval,
+        }
+    }
+}
+
+impl Capture {
+    /// `<chan>_capture_maxbytes` then `<chan>_events_enabled`.
+    fn read(cx: &mut Ctx<'_>, section: &str, chan: &str, names: &Names) -> Capture {
+        let maxbytes = cx
+            .typed_str(
+                section,
+                &format!("{chan}_capture_maxbytes"),
+                names,
+                "0",
+                values::byte_size,
+            )
+            .unwrap_or(0);
+        let events = cx
+            .typed_str(
+                section,
+                &format!("{chan}_events_enabled"),
+                names,
+                "false",
+                values::boolean,
+            )
+            .unwrap_or(false);
+        Capture { maxbytes, events }
+    }
+}
+
+/// The raw `process_name` template (checked as a name; must hold `%(process_num)` when there are
+/// several processes).
+fn process_name(cx: &mut Ctx<'_>, section: &str, numprocs: i64) -> String {
+    let raw = cx
+        .raw(section, "process_name")
+        .unwrap_or_else(|| "%(program_name)s".into());
+    let name = match values::process_or_group_name(&raw) {
+        Ok(n) => n,
+        Err(m) => {
+            cx.error(section, Some("process_name"), m);
+            String::new()
+        }
+    };
+    if numprocs > 1 && !name.contains("%(process_num)") {
+        cx.error(
+            section,
+            Some("process_name"),
+            "%(process_num) must be present within process_name when numprocs > 1",
+        );
+    }
+    name
+}
+
+/// One process of the section with the per-process `names` (its `ENV_*` names are added); `None` when
+/// the section has no command (the loop over processes stops there, like supervisord's).
+/// `group` and `program_name` are left for the caller.
+fn one_process(
+    cx: &mut Ctx<'_>,
+    section: &str,
+    opts: &SectionOptions,
+    names: &mut Names,
+) -> Option<ProcessConfig> {
+    let environment = cx
+        .expand_with(
+            section,
+            "environment",
+            &opts.environment_raw,
+            names,
+            "environment",
+        )
+        .and_then(|s| {
+            shlex::key_value_pairs(&s)
+                .map_err(|m| cx.error(section, Some("environment"), m))
+                .ok()
+        })
+        .unwrap_or_default();
+    for (k, v) in &environment {
+        names.insert(format!("ENV_{k}"), ExpVal::Str(v.clone()));
+    }
+    let policies = crate::policies::read(cx, section, names);
+    let directory = cx
+        .get(section, "directory", names)
+        .ok()
+        .flatten()
+        .map(PathBuf::from);
+    let [stdout, mut stderr] =
+        ["stdout", "stderr"].map(|chan| channel_log(cx, section, chan, names));
+    if opts.redirect_stderr {
+        if !matches!(stderr.file, LogTarget::Auto | LogTarget::None) {
+            cx.warnings.push(format!(
+                "For [{section}], redirect_stderr=true but stderr_logfile has also been set to a filename, the filename has been ignored"
+            ));
+        }
+        stderr.file = LogTarget::None;
+    }
+    let command = match cx.get(section, "command", names) {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            cx.error(
+                section,
+                None,
+                format!("program section {section} does not specify a command"),
+            );
+            return None;
+        }
+        Err(()) => String::new(),
+    };
+    let liveness = readiness::liveness(cx, section, names);
+    let ready_check = match cx.get(section, "ready_check", names) {
+        Ok(Some(v)) => readiness::ready_check(&v)
+            .map_err(|m| cx.error(section, Some("ready_check"), m))
+            .ok(),
+        _ => None,
+    };
+    let name = cx
+        .expand_with(
+            section,
+            "process_name",
+            &opts.process_name,
+            names,
+            "process_name",
+        )
+        .unwrap_or_default();
+    let (argv, command_error) = match shlex::split(&command) {
+        Ok(a) => (a, None),
+        Err(e) => (
+            Vec::new(),
+            Some(format!(
+                "can't parse command {}: {e}",
+                crate::pyrepr::repr(&command)
+            )),
+        ),
+    };
+    let finish_log = |i: usize, log: LogConfig, capture: Capture| LogConfig {
+        capture_maxbytes: capture.maxbytes,
+        events_enabled: capture.events,
+        timestamp: policies.timestamps[i],
+        format: policies.formats[i],
+        ..log
+    };
+    // kill_mode=process/group are spelled-out stopasgroup/killasgroup settings.
+    let (stopasgroup, killasgroup) = match policies.kill_mode {
+        Some(KillMode::Process) => (false, false),
+        Some(KillMode::Group) => (true, true),
+        Some(KillMode::Cgroup) | None => (opts.stopasgroup, opts.killasgroup),
+    };
+    Some(ProcessConfig {
+        name,
+        group: String::new(),
+        program_name: String::new(),
+        command,
+        argv,
+        command_error,
+        priority: opts.priority,
+        autostart: opts.autostart,
+        startsecs: opts.startsecs,
+        startretries: opts.startretries,
+        autorestart: opts.autorestart,
+        exitcodes: opts.exitcodes.clone(),
+        stopsignal: opts.stopsignal,
+        stopwaitsecs: opts.stopwaitsecs,
+        stopasgroup,
+        killasgroup,
+        user: opts.user.clone(),
+        directory,
+        umask: opts.umask,
+        environment,
+        redirect_stderr: opts.redirect_stderr,
+        stdout: finish_log(0, stdout, opts.stdout),
+        stderr: finish_log(1, stderr, opts.stderr),
+        serverurl: opts.serverurl.clone(),
+        environment_files: policies.environment_files.clone(),
+        restart: policies.restart,
+        kill_mode: policies.kill_mode,
+        extra: opts.extra.clone(),
+        depends_on: opts.depends_on.clone(),
+        ready_check,
+        ready_timeout: opts.ready_timeout,
+        ready_interval: opts.ready_interval,
+        liveness,
+    })
+}
+
+/// A channel's log options (`<chan>_logfile`, `_backups`, `_maxbytes`, `_syslog`) with supervisord's
+/// warnings for `logfile=syslog` and AUTO logs without rollover; capture and procd's format options are set by the caller.
+fn channel_log(cx: &mut Ctx<'_>, section: &str, chan: &str, names: &Names) -> LogConfig {
+    let key = format!("{chan}_logfile");
+    let mut file = logfile_value(cx, section, &key, names).unwrap_or(LogTarget::None);
+    let backups = cx.typed(
+        section,
+        &format!("{chan}_logfile_backups"),
+        names,
+        10,
+        values::unsigned::<u32>,
+    );
+    let maxbytes = cx
+        .typed_str(
+            section,
+            &format!("{chan}_logfile_maxbytes"),
+            names,
+            "50MB",
+            values::byte_size,
+        )
+        .unwrap_or(50 << 20);
+    let mut syslog = cx
+        .typed_str(
+            section,
+            &format!("{chan}_syslog"),
+            names,
+            "false",
+            values::boolean,
+        )
+        .unwrap_or(false);
+    if file == LogTarget::Syslog {
+        cx.warnings.push(format!(
+            "For [{section}], {key}=syslog but this is deprecated and will be removed.  Use {chan}_syslog=true to enable syslog instead."
+        ));
+        file = LogTarget::None;
+        syslog = true;
+    }
+    if file == LogTarget::Auto && maxbytes == 0 {
+        cx.warnings.push(format!(
+            "For [{section}], AUTO logging used for {key} without rollover, set maxbytes > 0 to avoid filling up filesystem unintentionally"
+        ));
+    }
+    LogConfig {
+        file,
+        maxbytes,
+        backups,
+        capture_maxbytes: 0,
+        events_enabled: false,
+        syslog,
+        timestamp: None,
+        format: LogFormat::default(),
+    }
 }

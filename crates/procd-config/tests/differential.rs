@@ -241,6 +241,10 @@ fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<String>) {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "reference"),
+    ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+)]
 fn procd_reads_configs_like_supervisord() {
     let py = python();
     let sup = supervisor_dir(&py);

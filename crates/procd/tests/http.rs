@@ -909,18 +909,12 @@ impl Backend for VersionBackend {
 
 /// The real supervisorctl 4.3.0 (`tail -f` uses its own raw HTTP client) against our server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "reference"),
+    ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+)]
 async fn real_supervisorctl_tail_f_works_over_unix_and_tcp_with_auth() {
-    let ctl = std::env::var_os("PROCD_TEST_PYTHON_BIN_DIR")
-        .map_or_else(
-            || PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../.venv/bin")),
-            PathBuf::from,
-        )
-        .join("supervisorctl");
-    assert!(
-        ctl.exists(),
-        "reference supervisorctl not found at {} (tests/run-all.sh installs it)",
-        ctl.display()
-    );
+    let ctl = procd_testkit::bins::supervisorctl();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("foo.log"), "first line\n").unwrap();
     let socket = dir.path().join("s.sock");

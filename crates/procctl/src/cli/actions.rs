@@ -3,6 +3,8 @@
 
 use crate::cli::controller::{CmdResult, Controller, Raised, exit};
 use crate::cli::format::{self, namespec};
+use crate::cli::help::show_help;
+use crate::cli::select::select;
 use crate::cli::{extras, help, stream};
 use crate::error::ClientError;
 use crate::types::{ProcessInfo, ResultStruct, process_json};
@@ -83,14 +85,6 @@ pub fn dispatch(ctl: &mut Controller, name: &str, arg: &str) -> Result<bool, Rai
     Ok(false)
 }
 
-pub fn show_help(ctl: &mut Controller, action: &str) {
-    if let Some(lines) = help::topic(action) {
-        for l in lines {
-            ctl.output(l);
-        }
-    }
-}
-
 fn do_help(ctl: &mut Controller, arg: &str) {
     if arg.is_empty() {
         ctl.output("");
@@ -110,42 +104,6 @@ fn do_help(ctl: &mut Controller, arg: &str) {
 
 fn words(arg: &str) -> Vec<&str> {
     arg.split_whitespace().collect()
-}
-
-/// Filters process infos by names as `status` does; prints the error lines for unknown names.
-pub fn select<'a>(
-    ctl: &mut Controller,
-    all: &'a [ProcessInfo],
-    names: &[&str],
-    errors_to_stderr: bool,
-) -> (Vec<&'a ProcessInfo>, bool) {
-    if names.is_empty() || names.contains(&"all") {
-        return (all.iter().collect(), false);
-    }
-    let mut matching = Vec::new();
-    let mut bad = false;
-    for name in names {
-        let (group, process) = split_namespec(name);
-        let (group, process) = (group.as_str(), process.as_deref());
-        let before = matching.len();
-        matching.extend(
-            all.iter()
-                .filter(|i| i.group == group && process.is_none_or(|p| i.name == p)),
-        );
-        if matching.len() == before {
-            let msg = match process {
-                None => format!("{group}: ERROR (no such group)"),
-                Some(_) => format!("{name}: ERROR (no such process)"),
-            };
-            if errors_to_stderr {
-                crate::cli::output::eprint_line(&msg);
-            } else {
-                ctl.output(&msg);
-            }
-            bad = true;
-        }
-    }
-    (matching, bad)
 }
 
 fn do_status(ctl: &mut Controller, arg: &str) -> CmdResult {

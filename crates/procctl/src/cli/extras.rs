@@ -5,9 +5,10 @@ use std::time::{Duration, Instant};
 
 use clap::{Arg, ArgAction, Command};
 
-use crate::cli::actions::{select, show_help};
 use crate::cli::controller::{CmdResult, Controller, exit};
 use crate::cli::format::namespec;
+use crate::cli::help::show_help;
+use crate::cli::select::select;
 use procd_protocol::ProcessState;
 
 /// The command line as a clap model: global options, then one subcommand per action.

@@ -1,6 +1,8 @@
 //! `help` output: the topic table (same layout as supervisorctl) and a help text per action. The command
 //! syntax on the left of each line is supervisorctl's; the explanations are procctl's own.
 
+use crate::cli::controller::Controller;
+
 /// Actions listed by `help`, in the order the table is laid out.
 pub const TOPICS: &[&str] = &[
     "add", "avail", "clear", "exit", "fg", "maintail", "open", "pid", "quit", "reload", "remove",
@@ -138,6 +140,15 @@ action [arguments] -- see below
 Actions are commands such as \"tail\" or \"stop\". Without an action, an interactive
 shell reads actions from the keyboard. The action \"help\" lists every action.
 ";
+
+/// Prints the help lines of `action` (nothing for an unknown topic).
+pub fn show_help(ctl: &mut Controller, action: &str) {
+    if let Some(lines) = topic(action) {
+        for l in lines {
+            ctl.output(l);
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

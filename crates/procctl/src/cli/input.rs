@@ -3,9 +3,7 @@
 
 use std::io::{self, BufRead, IsTerminal, Write};
 use std::os::fd::AsFd;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::os::fd::OwnedFd;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
@@ -69,24 +67,43 @@ fn read_stdin_line() -> Option<String> {
 }
 
 /// Lines from stdin delivered on a channel until [`LineFeed::stop`]; `None` on the channel = end of input.
+///
+/// The reader thread polls stdin together with a wake-up pipe; `stop` writes to that pipe and joins the
+/// thread, so when it returns the thread is gone and the next read of stdin (the shell's) gets the
+/// next line. A line the user is in the middle of typing when `stop` is called is still read by the
+/// thread (stdin has no way to hand half a line back); `stop` waits for it.
 #[derive(Debug)]
 pub struct LineFeed {
-    stop: Arc<AtomicBool>,
+    wake: Option<OwnedFd>,
+    reader: Option<std::thread::JoinHandle<()>>,
     pub lines: mpsc::UnboundedReceiver<Option<String>>,
 }
 
 impl LineFeed {
     pub fn start() -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::unbounded_channel();
-        let flag = Arc::clone(&stop);
-        std::thread::spawn(move || {
+        let Ok((wake_read, wake_write)) = nix::unistd::pipe() else {
+            // No pipe, no reader: the channel reports end of input at once.
+            let _ = tx.send(None);
+            return LineFeed {
+                wake: None,
+                reader: None,
+                lines: rx,
+            };
+        };
+        let reader = std::thread::spawn(move || {
             let stdin = io::stdin();
-            while !flag.load(Ordering::Relaxed) {
-                let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
-                match poll(&mut fds, PollTimeout::from(100u16)) {
-                    Ok(0) => continue,
+            loop {
+                let mut fds = [
+                    PollFd::new(stdin.as_fd(), PollFlags::POLLIN),
+                    PollFd::new(wake_read.as_fd(), PollFlags::POLLIN),
+                ];
+                match poll(&mut fds, PollTimeout::NONE) {
                     Ok(_) => {
+                        let woken = fds[1].revents().is_some_and(|r| !r.is_empty());
+                        if woken {
+                            return;
+                        }
                         let line = read_stdin_line();
                         let end = line.is_none();
                         if tx.send(line).is_err() || end {
@@ -101,12 +118,26 @@ impl LineFeed {
                 }
             }
         });
-        LineFeed { stop, lines: rx }
+        LineFeed {
+            wake: Some(wake_write),
+            reader: Some(reader),
+            lines: rx,
+        }
     }
 
-    pub fn stop(&self) {
-        self.stop.store(true, Ordering::Relaxed);
-        // Give the reader a moment to notice before the shell reads stdin again.
-        std::thread::sleep(Duration::from_millis(120));
+    /// Stops the reader thread and waits until it has exited.
+    pub fn stop(&mut self) {
+        if let Some(wake) = self.wake.take() {
+            let _ = nix::unistd::write(&wake, b"x");
+        }
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+    }
+}
+
+impl Drop for LineFeed {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -1,6 +1,7 @@
 //! The `procctl` / `supervisorctl` command line: options, config, then one action or the shell.
 
 pub mod actions;
+mod command;
 pub mod config;
 pub mod controller;
 pub mod extras;
@@ -9,6 +10,7 @@ pub mod getopt;
 pub mod help;
 pub mod input;
 pub mod output;
+pub mod select;
 pub mod shell;
 pub mod stream;
 

@@ -1,8 +1,8 @@
 //! Actions that read logs: `tail`, `maintail` (by XML-RPC or followed over HTTP) and `fg`, which follows a
 //! process' output while forwarding typed lines to its stdin.
 
-use crate::cli::actions::show_help;
 use crate::cli::controller::{CmdResult, Controller, exit};
+use crate::cli::help::show_help;
 use crate::cli::input::LineFeed;
 use crate::cli::output::eprint_line;
 use crate::client::{Channel, Client};

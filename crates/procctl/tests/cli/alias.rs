@@ -8,7 +8,14 @@ use crate::fixture::{
     Daemon, Outcome, PROGRAMS, Server, mask, outcome, procctl_bin, python_bin_dir,
 };
 
-against_both!(supervisorctl_symlink_behaves_like_procctl);
+against_both!(
+    // Marked ones compare procctl with the real supervisorctl: their procd test needs the reference too.
+    #[cfg_attr(
+        not(feature = "reference"),
+        ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+    )]
+    supervisorctl_symlink_behaves_like_procctl,
+);
 
 /// `<root>/bin/supervisorctl` linked to `target`, with the daemon's config as `<root>/etc/supervisord.conf`.
 fn install(root: &Path, target: &Path, conf: &Path) -> PathBuf {

@@ -69,12 +69,14 @@ startsecs=0
 "#;
 
 /// Declares each listed `fn name(server: Server)` as two tests, `supervisord::name` and `procd::name`.
-/// Attributes before a name (e.g. `#[ignore = "procd bug: ..."]`) apply to the procd test only.
+/// Attributes before a name (e.g. `#[ignore = "procd bug: ..."]`) apply to the procd test only; the
+/// supervisord tests need the reference supervisor 4.3.0, so they run with the `reference` feature.
 macro_rules! against_both {
     ($($(#[$procd_attr:meta])* $name:ident),* $(,)?) => {
         mod supervisord {
             $(
                 #[test]
+                #[cfg_attr(not(feature = "reference"), ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh")]
                 fn $name() {
                     super::$name(crate::fixture::Server::Supervisord)
                 }

@@ -6,9 +6,26 @@ use std::path::Path;
 use crate::fixture::{Daemon, Server, outcome, procctl_bin, python_bin_dir, same};
 
 against_both!(
+    // Marked ones compare procctl with the real supervisorctl: their procd test needs the reference too.
+    #[cfg_attr(
+        not(feature = "reference"),
+        ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+    )]
     read_only_commands_match,
+    #[cfg_attr(
+        not(feature = "reference"),
+        ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+    )]
     state_changing_sequences_match,
+    #[cfg_attr(
+        not(feature = "reference"),
+        ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+    )]
     config_changes_match,
+    #[cfg_attr(
+        not(feature = "reference"),
+        ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+    )]
     authentication_errors_match,
     signal_numbers_as_supervisord_takes_them,
     death_by_realtime_signal_is_noticed,
@@ -258,6 +275,10 @@ fn config_changes_match(server: Server) {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "reference"),
+    ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+)]
 fn connection_and_option_errors_match() {
     let dir = tempfile::tempdir().expect("tempdir");
     let missing = format!("unix://{}/nope.sock", dir.path().display());

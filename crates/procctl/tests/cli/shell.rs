@@ -3,7 +3,16 @@
 use crate::fixture::{Daemon, PROGRAMS, Server, same_with_stdin};
 
 against_both!(
+    // Marked ones compare procctl with the real supervisorctl: their procd test needs the reference too.
+    #[cfg_attr(
+        not(feature = "reference"),
+        ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+    )]
     piped_shell_matches,
+    #[cfg_attr(
+        not(feature = "reference"),
+        ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+    )]
     prompt_comes_from_config,
     shell_asks_for_credentials_on_401,
 );

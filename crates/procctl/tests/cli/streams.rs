@@ -7,6 +7,11 @@ use std::time::{Duration, Instant};
 use crate::fixture::{Daemon, Server, procctl_bin, same};
 
 against_both!(
+    // Marked ones compare procctl with the real supervisorctl: their procd test needs the reference too.
+    #[cfg_attr(
+        not(feature = "reference"),
+        ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+    )]
     tail_follow_streams_and_stops_on_ctrl_c,
     broken_pipe_ends_quietly,
     fg_forwards_input_and_output,

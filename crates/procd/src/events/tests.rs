@@ -360,10 +360,14 @@ json.dump(out, sys.stdout)
 "#;
 
 fn python() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python")
+    procd_testkit::bins::reference_python()
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "reference"),
+    ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+)]
 fn envelopes_match_supervisor_byte_for_byte() {
     let py = python();
     let out = Command::new(&py)

@@ -157,6 +157,10 @@ fn run_mix(f: &Fixture, bin: &Path) -> Run {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "reference"),
+    ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+)]
 fn lifecycle_matches_supervisord() {
     let reference = supervisord();
     let f = Fixture::new();
@@ -292,6 +296,10 @@ fn group_order(events: &[String]) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "reference"),
+    ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+)]
 fn spawn_and_shutdown_order_match_supervisord() {
     let f = Fixture::new();
     let (spawned, shutdown, listing) = run_order(&f, Path::new(PROCD));

@@ -106,20 +106,19 @@ fn early_exit_is_unexpected_even_with_code_zero() {
 #[test]
 fn autostart_false_waits_for_start() {
     let f = Fixture::new();
+    // `witness` comes after `manual` in the start order (priority 1000 > 999): once it runs, the
+    // daemon has been through the autostart of every program, so `manual` has had its chance.
     f.write_conf(
         "",
-        "[program:manual]\ncommand=sleep 1000\nautostart=false\nstartsecs=0\n",
+        "[program:manual]\ncommand=sleep 1000\nautostart=false\nstartsecs=0\n\n\
+         [program:witness]\ncommand=sleep 1000\nstartsecs=0\npriority=1000\n",
     );
     let _d = f.start();
-    // The daemon is serving; give autostart a chance it must not take.
-    f.wait_log(LONG, "started line", |m| {
-        m.starts_with("supervisord started with pid")
-    });
-    std::thread::sleep(Duration::from_millis(300));
+    f.wait_state("witness", "RUNNING", LONG);
     let info = f.info("manual");
     assert_eq!(str_field(&info, "statename"), "STOPPED");
     assert_eq!(str_field(&info, "description"), "Not started");
-    assert_eq!(count(&f, "spawned:"), 0);
+    assert_eq!(count(&f, "spawned: 'manual'"), 0);
     let started = f.rpc(
         "supervisor.startProcess",
         vec![Value::String("manual".into())],

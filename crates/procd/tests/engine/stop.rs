@@ -112,11 +112,14 @@ fn stopasgroup_reaches_grandchildren_and_plain_stop_does_not() {
         (!alive(g1)).then_some(())
     });
 
+    let pid = f.pid_of("plain");
     stop(&f, "plain");
     // supervisord signals only the child: the grandchild lives on (issue #1101).
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(alive(g2), "plain stop must not reach the grandchild");
-    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(g2), nix::sys::signal::SIGKILL);
+    assert!(
+        f.log()
+            .iter()
+            .any(|(_, m)| *m == format!("killing plain (pid {pid}) with signal SIGTERM"))
+    );
 
     let pid = f.pid_of("killgroup");
     stop(&f, "killgroup");
@@ -128,4 +131,8 @@ fn stopasgroup_reaches_grandchildren_and_plain_stop_does_not() {
     wait_until(LONG, "killgroup's grandchild to die", || {
         (!alive(g3)).then_some(())
     });
+    // Stopping `killgroup` took its stopwaitsecs (1 s) and the death of its own grandchild: had
+    // `plain`'s stop signalled its group, `plain`'s grandchild would be long dead by now.
+    assert!(alive(g2), "plain stop must not reach the grandchild");
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(g2), nix::sys::signal::SIGKILL);
 }
