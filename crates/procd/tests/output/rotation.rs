@@ -59,12 +59,22 @@ fn zero_backups_truncate_and_zero_maxbytes_never_rotates() {
     });
     assert!(never == all_n, "maxbytes=0 keeps one file with everything");
     assert!(!backup(&fx.path("n.log"), 1).exists());
-    // `t` ended; once its last line is written, its file holds what came after the last truncation:
-    // a tail of the output (the output's numbers only grow, so no earlier piece ends like it).
-    let t = wait_until(DEADLINE, "t.log to end with t's last line", || {
-        let t = read(&fx.path("t.log"));
-        (!t.is_empty() && all_t.ends_with(&t)).then_some(t)
+    // `t` ended; its output is on disk once the daemon has logged (at debug level, right after
+    // writing each chunk to the file) the chunk that holds its last line.
+    wait_until(DEADLINE, "t's last output chunk written", || {
+        let written: String = fx
+            .log()
+            .into_iter()
+            .filter_map(|(_, m)| m.strip_prefix("'t' stdout output:\n").map(str::to_owned))
+            .collect();
+        written.split_whitespace().last() == Some("20000")
     });
+    // Its file holds what came after the last truncation: a tail of the output.
+    let t = read(&fx.path("t.log"));
+    assert!(
+        all_t.ends_with(&t),
+        "what is left is the tail of the output"
+    );
     assert!(t.len() < 1024, "truncated at 1KB, now {} bytes", t.len());
     assert!(!backup(&fx.path("t.log"), 1).exists(), "no backups kept");
 }
