@@ -94,6 +94,10 @@ fn procctl_status(d: &Daemon) -> procd_tests::CtlOutput {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "reference"),
+    ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+)]
 fn connection_cap_attack_does_not_lock_the_operator_out() {
     let (summary, stats, ctl, procctl) = lockout(Kind::Procd);
     figure("connection-cap attack", &summary);
@@ -142,6 +146,10 @@ fn slowloris(kind: Kind) -> (String, bool, Option<Duration>) {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "reference"),
+    ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+)]
 fn slowloris_is_cut_off_while_calls_are_answered() {
     let (summary, served, closed) = slowloris(Kind::Procd);
     figure("slowloris", &summary);
@@ -179,6 +187,10 @@ fn oversized(kind: Kind, size: usize) -> (String, u16, u64) {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "reference"),
+    ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+)]
 fn oversized_body_is_refused_without_growing() {
     let size = if crate::full() { 128 << 20 } else { 16 << 20 };
     let (summary, status, growth) = oversized(Kind::Procd, size);
@@ -290,6 +302,10 @@ fn xml_attacks(kind: Kind) -> (String, Vec<(String, u16)>) {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "reference"),
+    ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+)]
 fn xml_bombs_and_deep_nesting_are_refused() {
     let (summary, results) = xml_attacks(Kind::Procd);
     figure("xml attacks", &summary);
@@ -360,6 +376,10 @@ fn wrong_types(kind: Kind) -> (String, Vec<String>) {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "reference"),
+    ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+)]
 fn wrong_parameter_types_get_faults_never_http_errors() {
     let (summary, answers) = wrong_types(Kind::Procd);
     figure("wrong types", &summary);
@@ -436,6 +456,10 @@ fn auth_matrix(kind: Kind) -> (String, Vec<String>) {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "reference"),
+    ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
+)]
 fn no_path_of_either_server_is_open_without_valid_credentials() {
     let (summary, let_in) = auth_matrix(Kind::Procd);
     figure("auth matrix", &summary);
