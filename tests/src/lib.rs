@@ -12,6 +12,7 @@ pub mod fuzz;
 
 /// Where things are: the workspace, procd's binary, the Python helper scripts.
 pub mod env {
+    pub use procd_testkit::bins::reference_python as python;
     pub use procd_testkit::bins::{procd_bin, workspace_root};
     pub use procd_testkit::e2e::py_script;
 }
