@@ -485,3 +485,122 @@ async fn early_exits_back_off_one_more_second_each_time_then_go_fatal() {
             .contains("gave up: crashy entered FATAL state, too many start retries too quickly")
     );
 }
+
+// ----- depends_on (procd extension) ----------------------------------------------------------------
+
+/// When the fake OS spawned `name` (virtual time).
+fn spawned_at(h: &Harness, name: &str) -> Option<Instant> {
+    h.os.records().into_iter().find_map(|r| match r.act {
+        Act::Spawn { name: n, .. } if n == name => Some(r.at),
+        _ => None,
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dependent_is_spawned_the_moment_its_dependency_is_running() {
+    let t0 = Instant::now();
+    let h = Harness::start(&format!(
+        "{}{}",
+        program("db", "startsecs=3"),
+        program("app", "startsecs=0\ndepends_on=db")
+    ))
+    .await;
+    let app = h.info("app").await;
+    assert_eq!(app.state, ProcessState::Stopped);
+    assert_eq!(app.description, "waiting for db (started)");
+    sleep(secs(2)).await;
+    assert_eq!(spawned_at(&h, "app"), None, "no spawn while db is STARTING");
+    sleep(secs(2)).await;
+    assert_eq!(h.state("db").await, ProcessState::Running);
+    // db is promoted just past startsecs; app is spawned at that same instant, by no timer of its own.
+    let app_at = spawned_at(&h, "app").expect("app spawned");
+    assert_after(app_at - t0, secs(3));
+    assert_eq!(h.state("app").await, ProcessState::Running);
+}
+
+#[tokio::test(start_paused = true)]
+async fn start_with_wait_starts_the_dependency_first_and_waits_for_both() {
+    let h = Harness::start(&format!(
+        "{}{}",
+        program("db", "autostart=false\nstartsecs=2"),
+        program("app", "autostart=false\nstartsecs=1\ndepends_on=db")
+    ))
+    .await;
+    let t0 = Instant::now();
+    assert_eq!(h.call(start("app", true)).await, ok_true());
+    assert_after(t0.elapsed(), secs(3));
+    let db_at = spawned_at(&h, "db").expect("db spawned");
+    let app_at = spawned_at(&h, "app").expect("app spawned");
+    assert_eq!(db_at, t0, "db (Requires=) is started at once");
+    assert_after(app_at - t0, secs(2));
+    assert!(
+        h.main_log().contains("starting db, which app depends on"),
+        "{}",
+        h.main_log()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dependency_going_fatal_faults_the_waiting_start() {
+    let h = Harness::start(&format!(
+        "{}{}",
+        program("db", "autostart=false\nstartsecs=5\nstartretries=0"),
+        program("app", "autostart=false\ndepends_on=db:ready")
+    ))
+    .await;
+    let t0 = Instant::now();
+    let os = h.os.clone();
+    let (reply, ()) = tokio::join!(h.call(start("app", true)), async move {
+        sleep(secs(1)).await;
+        os.exit("db", 1);
+    });
+    assert_eq!(
+        reply,
+        fault(FaultCode::SpawnError, "app: dependency db is FATAL")
+    );
+    assert_after(t0.elapsed(), secs(1));
+    let app = h.info("app").await;
+    assert_eq!(app.state, ProcessState::Fatal);
+    assert_eq!(app.description, "dependency db is FATAL");
+    assert_eq!(spawned_at(&h, "app"), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn stop_all_signals_a_dependency_only_after_its_dependents_are_down() {
+    let h = Harness::start(&format!(
+        "{}{}",
+        program("db", "startsecs=0"),
+        program("app", "startsecs=0\nstopwaitsecs=4\ndepends_on=db")
+    ))
+    .await;
+    sleep(Duration::from_millis(10)).await;
+    assert_eq!(h.state("app").await, ProcessState::Running);
+    h.os.ignore("app", Signal::TERM);
+    let t0 = Instant::now();
+    let reply = h
+        .call(SupervisorCall::StopAllProcesses { wait: true })
+        .await;
+    assert_after(t0.elapsed(), secs(4));
+    assert_eq!(
+        reply.expect("results").as_array().map(<[Value]>::len),
+        Some(2)
+    );
+    let kills: Vec<(String, Signal, Duration)> =
+        h.os.records()
+            .into_iter()
+            .filter_map(|r| match r.act {
+                Act::Kill { name, signal, .. } => Some((name, signal, r.at - t0)),
+                _ => None,
+            })
+            .collect();
+    let order: Vec<(&str, Signal)> = kills.iter().map(|(n, s, _)| (n.as_str(), *s)).collect();
+    assert_eq!(
+        order,
+        [
+            ("app", Signal::TERM),
+            ("app", Signal::KILL),
+            ("db", Signal::TERM)
+        ]
+    );
+    assert_after(kills[2].2, secs(4));
+}
