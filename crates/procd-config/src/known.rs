@@ -331,6 +331,28 @@ mod tests {
     }
 
     #[test]
+    fn documented_extension_keys_are_listed() {
+        // Every `key` named in a `###` heading of docs/extensions.md is accepted by `--check`.
+        let docs = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/extensions.md"),
+        )
+        .expect("docs/extensions.md");
+        let mut seen = 0;
+        for heading in docs.lines().filter(|l| l.starts_with("### ")) {
+            for (i, part) in heading.split('`').enumerate() {
+                if i % 2 == 1 {
+                    seen += 1;
+                    assert!(
+                        EXTENSION_KEYS.iter().any(|(k, _)| k == &part),
+                        "docs/extensions.md documents `{part}`: add it to EXTENSION_KEYS"
+                    );
+                }
+            }
+        }
+        assert!(seen > 0, "no keys found in docs/extensions.md");
+    }
+
+    #[test]
     fn extension_keys_are_not_supervisor_keys() {
         for (key, kinds) in EXTENSION_KEYS {
             for kind in *kinds {
