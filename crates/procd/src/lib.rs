@@ -10,7 +10,6 @@
 
 pub mod cli;
 pub mod daemon;
-pub mod events;
 pub mod health;
 pub mod http;
 pub mod listeners;
@@ -25,3 +24,5 @@ pub mod telemetry;
 pub mod web;
 
 pub use daemon::run;
+/// supervisord's event system as pure state machines (the `procd-events` crate).
+pub use procd_events as events;

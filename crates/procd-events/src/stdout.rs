@@ -32,7 +32,7 @@ impl SoftSpace {
 #[cfg(test)]
 mod tests {
     use super::SoftSpace;
-    use crate::events::listener::supervisor_stdout_line;
+    use crate::listener::supervisor_stdout_line;
 
     #[test]
     fn lines_as_the_handler_prints_them() {

@@ -30,7 +30,7 @@ pub fn envelope(identifier: &str, pool: &str, serials: Serials, event: &Event) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::types::{OutputData, ProcessRef};
+    use crate::types::{OutputData, ProcessRef};
 
     #[test]
     fn header_then_payload() {

@@ -7,10 +7,10 @@
 //! event.
 
 use procd_config::ResultHandler;
-use procd_core::Level;
+use procd_protocol::Level;
 use procd_protocol::ListenerState;
 
-use super::pool::{Effect, Queued};
+use super::effect::{Effect, Queued};
 
 const READY_TOKEN: &[u8] = b"READY\n";
 const RESULT_PREFIX_LEN: usize = b"RESULT ".len();

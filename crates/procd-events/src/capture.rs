@@ -12,7 +12,7 @@
 //! holds up to 24 bytes back whenever capture is enabled and drops them at EOF; this router only holds
 //! a possible token prefix and [`OutputRouter::finish`] flushes it.
 
-use procd_core::Level;
+use procd_protocol::Level;
 
 use super::pyrepr::{decode_output, str_repr};
 use super::types::{Event, OutputData, ProcessRef};

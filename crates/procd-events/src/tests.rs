@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use procd_core::Level;
+use procd_protocol::Level;
 use procd_protocol::ListenerState;
 
 use super::*;

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use procd_protocol::ListenerState;
 
-use super::pool::{Effect, Pool, PoolConfig};
+use super::effect::Effect;
+use super::pool::{Pool, PoolConfig};
 use super::types::Event;
 
 /// All listener pools of the running configuration.
@@ -134,7 +135,7 @@ impl EventBus {
         }
         self.with_pool(pool, |p, e| {
             e.push(Effect::log(
-                procd_core::Level::Debug,
+                procd_protocol::Level::Debug,
                 format!(
                     "{} stdout output:\n{}",
                     super::pyrepr::str_repr(process),

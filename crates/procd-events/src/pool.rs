@@ -11,49 +11,13 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use procd_config::ResultHandler;
-use procd_core::Level;
+use procd_protocol::Level;
 use procd_protocol::ListenerState;
 
+use super::effect::{Effect, Queued};
 use super::envelope::{Serials, envelope};
 use super::listener::Listener;
 use super::types::Event;
-
-/// Something the actor must do on behalf of the event system.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
-    /// Write these bytes to the stdin of listener `process` of pool `pool`. If the write fails
-    /// (EPIPE), report it with [`super::EventBus::write_failed`].
-    WriteStdin {
-        pool: String,
-        process: String,
-        bytes: Vec<u8>,
-    },
-    /// A main-log line.
-    Log { level: Level, text: String },
-    /// Listener `process` rejected (or died holding) event `serial`; the pool has already put it back
-    /// at the head of its buffer. Informational.
-    Rejected {
-        pool: String,
-        process: String,
-        serial: u64,
-    },
-    /// Print these bytes on procd's own stdout (the `supervisor_stdout:event_handler` result handler),
-    /// as Python 2's `print text,` does: see [`super::Stdout`].
-    Print(Vec<u8>),
-}
-
-impl Effect {
-    pub(crate) fn log(level: Level, text: String) -> Self {
-        Self::Log { level, text }
-    }
-}
-
-/// An event waiting in (or taken from) a pool's buffer.
-#[derive(Debug, Clone)]
-pub(crate) struct Queued {
-    pub(crate) event: Arc<Event>,
-    pub(crate) serials: Serials,
-}
 
 /// How a pool is set up: `[eventlistener:x]` name, `buffer_size`, `events` and its process names in
 /// pool order (supervisord's dict order, i.e. config order).
