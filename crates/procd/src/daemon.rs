@@ -200,7 +200,11 @@ fn start(
     let opts = &config.supervisord;
     // Dropping privileges first, as supervisord does, so log files and sockets belong to the user.
     let uid_note = sys::daemon::setuid_daemon(opts.user.as_ref().map(|u| u.uid))?;
-    let limit_notes = sys::rlimits::raise_limits(opts.minfds, opts.minprocs)?;
+    let mut limit_notes = sys::rlimits::raise_limits(opts.minfds, opts.minprocs)?;
+    let fd_need = crate::fdbudget::need(&config);
+    let (raised, hard_nofile) = sys::rlimits::raise_nofile_for(fd_need.total);
+    limit_notes.extend(raised);
+    let fd_shortfall = crate::fdbudget::shortfall_message(&fd_need, hard_nofile);
 
     let target = match &opts.logfile {
         LogTarget::Path(p) => Some(MainTarget::File {
@@ -230,6 +234,10 @@ fn start(
     }
     for note in limit_notes {
         logger.log(Level::Info, &note);
+    }
+    if let Some(msg) = fd_shortfall {
+        logger.log(Level::Warn, &msg);
+        eprintln!("procd: {msg}");
     }
     log_messages(&logger, &messages);
     if !opts.nocleanup {

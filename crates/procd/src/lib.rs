@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod daemon;
+pub mod fdbudget;
 pub mod health;
 pub mod http;
 pub mod listeners;

@@ -262,11 +262,9 @@ async fn exec(spec: &ExecSpec, children: &ExecChildren, timeout: Duration) -> Re
         spawned
     };
     let mut guard = KillOnDrop(Some(spawned.pid));
+    // Output of the check goes to /dev/null (no pipe: see `readiness::exec_spec`).
     drop(spawned.stdin);
-    // Output of the check is read and dropped, so the command never blocks on a full pipe.
-    let drain = tokio::spawn(drain(spawned.stdout));
     let result = tokio::time::timeout(timeout, rx).await;
-    drain.abort();
     match result {
         Ok(Ok(status)) => {
             guard.0 = None;
@@ -280,18 +278,6 @@ async fn exec(spec: &ExecSpec, children: &ExecChildren, timeout: Duration) -> Re
         }
         Ok(Err(_)) => Err("lost the check's exit status".into()),
         Err(_) => Err("timed out".into()),
-    }
-}
-
-async fn drain(fd: std::os::fd::OwnedFd) {
-    let Ok(pipe) = sys::pipeio::PipeReader::new(fd) else {
-        return;
-    };
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = pipe.read(&mut buf).await {
-        if n == 0 {
-            break;
-        }
     }
 }
 

@@ -7,6 +7,8 @@ mod common;
 
 #[path = "output/diskfull.rs"]
 mod diskfull;
+#[path = "output/fds.rs"]
+mod fds;
 #[path = "output/files.rs"]
 mod files;
 #[path = "output/read.rs"]

@@ -9,7 +9,7 @@ use std::fs::File;
 use std::io::{ErrorKind, Read};
 use std::os::fd::OwnedFd;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, Once};
 use std::time::{Duration, Instant};
 
@@ -102,6 +102,8 @@ fn sh(script: &str) -> SpawnSpec {
         umask: None,
         user: None,
         redirect_stderr: false,
+        stdout_pipe: true,
+        stderr_pipe: true,
         stdin: StdinMode::Pipe,
         minfds: 1024,
         cgroup_procs: None,
@@ -116,7 +118,7 @@ fn run(spec: SpawnSpec) -> (WaitStatus, String, String) {
         stderr,
         ..
     } = spawn(spec).expect("spawn");
-    let out = read_to_eof(stdout);
+    let out = read_to_eof(stdout.expect("stdout pipe"));
     let err = stderr.map(read_to_eof).unwrap_or_default();
     (wait_for(pid), out, err)
 }
@@ -170,8 +172,41 @@ fn redirect_stderr_merges_into_stdout() {
     spec.redirect_stderr = true;
     let spawned = spawn(spec).expect("spawn");
     assert!(spawned.stderr.is_none());
-    assert_eq!(read_to_eof(spawned.stdout), "out\nerr\n");
+    assert_eq!(
+        read_to_eof(spawned.stdout.expect("stdout pipe")),
+        "out\nerr\n"
+    );
     assert_eq!(wait_for(spawned.pid), WaitStatus::Exited(0));
+}
+
+#[test]
+fn unread_output_goes_to_dev_null_without_pipes() {
+    setup();
+    // Both channels unread: no pipes; the child's fds 1 and 2 are /dev/null (fd 0, here a file,
+    // receives the report).
+    let mut spec = sh(
+        "exec 3>&1; a=$(readlink /proc/self/fd/3); b=$(readlink /proc/self/fd/2); \
+         c=$(readlink /proc/self/fd/0); printf '%s\\n' \"$a\" \"$b\" \"$c\" >&0",
+    );
+    spec.stdout_pipe = false;
+    spec.stderr_pipe = false;
+    let path = std::env::temp_dir().join(format!("procd-null-test-{}", std::process::id()));
+    spec.stdin = StdinMode::Fd(File::create(&path).unwrap().into());
+    let spawned = spawn(spec).expect("spawn");
+    assert!(spawned.stdout.is_none() && spawned.stderr.is_none());
+    assert_eq!(wait_for(spawned.pid), WaitStatus::Exited(0));
+    let seen = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let lines: Vec<&str> = seen.lines().collect();
+    assert_eq!(lines[..2], ["/dev/null", "/dev/null"], "{seen}");
+    assert_eq!(Path::new(lines[2]), path, "{seen}");
+
+    // Only stderr unread: stdout is a pipe, stderr /dev/null.
+    let mut spec = sh("echo out; echo err >&2; readlink /proc/self/fd/2");
+    spec.stderr_pipe = false;
+    let (status, out, err) = run(spec);
+    assert_eq!(status, WaitStatus::Exited(0));
+    assert_eq!((out.as_str(), err.as_str()), ("out\n/dev/null\n", ""));
 }
 
 #[test]
@@ -180,7 +215,10 @@ fn stdin_pipe_reaches_the_child() {
     let spawned = spawn(sh("read line; echo \"got $line\"")).expect("spawn");
     let stdin = spawned.stdin.expect("stdin pipe");
     std::io::Write::write_all(&mut File::from(stdin), b"hello\n").unwrap();
-    assert_eq!(read_to_eof(spawned.stdout), "got hello\n");
+    assert_eq!(
+        read_to_eof(spawned.stdout.expect("stdout pipe")),
+        "got hello\n"
+    );
     assert_eq!(wait_for(spawned.pid), WaitStatus::Exited(0));
 }
 
@@ -188,7 +226,7 @@ fn stdin_pipe_reaches_the_child() {
 fn killing_the_group_reaches_grandchildren_and_orphans_are_reaped() {
     setup();
     let spawned = spawn(sh("sleep 30 & echo $!; wait")).expect("spawn");
-    let mut out = File::from(spawned.stdout);
+    let mut out = File::from(spawned.stdout.expect("stdout pipe"));
     let grandchild: i32 = read_line(&mut out).parse().expect("grandchild pid");
     kill_group(spawned.pid, Signal::TERM).unwrap();
     assert_eq!(
@@ -219,7 +257,7 @@ fn orphan_exit_statuses_are_collected() {
     // had it exited first, its parent shell could have collected the status itself. (An asynchronous
     // list's own stdin is /dev/null, hence the detour through fd 3.)
     let spawned = spawn(sh("exec 3<&0; sh -c 'read x; exit 7' <&3 & echo $!")).expect("spawn");
-    let mut out = File::from(spawned.stdout);
+    let mut out = File::from(spawned.stdout.expect("stdout pipe"));
     let orphan: i32 = read_line(&mut out).parse().expect("orphan pid");
     assert_eq!(wait_for(spawned.pid), WaitStatus::Exited(0));
     drop(spawned.stdin);

@@ -508,6 +508,9 @@ impl Supervisor {
                 umask,
                 user: user.clone(),
                 redirect_stderr: true,
+                // The check's output is not read: it goes to /dev/null.
+                stdout_pipe: false,
+                stderr_pipe: false,
                 stdin: sys::StdinMode::Pipe,
                 minfds,
                 cgroup_procs: None,

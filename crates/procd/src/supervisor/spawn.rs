@@ -125,6 +125,9 @@ impl Supervisor {
                 umask: cfg.umask,
                 user,
                 redirect_stderr: cfg.redirect_stderr,
+                // Decided below, once the logs are open.
+                stdout_pipe: true,
+                stderr_pipe: true,
                 stdin: sys::StdinMode::Pipe,
                 minfds: self.config.supervisord.minfds,
                 cgroup_procs: None,
@@ -141,6 +144,8 @@ impl Supervisor {
             spec.stdin = sys::StdinMode::Fd(fd);
         }
         self.open_logs(id);
+        spec.stdout_pipe = self.output_read(id, crate::events::Channel::Stdout);
+        spec.stderr_pipe = self.output_read(id, crate::events::Channel::Stderr);
         let spawned = match self.os.spawn(spec) {
             Ok(s) => s,
             Err(e) => {
@@ -252,7 +257,7 @@ impl Supervisor {
         id: ProcId,
         pid: i32,
         stdin: Option<OwnedFd>,
-        stdout: OwnedFd,
+        stdout: Option<OwnedFd>,
         stderr: Option<OwnedFd>,
     ) {
         let stdout_route = self.route(id, pid, crate::events::Channel::Stdout);
@@ -262,17 +267,19 @@ impl Supervisor {
             return;
         };
         let name = proc.config.name.clone();
-        output::pump(Pump {
-            fd: stdout,
-            channel: proc.stdout_log.clone(),
-            name: name.clone(),
-            stream: "stdout",
-            pid,
-            route: stdout_route,
-            logger: self.logger.clone(),
-            internal: self.internal_tx.clone(),
-            watch: watch.clone(),
-        });
+        if let Some(fd) = stdout {
+            output::pump(Pump {
+                fd,
+                channel: proc.stdout_log.clone(),
+                name: name.clone(),
+                stream: "stdout",
+                pid,
+                route: stdout_route,
+                logger: self.logger.clone(),
+                internal: self.internal_tx.clone(),
+                watch: watch.clone(),
+            });
+        }
         if let Some(fd) = stderr {
             output::pump(Pump {
                 fd,
@@ -287,6 +294,30 @@ impl Supervisor {
             });
         }
         proc.stdin = stdin.map(StdinWriter::new);
+    }
+
+    /// Whether anything reads a channel's output (the same conditions as [`Self::route`], plus an open
+    /// log or syslog and a `log:` ready check). When nothing does, the child gets `/dev/null` instead
+    /// of a pipe, so procd holds no descriptor for it (docs/compatibility.md, "Child logs").
+    fn output_read(&self, id: ProcId, channel: crate::events::Channel) -> bool {
+        let Some(proc) = self.procs.get(&id) else {
+            return true;
+        };
+        let stdout = channel == crate::events::Channel::Stdout;
+        let (log, open) = if stdout {
+            (&proc.config.stdout, &proc.stdout_log)
+        } else {
+            (&proc.config.stderr, &proc.stderr_log)
+        };
+        open.is_some()
+            || (proc.is_listener && stdout)
+            || log.capture_maxbytes > 0
+            || (log.events_enabled && self.bus.wants(log_event_name(stdout)))
+            || self.logger.enabled(Level::Debug)
+            || matches!(
+                proc.config.ready_check,
+                Some(procd_config::ReadyCheck::Log { .. })
+            )
     }
 
     /// Chooses how a channel's output is handled: the cheapest route that still does all that is needed.
@@ -304,12 +335,7 @@ impl Supervisor {
         } else {
             &proc.config.stderr
         };
-        let event_name = if stdout {
-            "PROCESS_LOG_STDOUT"
-        } else {
-            "PROCESS_LOG_STDERR"
-        };
-        let events = log.events_enabled && self.bus.wants(event_name);
+        let events = log.events_enabled && self.bus.wants(log_event_name(stdout));
         if log.capture_maxbytes == 0 && !events {
             return Route::Plain { debug };
         }
@@ -327,6 +353,14 @@ impl Supervisor {
             debug_output: debug,
             filter,
         })))
+    }
+}
+
+fn log_event_name(stdout: bool) -> &'static str {
+    if stdout {
+        "PROCESS_LOG_STDOUT"
+    } else {
+        "PROCESS_LOG_STDERR"
     }
 }
 

@@ -1,9 +1,49 @@
 //! Raising RLIMIT_NOFILE / RLIMIT_NPROC soft limits to `minfds` / `minprocs`, as supervisord does at
 //! first start.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use nix::sys::resource::{Resource, getrlimit, setrlimit};
 
 const RLIM_INFINITY: u64 = libc::RLIM_INFINITY;
+
+/// The soft RLIMIT_NOFILE children start with when procd raised its own beyond what supervisord would
+/// have (0: children inherit procd's). See [`raise_nofile_for`].
+static CHILD_NOFILE: AtomicU64 = AtomicU64::new(0);
+
+/// The soft RLIMIT_NOFILE a child resets itself to before `execve`, if any.
+pub fn child_nofile() -> Option<u64> {
+    match CHILD_NOFILE.load(Ordering::Relaxed) {
+        0 => None,
+        n => Some(n),
+    }
+}
+
+/// After [`raise_limits`]: raises procd's own soft RLIMIT_NOFILE to `need` descriptors (the
+/// configuration's budget, see `crate::fdbudget`), at most to the hard limit. Children still start
+/// with the soft limit they would have had under supervisord. Returns the INFO line to log when
+/// raised, and the hard limit.
+pub fn raise_nofile_for(need: u64) -> (Option<String>, u64) {
+    let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else {
+        return (None, 0);
+    };
+    let target = if hard == RLIM_INFINITY {
+        need
+    } else {
+        need.min(hard)
+    };
+    if soft == RLIM_INFINITY || soft >= target {
+        return (None, hard);
+    }
+    if setrlimit(Resource::RLIMIT_NOFILE, target, hard).is_err() {
+        return (None, hard);
+    }
+    CHILD_NOFILE.store(soft, Ordering::Relaxed);
+    (
+        Some(format!("Increased RLIMIT_NOFILE limit to {target}")),
+        hard,
+    )
+}
 
 /// Raises both limits when needed. Ok: the INFO lines to log (`Increased RLIMIT_NOFILE limit to N`).
 /// Err: supervisord's usage error text (the daemon prints `Error: <text>` and exits 2).

@@ -77,8 +77,15 @@ pub struct SpawnSpec {
     pub umask: Option<u32>,
     /// `user=`; `None` keeps the daemon's credentials.
     pub user: Option<SpawnUser>,
-    /// `redirect_stderr=`: fd 2 is the stdout pipe and no stderr pipe is made.
+    /// `redirect_stderr=`: fd 2 is the same as fd 1 (the stdout pipe, or `/dev/null`) and no stderr
+    /// pipe is made.
     pub redirect_stderr: bool,
+    /// Whether anything reads the child's stdout (a log file, capture mode, events, the main log at
+    /// debug level, ...). When nothing does, no pipe is made: the child writes to `/dev/null` directly
+    /// and procd holds no descriptor for it.
+    pub stdout_pipe: bool,
+    /// The same for stderr (ignored with `redirect_stderr`).
+    pub stderr_pipe: bool,
     pub stdin: StdinMode,
     /// `[supervisord] minfds`; bounds the fallback fd-closing loop on kernels without `close_range`.
     pub minfds: u64,
@@ -93,9 +100,9 @@ pub struct Spawned {
     pub pid: i32,
     /// Write end of the child's stdin (`None` with [`StdinMode::Fd`]).
     pub stdin: Option<OwnedFd>,
-    /// Read end of the child's stdout (and stderr when redirected).
-    pub stdout: OwnedFd,
-    /// Read end of the child's stderr (`None` when `redirect_stderr`).
+    /// Read end of the child's stdout (and stderr when redirected); `None` without `stdout_pipe`.
+    pub stdout: Option<OwnedFd>,
+    /// Read end of the child's stderr (`None` when `redirect_stderr` or without `stderr_pipe`).
     pub stderr: Option<OwnedFd>,
 }
 
@@ -178,9 +185,14 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
         }
         StdinMode::Fd(fd) => (fd, None),
     };
-    let (stdout_parent, stdout_child) = make_pipe()?;
-    // With `redirect_stderr` the stdout pipe's write end goes into the stderr slot as well.
-    let (stderr_parent, stderr_child) = if spec.redirect_stderr {
+    let (stdout_parent, stdout_child) = if spec.stdout_pipe {
+        let (r, w) = make_pipe()?;
+        (Some(r), Some(w))
+    } else {
+        (None, None)
+    };
+    // With `redirect_stderr` whatever fd 1 gets (pipe or /dev/null) goes into the stderr slot as well.
+    let (stderr_parent, stderr_child) = if spec.redirect_stderr || !spec.stderr_pipe {
         (None, None)
     } else {
         let (r, w) = make_pipe()?;
@@ -188,7 +200,7 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
     };
     for fd in [
         stdin_parent.as_ref(),
-        Some(&stdout_parent),
+        stdout_parent.as_ref(),
         stderr_parent.as_ref(),
     ]
     .into_iter()
@@ -204,12 +216,15 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
         Some(slots) => slots,
         empty => empty.insert(Slots::reserve().map_err(SpawnError::Pipes)?),
     };
+    // A channel without a pipe gets the slots' own /dev/null (or fd 1's pipe with redirect_stderr).
+    let stdout_fd = stdout_child.as_ref().map(AsRawFd::as_raw_fd);
+    let stderr_fd = if spec.redirect_stderr {
+        stdout_fd
+    } else {
+        stderr_child.as_ref().map(AsRawFd::as_raw_fd)
+    };
     let result = slots
-        .load([
-            &stdin_child,
-            &stdout_child,
-            stderr_child.as_ref().unwrap_or(&stdout_child),
-        ])
+        .load([Some(stdin_child.as_raw_fd()), stdout_fd, stderr_fd])
         .map_err(SpawnError::Pipes)
         .and_then(|()| {
             let ctx = ChildContext {
@@ -277,11 +292,13 @@ impl Slots {
         })
     }
 
-    /// Points the slots at `ends` (stdin, stdout, stderr).
-    fn load(&self, ends: [&OwnedFd; 3]) -> io::Result<()> {
+    /// Points the slots at `ends` (stdin, stdout, stderr; `None`: `/dev/null`).
+    fn load(&self, ends: [Option<libc::c_int>; 3]) -> io::Result<()> {
         for (end, slot) in ends.into_iter().zip(self.fds) {
-            // SAFETY: dup3 onto a slot this struct owns; it atomically replaces what the slot held.
-            if unsafe { libc::dup3(end.as_raw_fd(), slot, libc::O_CLOEXEC) } < 0 {
+            let end = end.unwrap_or_else(|| self.null.as_raw_fd());
+            // SAFETY: dup3 of an fd the caller keeps open onto a slot this struct owns; it atomically
+            // replaces what the slot held.
+            if unsafe { libc::dup3(end, slot, libc::O_CLOEXEC) } < 0 {
                 return Err(io::Error::last_os_error());
             }
         }
@@ -336,6 +353,7 @@ fn clone_and_exec(ctx: &ChildContext, stack: &mut [u8]) -> Result<i32, SpawnErro
     };
     // SAFETY: `child_main` only reads `ctx` and performs async-signal-safe system calls (close_range,
     // unshare, setpgid, dup2, fcntl, sigaction, sigprocmask, setgroups, setgid, setuid, chdir, umask,
+    // getrlimit, setrlimit,
     // execve, write, _exit) without allocating or taking locks, which is what sharing the parent's
     // memory (CLONE_VM) requires; CLONE_VFORK keeps `ctx` and `stack` alive and unused by anyone else
     // until it has exec'd or exited. Sharing the fd table (CLONE_FILES) is safe because the child's
@@ -454,6 +472,9 @@ struct ChildPlan {
     /// The parent's fd of the cgroup's `cgroup.procs` (-1: none); kept open by `spawn` until the child
     /// has exec'd.
     cgroup_fd: libc::c_int,
+    /// The soft RLIMIT_NOFILE to set before exec when procd raised its own for its fd budget (see
+    /// [`super::rlimits::child_nofile`]).
+    nofile: Option<u64>,
 }
 
 // SAFETY: the raw pointers point into the heap buffers of the CStrings owned by the same struct, which
@@ -515,6 +536,7 @@ impl ChildPlan {
             exec_prefix: format!("supervisor: couldn't exec {argv0}: ").into_bytes(),
             minfds: libc::c_int::try_from(spec.minfds).unwrap_or(libc::c_int::MAX),
             cgroup_fd: spec.cgroup_procs.as_ref().map_or(-1, AsRawFd::as_raw_fd),
+            nofile: super::rlimits::child_nofile(),
         })
     }
 
@@ -586,6 +608,18 @@ impl ChildPlan {
         if let Some(mask) = self.umask {
             // SAFETY: plain system call without pointers.
             unsafe { libc::umask(mask) };
+        }
+        if let Some(soft) = self.nofile {
+            // The soft limit a supervisord child would have; procd only raised its own (the hard limit
+            // stays). Best effort: a failure leaves the raised one.
+            // SAFETY: getrlimit/setrlimit on a local struct; raw system calls, async-signal-safe.
+            unsafe {
+                let mut lim: libc::rlimit = std::mem::zeroed();
+                if libc::syscall(libc::SYS_getrlimit, libc::RLIMIT_NOFILE, &mut lim) == 0 {
+                    lim.rlim_cur = soft;
+                    libc::syscall(libc::SYS_setrlimit, libc::RLIMIT_NOFILE, &lim);
+                }
+            }
         }
         ignore_like_python(libc::SIGPIPE);
         ignore_like_python(libc::SIGXFSZ);

@@ -252,7 +252,7 @@ impl Os for FakeOs {
         Ok(Spawned {
             pid,
             stdin,
-            stdout,
+            stdout: Some(stdout),
             stderr,
         })
     }
