@@ -51,6 +51,12 @@ struct Cli {
     /// Keep the temporary directory (configs, daemon logs) and print its path.
     #[arg(long)]
     keep: bool,
+    /// Scale mode instead of the scenarios: N `sleep` programs per daemon (see docs/performance.md).
+    #[arg(long)]
+    scale: bool,
+    /// The program counts of `--scale`.
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
+    scale_n: Vec<usize>,
     #[command(subcommand)]
     child: Option<Child>,
 }
@@ -181,6 +187,9 @@ fn run(cli: &Cli) -> Result<bool> {
     if cli.keep {
         work.disable_cleanup(true);
         eprintln!("work directory (kept): {}", work.path().display());
+    }
+    if cli.scale {
+        return run_scale(cli, &bins, work.path());
     }
     let mut failed = false;
     eprintln!("measuring the physical limit (writer | cat > file)");
@@ -345,4 +354,38 @@ fn run(cli: &Cli) -> Result<bool> {
         eprintln!("procd-bench: some scenarios failed (see above)");
     }
     Ok(!failed)
+}
+
+fn run_scale(
+    cli: &Cli,
+    bins: &[std::result::Result<DaemonBin, (Kind, String)>],
+    work: &Path,
+) -> Result<bool> {
+    for (kind, why) in bins.iter().filter_map(|b| b.as_ref().err()) {
+        eprintln!("[{}] not available: {why}", kind.name());
+    }
+    let available: Vec<&DaemonBin> = bins.iter().flatten().collect();
+    let rows = scenarios::scale::run(&available, &cli.scale_n, work);
+    println!("{}", scenarios::scale::table(&rows));
+    let out = cli
+        .out
+        .clone()
+        .unwrap_or_else(|| repo_root().join("bench-results"));
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let columns: Vec<String> = scenarios::scale::COLUMNS
+        .iter()
+        .map(|(n, u)| format!("{n} ({u})"))
+        .collect();
+    let doc = serde_json::json!({"unix_time": now, "columns": columns, "rows": rows});
+    let file = out.join(format!("scale-{now}.json"));
+    std::fs::write(&file, serde_json::to_string_pretty(&doc)?)?;
+    println!("results written to {}", file.display());
+    // A daemon that fails at some N is a finding, not a benchmark error; procd failing is.
+    Ok(!rows
+        .iter()
+        .any(|r| r.daemon == "procd" && r.error.is_some()))
 }

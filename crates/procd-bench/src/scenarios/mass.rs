@@ -134,11 +134,11 @@ pub fn spawn_limit(sizes: &Sizes, work: &Path) -> Result<SpawnLimit> {
     let dir = work.join("spawn-limit");
     std::fs::create_dir_all(&dir)?;
     let (first_name, later_name) = start_names(n, sizes.start_repeats);
-    let first_ms = spawn_round(n, &dir)?;
+    let first_ms = spawn_round(n, Some(&dir))?;
     let mut later = Vec::new();
     for _ in 0..sizes.start_repeats {
         thread::sleep(SETTLE);
-        later.push(spawn_round(n, &dir)?);
+        later.push(spawn_round(n, Some(&dir))?);
     }
     Ok(SpawnLimit {
         first_name,
@@ -147,20 +147,27 @@ pub fn spawn_limit(sizes: &Sizes, work: &Path) -> Result<SpawnLimit> {
     })
 }
 
-/// Starts the `n` children (timed), then kills and reaps them (not timed).
-fn spawn_round(n: usize, dir: &Path) -> Result<f64> {
+/// Starts the `n` children (timed), then kills and reaps them (not timed). Output goes to a log file
+/// per child in `dir`, or to /dev/null.
+pub fn spawn_round(n: usize, dir: Option<&Path>) -> Result<f64> {
     let mut children = KillOnDrop(Vec::with_capacity(n));
     let t0 = Instant::now();
     for i in 0..n {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(dir.join(format!("mass_{i:03}.log")))?;
+        let (out, err) = match dir {
+            Some(dir) => {
+                let log = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(dir.join(format!("mass_{i:03}.log")))?;
+                (Stdio::from(log.try_clone()?), Stdio::from(log))
+            }
+            None => (Stdio::null(), Stdio::null()),
+        };
         let child = Command::new("sleep")
             .arg("100000")
             .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
+            .stdout(out)
+            .stderr(err)
             .process_group(0)
             .spawn()
             .context("spawning sleep")?;

@@ -10,6 +10,7 @@ mod mass;
 mod output;
 mod respawn;
 mod rpc_rate;
+pub mod scale;
 mod tail;
 
 use std::path::{Path, PathBuf};
