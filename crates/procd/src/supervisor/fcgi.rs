@@ -23,7 +23,7 @@ impl Supervisor {
         let Some(group_name) = self.procs.get(&id).map(|p| p.config.group.clone()) else {
             return Ok(None);
         };
-        let Some(group) = self.groups.iter_mut().find(|g| g.name == group_name) else {
+        let Some(group) = self.group_pos(&group_name).map(|i| &mut self.groups[i]) else {
             return Ok(None);
         };
         let Some(sock) = group.fcgi.as_mut() else {

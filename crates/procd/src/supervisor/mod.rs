@@ -147,6 +147,9 @@ pub struct Supervisor {
     /// Counts configuration reads; groups remember the one they were created from.
     read_generation: u64,
     groups: Vec<Group>,
+    /// Index of `groups` by name, kept by `add_group`, `remove_group` and `reset`: finding a group (and
+    /// so a process) by name costs the same with 10,000 groups as with one.
+    group_pos: HashMap<String, usize>,
     procs: HashMap<ProcId, Proc>,
     pids: HashMap<i32, ProcId>,
     next_id: u64,
@@ -209,6 +212,7 @@ impl Supervisor {
             read_generation: 0,
             config,
             groups: Vec::new(),
+            group_pos: HashMap::new(),
             procs: HashMap::new(),
             pids: HashMap::new(),
             next_id: 0,
@@ -257,6 +261,7 @@ impl Supervisor {
         self.reloads.send_modify(|n| *n += 1);
         self.telemetry.clear();
         self.groups.clear();
+        self.group_pos.clear();
         self.procs.clear();
         self.pids.clear();
         self.pending.clear();

@@ -189,7 +189,7 @@ fn auto_log_path(
 impl Supervisor {
     /// Adds a group from its config (startup, `addProcessGroup`, reload). Returns false if it exists.
     pub(super) fn add_group(&mut self, gconf: &GroupConfig) -> bool {
-        if self.groups.iter().any(|g| g.name == gconf.name) {
+        if self.group_pos(&gconf.name).is_some() {
             return false;
         }
         let mut members = Vec::with_capacity(gconf.processes.len());
@@ -243,6 +243,7 @@ impl Supervisor {
                 handler: pool.handler(),
             });
         }
+        self.group_pos.insert(gconf.name.clone(), self.groups.len());
         self.groups.push(Group {
             name: gconf.name.clone(),
             priority: gconf.priority,
@@ -263,7 +264,7 @@ impl Supervisor {
 
     /// Removes a group whose processes are all stopped. Returns false if one is still running.
     pub(super) fn remove_group(&mut self, name: &str) -> bool {
-        let Some(pos) = self.groups.iter().position(|g| g.name == name) else {
+        let Some(pos) = self.group_pos(name) else {
             return false;
         };
         if self.groups[pos].ids().any(|id| {
@@ -274,6 +275,10 @@ impl Supervisor {
             return false;
         }
         let group = self.groups.remove(pos);
+        self.group_pos.remove(name);
+        for (i, g) in self.groups.iter().enumerate().skip(pos) {
+            self.group_pos.insert(g.name.clone(), i);
+        }
         self.index_logs(group.ids(), false);
         for id in group.ids() {
             if let Some(proc) = self.procs.remove(&id) {
@@ -317,9 +322,14 @@ impl Supervisor {
         }
     }
 
+    /// The position of the group `name` in `groups`.
+    pub(super) fn group_pos(&self, name: &str) -> Option<usize> {
+        self.group_pos.get(name).copied()
+    }
+
     /// Finds a process by group and process name.
     pub(super) fn find(&self, group: &str, name: &str) -> Option<ProcId> {
-        let g = self.groups.iter().find(|g| g.name == group)?;
+        let g = &self.groups[self.group_pos(group)?];
         g.members
             .iter()
             .find(|m| m.config.name == name)

@@ -85,7 +85,7 @@ impl Supervisor {
         if self.listener_pool_busy(&name) {
             return false;
         }
-        let ids: Vec<ProcId> = match self.groups.iter().find(|g| g.name == name) {
+        let ids: Vec<ProcId> = match self.group_pos(&name).map(|i| &self.groups[i]) {
             Some(g) => order::descending(&g.members)
                 .into_iter()
                 .map(|i| g.members[i].id)

@@ -50,7 +50,7 @@ impl Supervisor {
 
     /// `removeProcessGroup`: deactivates a group whose processes are all stopped.
     pub(super) fn remove_process_group(&mut self, name: &str) -> R {
-        if !self.groups.iter().any(|g| g.name == name) {
+        if self.group_pos(name).is_none() {
             return Err(bad_name(name));
         }
         if !self.remove_group(name) {
@@ -81,7 +81,7 @@ impl Supervisor {
             Vec::with_capacity(groups.iter().map(|g| g.processes.len()).sum());
         for (gi, pi) in order::config_info_order(groups) {
             let (g, p) = (&groups[gi], &groups[gi].processes[pi]);
-            let active = self.groups.iter().find(|a| a.name == g.name);
+            let active = self.group_pos(&g.name).map(|i| &self.groups[i]);
             // Like supervisord, an AUTO log shows its real path only in the config the group was
             // created from; after reloadConfig it reads 'auto' until the group is added again.
             let live = active

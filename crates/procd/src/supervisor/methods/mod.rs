@@ -101,7 +101,7 @@ impl Supervisor {
     /// Resolves a namespec: `Ok((group, Some(id)))` for a process, `Ok((group, None))` for `group:*`.
     fn resolve(&self, namespec: &str) -> Result<(String, Option<ProcId>), Fault> {
         let (group, process) = split_namespec(namespec);
-        if !self.groups.iter().any(|g| g.name == group) {
+        if self.group_pos(&group).is_none() {
             return Err(bad_name(namespec));
         }
         match process {
@@ -122,9 +122,8 @@ impl Supervisor {
     }
 
     fn group(&self, name: &str) -> Result<&Group, Fault> {
-        self.groups
-            .iter()
-            .find(|g| g.name == name)
+        self.group_pos(name)
+            .map(|i| &self.groups[i])
             .ok_or_else(|| bad_name(name))
     }
 
