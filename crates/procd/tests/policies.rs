@@ -6,6 +6,8 @@ mod backoff;
 #[path = "policies/cgroup.rs"]
 mod cgroup;
 mod common;
+#[path = "policies/crash.rs"]
+mod crash;
 #[path = "policies/envfile.rs"]
 mod envfile;
 #[path = "policies/logs.rs"]

@@ -9,6 +9,7 @@ mod cgroups;
 mod deferred;
 mod faults;
 mod fcgi;
+mod leftovers;
 mod methods;
 mod os;
 mod output;
@@ -194,6 +195,12 @@ pub struct Supervisor {
     os: Box<dyn Os>,
     /// What `/metrics`, `/readyz` and systemd see; fed at every state change.
     telemetry: Arc<Telemetry>,
+    /// Running children by pid, as the children file lists them (see `leftovers`).
+    children: std::collections::BTreeMap<i32, leftovers::Entry>,
+    /// A child was spawned or reaped since the children file was last written.
+    children_dirty: bool,
+    /// Writing the children file failed (reported once).
+    children_failing: bool,
 }
 
 impl Supervisor {
@@ -242,6 +249,9 @@ impl Supervisor {
             cgroups: None,
             os,
             telemetry: Arc::default(),
+            children: std::collections::BTreeMap::new(),
+            children_dirty: false,
+            children_failing: false,
         }
     }
 
@@ -264,6 +274,10 @@ impl Supervisor {
         self.group_pos.clear();
         self.procs.clear();
         self.pids.clear();
+        if !self.children.is_empty() {
+            self.children.clear();
+            self.children_dirty = true;
+        }
         self.pending.clear();
         self.stop_groups = None;
         self.last_die_report = None;
@@ -332,6 +346,7 @@ impl Supervisor {
             self.add_group(group);
         }
         self.init_cgroups();
+        self.stop_leftovers();
         self.log(
             Level::Info,
             format!("supervisord started with pid {}", std::process::id()),
@@ -343,12 +358,14 @@ impl Supervisor {
 
         loop {
             self.drive();
+            self.write_children();
             if self.mood != SupervisorState::Running
                 && self.stop_groups.as_ref().is_some_and(|g| g.is_empty())
             {
                 self.fail_pending();
                 if self.mood != SupervisorState::Restarting {
                     self.remove_cgroups();
+                    self.remove_children_file();
                 }
                 return Ok(if self.mood == SupervisorState::Restarting {
                     Exit::Restart
@@ -454,6 +471,7 @@ impl Supervisor {
         };
         match self.pids.remove(&pid) {
             Some(id) => {
+                self.child_ended(pid);
                 // Bookkeeping first: the exit may restart the process at once (autorestart with
                 // startsecs=0), and the new child must not lose its listener or socket state.
                 self.child_reaped(id);

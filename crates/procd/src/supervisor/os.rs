@@ -48,6 +48,12 @@ pub trait Os: Send {
     fn reap_any(&mut self) -> Option<(i32, WaitStatus)>;
     /// Collects `pid` if it has exited.
     fn reap_pid(&mut self, pid: i32) -> Option<WaitStatus>;
+    /// A live child's start time and process group (`/proc/<pid>/stat`), recorded in the children file
+    /// for a restart after a crash (see `leftovers`); `None` where there is no such process.
+    fn identity(&self, pid: i32) -> Option<(u64, i32)> {
+        let _ = pid;
+        None
+    }
 }
 
 /// The daemon's [`Os`]: the kernel, through [`crate::sys`].
@@ -119,5 +125,9 @@ impl Os for RealOs {
 
     fn reap_pid(&mut self, pid: i32) -> Option<WaitStatus> {
         sys::reap_pid(pid)
+    }
+
+    fn identity(&self, pid: i32) -> Option<(u64, i32)> {
+        super::leftovers::stat(pid)
     }
 }

@@ -154,6 +154,7 @@ impl Supervisor {
             }
         };
         self.pids.insert(spawned.pid, id);
+        self.child_started(spawned.pid, id);
         self.attach(
             id,
             spawned.pid,
