@@ -83,38 +83,42 @@ mod tests {
         // sha1("123") = 40bd001563085fc35165329ea1ff5c5ecbdbbeef
         let sha = creds("{SHA}40bd001563085fc35165329ea1ff5c5ecbdbbeef");
         let plain = creds("123");
-        let cases: &[(&Credentials, Option<&str>, AuthResult)] = &[
-            (&plain, Some(&basic("user:123")), AuthResult::Allowed),
-            (&plain, Some(&basic("user:1234")), AuthResult::Denied),
-            (&plain, Some(&basic("other:123")), AuthResult::Denied),
-            (&plain, Some(&basic("user:123:x")), AuthResult::Denied),
-            (&plain, Some(&basic("user")), AuthResult::Denied),
+        let cases: Vec<(Credentials, Option<String>, AuthResult)> = vec![
+            (plain.clone(), Some(basic("user:123")), AuthResult::Allowed),
+            (plain.clone(), Some(basic("user:1234")), AuthResult::Denied),
+            (plain.clone(), Some(basic("other:123")), AuthResult::Denied),
+            (plain.clone(), Some(basic("user:123:x")), AuthResult::Denied),
+            (plain.clone(), Some(basic("user")), AuthResult::Denied),
             (
-                &plain,
-                Some(&basic("user:123").replace("Basic", "bAsIc")),
+                plain.clone(),
+                Some(basic("user:123").replace("Basic", "bAsIc")),
                 AuthResult::Allowed,
             ),
-            (&plain, Some("Digest abc"), AuthResult::Denied),
-            (&plain, Some("Basic"), AuthResult::Denied),
-            (&plain, Some("Basic dXNlcjoxMjM"), AuthResult::Malformed),
-            (&plain, None, AuthResult::Denied),
-            (&sha, Some(&basic("user:123")), AuthResult::Allowed),
+            (plain.clone(), Some("Digest abc".into()), AuthResult::Denied),
+            (plain.clone(), Some("Basic".into()), AuthResult::Denied),
             (
-                &sha,
-                Some(&basic("user:{SHA}40bd001563085fc35165329ea1ff5c5ecbdbbeef")),
+                plain.clone(),
+                Some("Basic dXNlcjoxMjM".into()),
+                AuthResult::Malformed,
+            ),
+            (plain.clone(), None, AuthResult::Denied),
+            (sha.clone(), Some(basic("user:123")), AuthResult::Allowed),
+            (
+                sha.clone(),
+                Some(basic("user:{SHA}40bd001563085fc35165329ea1ff5c5ecbdbbeef")),
                 AuthResult::Denied,
             ),
-            (&sha, Some(&basic("user:124")), AuthResult::Denied),
+            (sha.clone(), Some(basic("user:124")), AuthResult::Denied),
             (
-                &creds("{SHA}40BD001563085FC35165329EA1FF5C5ECBDBBEEF"),
-                Some(&basic("user:123")),
+                creds("{SHA}40BD001563085FC35165329EA1FF5C5ECBDBBEEF"),
+                Some(basic("user:123")),
                 AuthResult::Denied,
             ),
-            (&creds("p:w"), Some(&basic("user:p:w")), AuthResult::Allowed),
+            (creds("p:w"), Some(basic("user:p:w")), AuthResult::Allowed),
         ];
-        for (expected, header, result) in cases {
+        for (expected, header, result) in &cases {
             assert_eq!(
-                check(expected, header.map(str::as_bytes)),
+                check(expected, header.as_deref().map(str::as_bytes)),
                 *result,
                 "{header:?}"
             );
