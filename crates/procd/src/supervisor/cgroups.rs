@@ -60,10 +60,10 @@ impl Supervisor {
         if !self.uses_cgroup(id) {
             return Ok(None);
         }
-        let (group, name) = {
-            let cfg = &self.procs[&id].config;
-            (cfg.group.clone(), cfg.name.clone())
+        let Some(cfg) = self.procs.get(&id).map(|p| &p.config) else {
+            return Ok(None);
         };
+        let (group, name) = (cfg.group.clone(), cfg.name.clone());
         let root = self.cgroup_root()?;
         let dir = root.process(&group, &name);
         root.prepare(&group, &name)
@@ -77,10 +77,10 @@ impl Supervisor {
         if !self.uses_cgroup(id) {
             return;
         }
-        let (group, name) = {
-            let cfg = &self.procs[&id].config;
-            (cfg.group.clone(), cfg.name.clone())
+        let Some(cfg) = self.procs.get(&id).map(|p| &p.config) else {
+            return;
         };
+        let (group, name) = (cfg.group.clone(), cfg.name.clone());
         let Some(Ok(root)) = self.cgroups.as_ref() else {
             return;
         };

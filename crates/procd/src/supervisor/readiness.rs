@@ -191,7 +191,7 @@ impl Supervisor {
             .groups
             .iter()
             .flat_map(Group::ids)
-            .filter(|id| !self.procs[id].ready.deps.is_empty())
+            .filter(|id| self.procs.get(id).is_some_and(|p| !p.ready.deps.is_empty()))
             .collect();
         let mut fed = false;
         for id in ids {
@@ -209,10 +209,11 @@ impl Supervisor {
 
     /// A start of `id` waits for dependencies that nothing is starting: start them.
     fn pull_dependencies(&mut self, id: ProcId) -> bool {
-        if !self.procs.get(&id).is_some_and(|p| p.sm.wants_start()) {
+        let Some(proc) = self.procs.get(&id).filter(|p| p.sm.wants_start()) else {
             return false;
-        }
-        let wanted: Vec<ProcId> = self.procs[&id]
+        };
+        let by = proc.namespec();
+        let wanted: Vec<ProcId> = proc
             .ready
             .deps
             .iter()
@@ -231,8 +232,9 @@ impl Supervisor {
             .map(|(_, t)| t)
             .collect();
         for &t in &wanted {
-            let name = self.procs[&t].namespec();
-            let by = self.procs[&id].namespec();
+            let Some(name) = self.procs.get(&t).map(|p| p.namespec()) else {
+                continue;
+            };
             self.log(
                 Level::Info,
                 format!("starting {name}, which {by} depends on"),
@@ -347,7 +349,11 @@ impl Supervisor {
                 continue;
             }
             if waits_for.iter().all(|&d| self.is_down(d)) {
-                if self.procs[&id].sm.state().is_running() {
+                if self
+                    .procs
+                    .get(&id)
+                    .is_some_and(|p| p.sm.state().is_running())
+                {
                     self.input(id, Input::Stop);
                     stopped = true;
                 }
@@ -451,23 +457,21 @@ impl Supervisor {
         let Some(check) = proc.config.ready_check.clone() else {
             return;
         };
+        let name = proc.config.name.clone();
+        let interval = proc.config.ready_interval;
         let exec = match &check {
             ReadyCheck::Exec { argv, .. } => match self.exec_spec(id, argv) {
                 Ok(spec) => Some((spec, self.readiness.exec_children.clone())),
                 Err(e) => {
                     self.log(
                         Level::Warn,
-                        format!(
-                            "ready check of {} cannot run: {e}",
-                            self.procs[&id].config.name
-                        ),
+                        format!("ready check of {name} cannot run: {e}"),
                     );
                     return;
                 }
             },
             _ => None,
         };
-        let interval = self.procs[&id].config.ready_interval;
         let on_pass = self.on_pass(id, pid);
         if let Some(handle) = probes::poll(&check, interval, exec, on_pass)
             && let Some(p) = self.procs.get_mut(&id)
@@ -479,7 +483,7 @@ impl Supervisor {
 
     /// How an exec check runs: the program's environment, directory, user and umask.
     fn exec_spec(&self, id: ProcId, argv: &[String]) -> Result<probes::ExecSpec, String> {
-        let cfg = &self.procs[&id].config;
+        let cfg = &self.procs.get(&id).ok_or("the process is gone")?.config;
         let argv0 = argv.first().ok_or("the command is empty")?;
         let program_path = cfg
             .environment
@@ -526,16 +530,14 @@ impl Supervisor {
         let Some(l) = proc.config.liveness.clone() else {
             return;
         };
+        let name = proc.config.name.clone();
         let exec = match &l.check {
             ReadyCheck::Exec { argv, .. } => match self.exec_spec(id, argv) {
                 Ok(spec) => Some((spec, self.readiness.exec_children.clone())),
                 Err(e) => {
                     self.log(
                         Level::Warn,
-                        format!(
-                            "liveness check of {} cannot run: {e}",
-                            self.procs[&id].config.name
-                        ),
+                        format!("liveness check of {name} cannot run: {e}"),
                     );
                     return;
                 }
