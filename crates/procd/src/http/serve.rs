@@ -80,7 +80,7 @@ struct Slot {
 /// A connection younger than this that has not sent its request yet is most likely a real client
 /// whose request has not been read yet: when a server's budget is full it is not closed to make room
 /// while the server may still go over its budget (up to twice) instead.
-const GRACE: Duration = Duration::from_millis(50);
+const GRACE: Duration = Duration::from_secs(1);
 
 impl ListenerState {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Slot>> {
