@@ -62,6 +62,26 @@ pub(crate) fn http_date(secs: i64) -> String {
 /// Keeps `Infallible` in scope for callers building custom bodies.
 pub(crate) type Never = Infallible;
 
+/// A streaming body fed by a task through a channel (log tails, server-sent events); it ends when the
+/// task drops its sender.
+pub(crate) struct ChannelBody {
+    pub(crate) rx: tokio::sync::mpsc::Receiver<Bytes>,
+}
+
+impl hyper::body::Body for ChannelBody {
+    type Data = Bytes;
+    type Error = Never;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Never>>> {
+        self.rx
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|b| Ok(hyper::body::Frame::data(b))))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

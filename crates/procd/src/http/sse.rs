@@ -2,38 +2,16 @@
 //! one each time a counter changes. A task per open stream waits on the counter (no timer); it ends
 //! when the client goes away, the counter's sender is dropped, or the server stops.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::Response;
-use hyper::body::{Body, Frame};
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderName, HeaderValue};
 use tokio::sync::{mpsc, watch};
 
-use super::response::{Never, RespBody};
+use super::response::{ChannelBody, RespBody};
 
 /// How long a browser waits before reconnecting a dropped stream (the `retry:` field, in ms).
 const RETRY_MS: u32 = 3000;
-
-struct EventBody {
-    rx: mpsc::Receiver<Bytes>,
-}
-
-impl Body for EventBody {
-    type Data = Bytes;
-    type Error = Never;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Never>>> {
-        self.rx
-            .poll_recv(cx)
-            .map(|chunk| chunk.map(|b| Ok(Frame::data(b))))
-    }
-}
 
 /// One event carrying the counter's value (the first also sets the reconnection delay).
 pub(crate) fn event(value: u64, first: bool) -> Bytes {
@@ -67,7 +45,7 @@ pub(crate) fn changes(
             }
         }
     });
-    let mut resp = Response::new(EventBody { rx }.boxed());
+    let mut resp = Response::new(ChannelBody { rx }.boxed());
     let headers = resp.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -9,39 +9,17 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use hyper::body::{Body, Frame};
 use tokio::sync::{mpsc, watch};
 
-use super::response::Never;
+use super::response::ChannelBody;
 
 const HEAD: u64 = 1024;
 const POLL: Duration = Duration::from_millis(100);
 const MAX_CHUNK: u64 = 64 * 1024;
 const TRUNCATED: &[u8] = b"==> File truncated <==\n";
-
-/// Response body fed by a follower task.
-pub(crate) struct TailBody {
-    rx: mpsc::Receiver<Bytes>,
-}
-
-impl Body for TailBody {
-    type Data = Bytes;
-    type Error = Never;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Never>>> {
-        self.rx
-            .poll_recv(cx)
-            .map(|chunk| chunk.map(|b| Ok(Frame::data(b))))
-    }
-}
 
 /// Opens `path` and starts following it. `None` if it cannot be opened (answer 404).
 /// The follower ends when the server stops, or when `replaced` changes (the file is no longer the
@@ -50,11 +28,11 @@ pub(crate) fn start(
     path: PathBuf,
     stop: watch::Receiver<bool>,
     replaced: Option<watch::Receiver<u64>>,
-) -> Option<TailBody> {
+) -> Option<ChannelBody> {
     let follower = Follower::open(path)?;
     let (tx, rx) = mpsc::channel(8);
     tokio::spawn(follower.run(tx, stop, replaced));
-    Some(TailBody { rx })
+    Some(ChannelBody { rx })
 }
 
 struct Follower {
