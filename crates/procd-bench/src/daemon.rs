@@ -226,8 +226,17 @@ fn tail(path: &Path, max: usize) -> Option<String> {
     Some(String::from_utf8_lossy(&data[start..]).into_owned())
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-pub fn free_port() -> Result<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-    Ok(l.local_addr()?.port())
+/// A TCP port on 127.0.0.1 for a daemon's `[inet_http_server]` (a config file must name its port:
+/// supervisord rejects port 0). Reserved through `procd_testkit::port` (outside the kernel's ephemeral
+/// range, under a file lock no other test or benchmark process takes) and held until the benchmark
+/// exits, so no outgoing connection or parallel run can take it between the check and the daemon's bind.
+pub fn reserve_port() -> u16 {
+    static HELD: std::sync::Mutex<Vec<procd_testkit::port::Port>> =
+        std::sync::Mutex::new(Vec::new());
+    let port = procd_testkit::port::reserve();
+    let n = port.get();
+    HELD.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .push(port);
+    n
 }

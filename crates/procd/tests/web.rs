@@ -5,10 +5,10 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{Fixture, wait_until};
+use common::{Fixture, port, wait_until};
 
 const LONG: Duration = Duration::from_secs(20);
 
@@ -83,15 +83,13 @@ fn send(port: u16, head: &str, body: &str) -> Reply {
     }
 }
 
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind :0");
-    listener.local_addr().expect("addr").port()
-}
-
 #[test]
 fn status_page_actions_and_tail_over_tcp() {
     let f = Fixture::new();
-    let port = free_port();
+    // A config file must name its port (supervisord rejects port 0): a reserved one, held until the
+    // end of the test, and the daemon's own listening socket is checked before it is used.
+    let reserved = port::reserve();
+    let port = reserved.get();
     f.write_conf(
         "",
         &format!(
@@ -101,7 +99,8 @@ fn status_page_actions_and_tail_over_tcp() {
              [group:grp]\nprograms=beta\n"
         ),
     );
-    let _daemon = f.start();
+    let daemon = f.start();
+    daemon.wait_listening(port, LONG);
     f.wait_state("alpha", "RUNNING", LONG);
     f.wait_state("grp:beta", "RUNNING", LONG);
     let host = format!("127.0.0.1:{port}");
@@ -205,7 +204,8 @@ fn token_of(page: &str) -> String {
 #[test]
 fn cross_site_actions_are_refused_and_page_forms_work() {
     let f = Fixture::new();
-    let port = free_port();
+    let reserved = port::reserve();
+    let port = reserved.get();
     f.write_conf(
         "",
         &format!(
@@ -213,7 +213,8 @@ fn cross_site_actions_are_refused_and_page_forms_work() {
              [program:alpha]\ncommand=sleep 1000\nstartsecs=0\n"
         ),
     );
-    let _daemon = f.start();
+    let daemon = f.start();
+    daemon.wait_listening(port, LONG);
     f.wait_state("alpha", "RUNNING", LONG);
     let host = format!("127.0.0.1:{port}");
 
@@ -271,7 +272,8 @@ fn cross_site_actions_are_refused_and_page_forms_work() {
 #[test]
 fn events_stream_reports_state_changes() {
     let f = Fixture::new();
-    let port = free_port();
+    let reserved = port::reserve();
+    let port = reserved.get();
     f.write_conf(
         "",
         &format!(
@@ -279,7 +281,8 @@ fn events_stream_reports_state_changes() {
              [program:alpha]\ncommand=sleep 1000\nstartsecs=0\n"
         ),
     );
-    let _daemon = f.start();
+    let daemon = f.start();
+    daemon.wait_listening(port, LONG);
     f.wait_state("alpha", "RUNNING", LONG);
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream.set_read_timeout(Some(LONG)).expect("timeout");

@@ -20,7 +20,7 @@ use anyhow::{Result, anyhow, bail};
 use procd_protocol::Value;
 
 use crate::config::{DaemonConfig, Program};
-use crate::daemon::{Daemon, DaemonBin, free_port};
+use crate::daemon::{Daemon, DaemonBin, reserve_port};
 use crate::report::{Metric, Outcome};
 use crate::rpc::Client;
 
@@ -295,7 +295,7 @@ pub fn run_idle(
 ) -> Result<()> {
     let s = sizes;
     let idle_dir = tempdir_in(work, "idle")?;
-    let idle = idle_config(idle_dir.path(), free_port()?, s, bench);
+    let idle = idle_config(idle_dir.path(), reserve_port(), s, bench);
     // Plain and 10-backup runs repeated, one fully kept rotated run, then the timestamped runs (whose
     // file is 2.6 times the stream).
     let write_timeout =
@@ -334,7 +334,7 @@ pub fn run_idle(
 pub fn run_mass(bin: &DaemonBin, sizes: &Sizes, work: &Path, results: &mut Results) -> Result<()> {
     let s = sizes;
     let mass_dir = tempdir_in(work, "mass")?;
-    let mass = mass_config(mass_dir.path(), free_port()?, s);
+    let mass = mass_config(mass_dir.path(), reserve_port(), s);
     // Scenario 2 starts and stops everything `start_repeats` more times.
     let t = Duration::from_secs(60 + s.mass_programs as u64 / 2);
     let t_start = t * (1 + s.start_repeats as u32);

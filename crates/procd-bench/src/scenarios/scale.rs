@@ -24,7 +24,7 @@ use procd_protocol::Value;
 
 use super::mass::spawn_round;
 use crate::config::{DaemonConfig, Program};
-use crate::daemon::{Daemon, DaemonBin, free_port};
+use crate::daemon::{Daemon, DaemonBin, reserve_port};
 use crate::procfs;
 use crate::rpc::Client;
 use crate::stats::median;
@@ -126,7 +126,7 @@ fn timed_call(client: &mut Client, method: &str, params: Vec<Value>) -> Result<D
 }
 
 fn config(n: usize, logs: Logs, dir: &Path, variant: usize) -> Result<DaemonConfig> {
-    let mut cfg = DaemonConfig::new(dir, free_port()?);
+    let mut cfg = DaemonConfig::new(dir, reserve_port());
     let log_dir = cfg.log_dir();
     for i in 0..n {
         let name = format!("s{i:05}");

@@ -141,16 +141,13 @@ mod tests {
         }
     }
 
-    fn free_port() -> u16 {
-        let l = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-        l.local_addr().expect("local addr").port()
-    }
-
     #[test]
     fn tcp_socket_accepts_connections() {
-        let port = free_port();
-        let fd = create(&tcp(port)).expect("create");
+        // Port 0: the kernel picks a free port, read back from the bound socket.
+        let fd = create(&tcp(0)).expect("create");
         let listener = TcpListener::from(fd);
+        let port = listener.local_addr().expect("local addr").port();
+        assert_ne!(port, 0);
         let mut client = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         let (mut server, _) = listener.accept().expect("accept");
         client.write_all(b"ping").expect("write");

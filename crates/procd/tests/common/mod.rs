@@ -17,7 +17,10 @@ use std::time::Duration;
 use procd_protocol::{Fault, Value};
 pub use procd_testkit::bins::{reference, supervisord};
 pub use procd_testkit::mainlog::{parse_main_log, read_main_log, read_main_log_timed};
-pub use procd_testkit::procs::{alive, ctx_switches, descendants, proc_status, stat_ids};
+pub use procd_testkit::port::{self, Port};
+pub use procd_testkit::procs::{
+    alive, ctx_switches, descendants, proc_status, stat_ids, tcp_listen_ports,
+};
 pub use procd_testkit::rpc::rpc;
 pub use procd_testkit::wait_until;
 use procd_testkit::{DaemonProcess, Teardown};
@@ -196,6 +199,18 @@ impl Daemon {
 
     pub fn signal(&self, sig: nix::sys::signal::Signal) {
         self.process.signal(sig);
+    }
+
+    /// Waits until the daemon itself listens on TCP `port` (read back from the kernel's socket
+    /// tables), so a test never talks to another process that happens to hold the port.
+    #[track_caller]
+    pub fn wait_listening(&self, port: u16, deadline: Duration) {
+        let pid = self.pid();
+        wait_until(
+            deadline,
+            &format!("the daemon listening on port {port}"),
+            || tcp_listen_ports(pid).contains(&port),
+        );
     }
 
     /// Waits for the daemon to exit; returns its exit code (`None` for an adopted daemon).

@@ -6,14 +6,16 @@ use std::time::Duration;
 
 use procd_protocol::Value;
 
-use crate::common::{Fixture, read_main_log_timed, reference, str_field, wait_until};
+use crate::common::{Fixture, Port, port, read_main_log_timed, reference, str_field, wait_until};
 
 const T: Duration = Duration::from_secs(20);
 
-/// A free TCP port on 127.0.0.1 (bound to port 0 and released).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+/// A TCP port for a test program to listen on, named in its config (`ready_check=tcp://…`): reserved
+/// outside the ephemeral range until the returned guard is dropped (see `procd_testkit::port`).
+fn reserve() -> (Port, u16) {
+    let p = port::reserve();
+    let n = p.get();
+    (p, n)
 }
 
 fn python() -> String {
@@ -88,7 +90,7 @@ fn logged_at(f: &Fixture, needle: &str) -> f64 {
 )]
 fn tcp_check_holds_starting_and_gates_a_client_that_needs_the_server() {
     let f = Fixture::new();
-    let port = free_port();
+    let (_reserved, port) = reserve();
     f.write_conf(
         "",
         &format!(
@@ -130,7 +132,7 @@ fn tcp_check_holds_starting_and_gates_a_client_that_needs_the_server() {
 )]
 fn http_exec_and_log_checks_pass() {
     let f = Fixture::new();
-    let (p1, p2, p3) = (free_port(), free_port(), free_port());
+    let ((_r1, p1), (_r2, p2), (_r3, p3)) = (reserve(), reserve(), reserve());
     f.write_conf(
         "",
         &format!(
@@ -395,10 +397,12 @@ fn measure_readiness() {
     let f = Fixture::new();
     let mut conf = String::new();
     let kinds = ["notify", "log", "tcp"];
+    let mut reserved = Vec::new();
     for how in kinds {
         for i in 0..5 {
             let tag = format!("{how}{i}");
-            let port = free_port();
+            let (held, port) = reserve();
+            reserved.push(held);
             let check = match how {
                 "notify" => "notify".to_string(),
                 "log" => "log:^ready$".to_string(),
@@ -480,7 +484,7 @@ fn hanging_server(f: &Fixture, port: u16, hang: &std::path::Path) -> String {
 )]
 fn a_hung_http_server_is_restarted_by_its_liveness_check() {
     let f = Fixture::new();
-    let port = free_port();
+    let (_reserved, port) = reserve();
     let hang = f.path("hang");
     f.write_conf(
         "",

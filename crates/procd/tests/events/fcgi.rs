@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use procd_protocol::Value;
 
-use crate::common::{Fixture, wait_until};
-use crate::superlance::free_port;
+use crate::common::{Fixture, port, wait_until};
 use crate::support::python;
 
 const LONG: Duration = Duration::from_secs(20);
@@ -57,6 +56,19 @@ fn pids(addr: &str, n: usize) -> Vec<i32> {
         .collect()
 }
 
+/// The port of a `tcp://127.0.0.1:<port>` socket URL.
+fn tcp_port(url: &str) -> Option<u16> {
+    url.strip_prefix("tcp://127.0.0.1:")?.parse().ok()
+}
+
+/// A `tcp://` socket URL on a reserved port (procd binds it; the config must name the port, as
+/// supervisord's does), and the reservation, to be held for the whole test.
+fn tcp_url() -> (port::Port, String) {
+    let reserved = port::reserve();
+    let url = format!("tcp://127.0.0.1:{}", reserved.get());
+    (reserved, url)
+}
+
 fn run(kind: &str, url: &str) {
     let py = python();
     let f = Fixture::new();
@@ -69,9 +81,12 @@ fn run(kind: &str, url: &str) {
             f.path("app.py").display()
         ),
     );
-    let _d = f.start();
+    let d = f.start();
     for i in 0..3 {
         f.wait_state(&format!("fc:fc_{i}"), "RUNNING", LONG);
+    }
+    if let Some(port) = tcp_port(url) {
+        d.wait_listening(port, LONG);
     }
     let running: HashSet<i32> = (0..3).map(|i| f.pid_of(&format!("fc:fc_{i}"))).collect();
     // Three simultaneous clients are served by three different processes.
@@ -133,7 +148,8 @@ fn run(kind: &str, url: &str) {
     ignore = "compares with the reference supervisor 4.3.0: run tests/run-all.sh"
 )]
 fn tcp_socket_is_shared_by_the_group() {
-    run("tcp", &format!("tcp://127.0.0.1:{}", free_port()));
+    let (_reserved, url) = tcp_url();
+    run("tcp", &url);
 }
 
 #[test]
@@ -157,7 +173,7 @@ fn unix_socket_is_shared_by_the_group() {
 fn crash_and_autorestart_keep_the_socket_refcount_right() {
     let py = python();
     let f = Fixture::new();
-    let url = format!("tcp://127.0.0.1:{}", free_port());
+    let (_reserved, url) = tcp_url();
     // fc_0 crashes on its first run (marker file) and is restarted at once (startsecs=0).
     let crash = format!(
         "import os, sys\nif not os.path.exists('{m}'):\n    open('{m}', 'w').close()\n    sys.exit(3)\n",
@@ -172,11 +188,12 @@ fn crash_and_autorestart_keep_the_socket_refcount_right() {
             f.path("app.py").display()
         ),
     );
-    let _d = f.start();
+    let d = f.start();
     f.wait_log(LONG, "the crash", |m| {
         m.starts_with("exited: fc_0 (exit status 3")
     });
     f.wait_state("fc:fc_0", "RUNNING", LONG);
+    d.wait_listening(tcp_port(&url).expect("a tcp url"), LONG);
     assert_eq!(pids(&url, 1), [f.pid_of("fc:fc_0")]);
     // The crash dropped the only reference (closed) and the respawn created the socket again; it
     // is open now, and the stop closes it.

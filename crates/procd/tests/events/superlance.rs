@@ -4,18 +4,10 @@
 
 use std::time::Duration;
 
-use crate::common::{Fixture, wait_until};
+use crate::common::{Fixture, port, wait_until};
 use crate::support::{python, venv_bin};
 
 const LONG: Duration = Duration::from_secs(40);
-
-/// A TCP port nobody listens on right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
 
 fn restarted(f: &Fixture, name: &str, old: i32) -> i32 {
     wait_until(LONG, &format!("{name} restarted by the listener"), || {
@@ -77,7 +69,9 @@ http.server.HTTPServer(('127.0.0.1', port), H).serve_forever()
 fn httpok_restarts_a_program_whose_url_fails() {
     let py = python();
     let f = Fixture::new();
-    let port = free_port();
+    // web.py listens on a port its config names: reserved for the whole test.
+    let reserved = port::reserve();
+    let port = reserved.get();
     let marker = f.path("broken");
     std::fs::write(f.path("web.py"), WEB).expect("web.py");
     f.write_conf(
