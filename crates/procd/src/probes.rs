@@ -66,12 +66,46 @@ impl ExecChildren {
 /// How to start one attempt of an exec check (a fresh spec each time: a spec holds no reusable fds).
 pub type ExecSpec = Arc<dyn Fn() -> Result<sys::SpawnSpec, String> + Send + Sync>;
 
+/// What an exec check asks of the operating system: starting its command and killing it when an
+/// attempt is abandoned. Checks run in their own tasks beside the actor, so they hold this shared handle
+/// (from the actor's seam, `supervisor::Os::checks`) instead of the actor's `&mut` seam; their exits
+/// are still collected by the actor's reaper and handed over through [`ExecChildren`]. The daemon's
+/// handle is [`SysChecks`]; the actor tests script check results through a fake one.
+pub trait CheckOs: Send + Sync {
+    /// Starts one attempt's child (see [`sys::spawn`]).
+    fn spawn(&self, spec: sys::SpawnSpec) -> Result<sys::Spawned, sys::SpawnError>;
+    /// Signals the child's process group (it leads one).
+    fn kill_group(&self, pgid: i32, signal: procd_protocol::Signal) -> Result<(), sys::KillError>;
+}
+
+/// The daemon's [`CheckOs`]: the kernel, through [`crate::sys`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SysChecks;
+
+impl CheckOs for SysChecks {
+    fn spawn(&self, spec: sys::SpawnSpec) -> Result<sys::Spawned, sys::SpawnError> {
+        sys::spawn(spec)
+    }
+
+    fn kill_group(&self, pgid: i32, signal: procd_protocol::Signal) -> Result<(), sys::KillError> {
+        sys::kill_group(pgid, signal)
+    }
+}
+
+/// Everything an exec check needs: how to build its command, where its exits arrive, and the OS.
+#[derive(Clone)]
+pub struct ExecCheck {
+    pub spec: ExecSpec,
+    pub children: ExecChildren,
+    pub os: Arc<dyn CheckOs>,
+}
+
 /// Starts polling a tcp, http or exec check; returns the handle that cancels it. `log` and `notify`
 /// checks are not polled (see [`LogWatch`], [`NotifySocket`]).
 pub fn poll(
     check: &ReadyCheck,
     interval: Duration,
-    exec: Option<(ExecSpec, ExecChildren)>,
+    exec: Option<ExecCheck>,
     on_pass: OnPass,
 ) -> Option<AbortHandle> {
     let attempt = Attempt::new(check, exec)?;
@@ -109,7 +143,7 @@ pub struct LivenessPlan {
 pub fn watch_liveness(
     check: &ReadyCheck,
     plan: LivenessPlan,
-    exec: Option<(ExecSpec, ExecChildren)>,
+    exec: Option<ExecCheck>,
     on_fail: OnFail,
 ) -> Option<AbortHandle> {
     let attempt = Attempt::new(check, exec)?;
@@ -136,7 +170,7 @@ pub fn watch_liveness(
 }
 
 impl Attempt {
-    fn new(check: &ReadyCheck, exec: Option<(ExecSpec, ExecChildren)>) -> Option<Attempt> {
+    fn new(check: &ReadyCheck, exec: Option<ExecCheck>) -> Option<Attempt> {
         Some(match (check, exec) {
             (ReadyCheck::Tcp { host, port }, _) => Attempt::Tcp {
                 host: host.clone(),
@@ -147,7 +181,7 @@ impl Attempt {
                 port: *port,
                 path: path.clone(),
             },
-            (ReadyCheck::Exec { .. }, Some((spec, children))) => Attempt::Exec { spec, children },
+            (ReadyCheck::Exec { .. }, Some(exec)) => Attempt::Exec(exec),
             _ => return None,
         })
     }
@@ -163,10 +197,7 @@ enum Attempt {
         port: u16,
         path: String,
     },
-    Exec {
-        spec: ExecSpec,
-        children: ExecChildren,
-    },
+    Exec(ExecCheck),
 }
 
 impl Attempt {
@@ -174,7 +205,7 @@ impl Attempt {
         match self {
             Attempt::Tcp { host, port } => tcp(host, *port, timeout).await,
             Attempt::Http { host, port, path } => http(host, *port, path, timeout).await,
-            Attempt::Exec { spec, children } => exec(spec, children, timeout).await,
+            Attempt::Exec(check) => exec(check, timeout).await,
         }
     }
 }
@@ -241,33 +272,39 @@ fn status_code(head: &[u8]) -> Option<u16> {
 }
 
 /// Kills an exec check's child when its attempt is abandoned (timeout or cancelled check).
-struct KillOnDrop(Option<i32>);
+struct KillOnDrop<'a> {
+    os: &'a dyn CheckOs,
+    pid: Option<i32>,
+}
 
-impl Drop for KillOnDrop {
+impl Drop for KillOnDrop<'_> {
     fn drop(&mut self) {
-        if let Some(pid) = self.0 {
-            let _ = sys::kill_group(pid, procd_protocol::Signal::KILL);
+        if let Some(pid) = self.pid {
+            let _ = self.os.kill_group(pid, procd_protocol::Signal::KILL);
         }
     }
 }
 
 /// One exec attempt: the command exits 0 within `timeout`.
-async fn exec(spec: &ExecSpec, children: &ExecChildren, timeout: Duration) -> Result<(), String> {
+async fn exec(check: &ExecCheck, timeout: Duration) -> Result<(), String> {
     let (tx, rx) = oneshot::channel();
     let spawned = {
         // Held across the spawn so the reaper cannot look the pid up before it is registered.
-        let mut map = children.lock();
-        let spawned = sys::spawn(spec()?).map_err(|e| e.to_string())?;
+        let mut map = check.children.lock();
+        let spawned = check.os.spawn((check.spec)()?).map_err(|e| e.to_string())?;
         map.insert(spawned.pid, tx);
         spawned
     };
-    let mut guard = KillOnDrop(Some(spawned.pid));
+    let mut guard = KillOnDrop {
+        os: check.os.as_ref(),
+        pid: Some(spawned.pid),
+    };
     // Output of the check goes to /dev/null (no pipe: see `readiness::exec_spec`).
     drop(spawned.stdin);
     let result = tokio::time::timeout(timeout, rx).await;
     match result {
         Ok(Ok(status)) => {
-            guard.0 = None;
+            guard.pid = None;
             match status {
                 sys::WaitStatus::Exited(0) => Ok(()),
                 sys::WaitStatus::Exited(code) => Err(format!("exit status {code}")),

@@ -8,11 +8,13 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use procd_protocol::Signal;
 use tokio::signal::unix::{SignalKind, signal};
 
+use crate::probes::{CheckOs, SysChecks};
 use crate::sys::{self, KillError, SpawnError, SpawnSpec, Spawned, WaitStatus};
 
 /// What the operating system tells the actor between requests.
@@ -48,6 +50,9 @@ pub trait Os: Send {
     fn reap_any(&mut self) -> Option<(i32, WaitStatus)>;
     /// Collects `pid` if it has exited.
     fn reap_pid(&mut self, pid: i32) -> Option<WaitStatus>;
+    /// The handle exec checks (ready and liveness) start and kill their commands through; they run in
+    /// their own tasks, and the actor collects their exits with [`Os::reap_any`] like any child's.
+    fn checks(&self) -> Arc<dyn CheckOs>;
     /// A live child's start time and process group (`/proc/<pid>/stat`), recorded in the children file
     /// for a restart after a crash (see `leftovers`); `None` where there is no such process.
     fn identity(&self, pid: i32) -> Option<(u64, i32)> {
@@ -125,6 +130,10 @@ impl Os for RealOs {
 
     fn reap_pid(&mut self, pid: i32) -> Option<WaitStatus> {
         sys::reap_pid(pid)
+    }
+
+    fn checks(&self) -> Arc<dyn CheckOs> {
+        Arc::new(SysChecks)
     }
 
     fn identity(&self, pid: i32) -> Option<(u64, i32)> {

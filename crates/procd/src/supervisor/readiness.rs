@@ -461,7 +461,11 @@ impl Supervisor {
         let interval = proc.config.ready_interval;
         let exec = match &check {
             ReadyCheck::Exec { argv, .. } => match self.exec_spec(id, argv) {
-                Ok(spec) => Some((spec, self.readiness.exec_children.clone())),
+                Ok(spec) => Some(probes::ExecCheck {
+                    spec,
+                    children: self.readiness.exec_children.clone(),
+                    os: self.os.checks(),
+                }),
                 Err(e) => {
                     self.log(
                         Level::Warn,
@@ -491,7 +495,9 @@ impl Supervisor {
             .find(|(k, _)| k == "PATH")
             .map(|(_, v)| v.as_str());
         let daemon_path = std::env::var("PATH").ok();
-        let program = sys::resolve_command(argv0, program_path, daemon_path.as_deref())?;
+        let program = self
+            .os
+            .resolve_command(argv0, program_path, daemon_path.as_deref())?;
         let from_files = procd_config::envfile::read_all(&cfg.environment_files)?;
         let env = self.child_env(cfg, &from_files);
         let argv = argv.to_vec();
@@ -533,7 +539,11 @@ impl Supervisor {
         let name = proc.config.name.clone();
         let exec = match &l.check {
             ReadyCheck::Exec { argv, .. } => match self.exec_spec(id, argv) {
-                Ok(spec) => Some((spec, self.readiness.exec_children.clone())),
+                Ok(spec) => Some(probes::ExecCheck {
+                    spec,
+                    children: self.readiness.exec_children.clone(),
+                    os: self.os.checks(),
+                }),
                 Err(e) => {
                     self.log(
                         Level::Warn,

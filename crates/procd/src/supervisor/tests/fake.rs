@@ -3,7 +3,7 @@
 //! ignore that signal; the test makes children exit; every spawn and signal is recorded with the
 //! (paused) tokio time it happened at.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -14,6 +14,7 @@ use procd_protocol::Signal;
 use tokio::time::Instant;
 
 use super::super::os::{Notice, Os};
+use crate::probes::CheckOs;
 use crate::sys::{KillError, SpawnError, SpawnSpec, Spawned, StdinMode, WaitStatus};
 
 /// Something the actor asked the fake OS to do.
@@ -54,6 +55,9 @@ struct World {
     records: Vec<Record>,
     /// (process name, signal) pairs the process survives.
     ignores: Vec<(String, Signal)>,
+    /// Exit codes of the next exec-check children of each process, in order; a check child with no
+    /// scripted code keeps running until the test makes it exit.
+    check_exits: HashMap<String, VecDeque<i32>>,
 }
 
 impl World {
@@ -65,6 +69,11 @@ impl World {
         self.zombies.push_back((pid, status));
         self.notify(Notice::ChildExited);
         true
+    }
+
+    fn next_pid(&mut self) -> i32 {
+        self.next_pid += 1;
+        self.next_pid
     }
 
     fn notify(&mut self, notice: Notice) {
@@ -113,6 +122,16 @@ impl FakeOs {
     pub fn exit(&self, name: &str, code: i32) {
         let pid = self.pid_of(name).expect("a running child to exit");
         assert!(self.world().exit(pid, WaitStatus::Exited(code)));
+    }
+
+    /// The next exec checks of process `name` (ready or liveness) exit with these codes, one per
+    /// attempt, as soon as they are spawned. Check children are named `check:<name>`.
+    pub fn check_exits(&self, name: &str, codes: &[i32]) {
+        self.world()
+            .check_exits
+            .entry(name.to_owned())
+            .or_default()
+            .extend(codes);
     }
 
     /// A control signal arrives (TERM, HUP, ...).
@@ -235,8 +254,7 @@ impl Os for FakeOs {
             }
         };
         let mut w = self.world();
-        w.next_pid += 1;
-        let pid = w.next_pid;
+        let pid = w.next_pid();
         w.records.push(Record {
             act: Act::Spawn {
                 name: name.clone(),
@@ -265,6 +283,10 @@ impl Os for FakeOs {
         self.send(pgid, signal, true)
     }
 
+    fn checks(&self) -> Arc<dyn CheckOs> {
+        Arc::new(self.clone())
+    }
+
     fn reap_any(&mut self) -> Option<(i32, WaitStatus)> {
         self.world().zombies.pop_front()
     }
@@ -273,5 +295,46 @@ impl Os for FakeOs {
         let mut w = self.world();
         let i = w.zombies.iter().position(|(p, _)| *p == pid)?;
         w.zombies.remove(i).map(|(_, status)| status)
+    }
+}
+
+/// Exec checks: a spawn is recorded as `Act::Spawn` of `check:<process name>` and exits at once with
+/// the next scripted code (see [`FakeOs::check_exits`]); the actor reaps it like any child.
+impl CheckOs for FakeOs {
+    fn spawn(&self, spec: SpawnSpec) -> Result<Spawned, SpawnError> {
+        let owner = spec
+            .env
+            .iter()
+            .find(|(k, _)| k == "SUPERVISOR_PROCESS_NAME")
+            .map(|(_, v)| v.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut w = self.world();
+        let pid = w.next_pid();
+        let name = format!("check:{owner}");
+        w.records.push(Record {
+            act: Act::Spawn {
+                name: name.clone(),
+                pid,
+            },
+            at: Instant::now(),
+        });
+        w.running.push(Child {
+            pid,
+            name,
+            _pipes: Vec::new(),
+        });
+        if let Some(code) = w.check_exits.get_mut(&owner).and_then(VecDeque::pop_front) {
+            w.exit(pid, WaitStatus::Exited(code));
+        }
+        Ok(Spawned {
+            pid,
+            stdin: None,
+            stdout: None,
+            stderr: None,
+        })
+    }
+
+    fn kill_group(&self, pgid: i32, signal: Signal) -> Result<(), KillError> {
+        self.clone().send(pgid, signal, true)
     }
 }

@@ -604,3 +604,62 @@ async fn stop_all_signals_a_dependency_only_after_its_dependents_are_down() {
     );
     assert_after(kills[2].2, secs(4));
 }
+
+// ----- exec ready checks (procd extension), through the fake OS ------------------------------------
+
+/// When the fake OS spawned each child named `name` (virtual time).
+fn spawns_of(h: &Harness, name: &str) -> Vec<Instant> {
+    h.os.records()
+        .into_iter()
+        .filter_map(|r| match r.act {
+            Act::Spawn { name: n, .. } if n == name => Some(r.at),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_exec_ready_check_failing_twice_holds_the_dependent_until_it_passes() {
+    let h = Harness::start(&format!(
+        "{}{}",
+        program(
+            "db",
+            "autostart=false\nready_check=exec:/fake/probe --ping\nready_interval=2"
+        ),
+        program("app", "autostart=false\nstartsecs=1\ndepends_on=db:ready")
+    ))
+    .await;
+    h.os.check_exits("db", &[1, 1, 0]);
+    let t0 = Instant::now();
+    let pending = tokio::spawn({
+        let handle = h.handle.clone();
+        async move { handle.call(start("app", true)).await }
+    });
+    // Attempts at 0 s and 2 s fail: db stays STARTING and app waits for it, spawned by nobody.
+    sleep(secs(3)).await;
+    assert_eq!(h.state("db").await, ProcessState::Starting);
+    let app = h.info("app").await;
+    assert_eq!(app.state, ProcessState::Stopped);
+    assert_eq!(app.description, "waiting for db (ready)");
+    assert!(spawns_of(&h, "app").is_empty());
+    // The third attempt (4 s) passes: db RUNNING, app spawned at that instant, the reply a second later.
+    assert_eq!(pending.await.expect("call task"), ok_true());
+    assert_after(t0.elapsed(), secs(5));
+    let checks: Vec<Duration> = spawns_of(&h, "check:db").iter().map(|t| *t - t0).collect();
+    assert_eq!(checks.len(), 3, "{checks:?}");
+    for (at, expected) in checks.iter().zip([0, 2, 4]) {
+        assert_after(*at, secs(expected));
+    }
+    let app_at = spawns_of(&h, "app")[0];
+    assert_after(app_at - t0, secs(4));
+    assert_eq!(h.state("db").await, ProcessState::Running);
+    let log = h.main_log();
+    assert!(
+        log.contains(
+            "success: db entered RUNNING state, ready check exec:/fake/probe --ping passed"
+        ),
+        "{log}"
+    );
+    // The check children went to the check, not to the process table.
+    assert!(!log.contains("reaped unknown pid"), "{log}");
+}
