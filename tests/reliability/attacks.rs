@@ -11,8 +11,15 @@ use crate::{
 };
 
 /// Keeps `n` half-sent requests open on `ep` for `duration`, re-opening every connection the server
-/// closes. Returns how many connections it opened in all.
-fn hold_half_sent(ep: &Endpoint, n: usize, duration: Duration, stop: &AtomicBool) -> usize {
+/// closes; sets `filled` once the first `n` are open and sent. Returns how many connections it opened
+/// in all.
+fn hold_half_sent(
+    ep: &Endpoint,
+    n: usize,
+    duration: Duration,
+    stop: &AtomicBool,
+    filled: &AtomicBool,
+) -> usize {
     let open = || {
         Conn::open(ep).ok().and_then(|mut c| {
             c.send(HALF_SENT).ok()?;
@@ -20,6 +27,7 @@ fn hold_half_sent(ep: &Endpoint, n: usize, duration: Duration, stop: &AtomicBool
         })
     };
     let mut conns: Vec<Option<Conn>> = (0..n).map(|_| open()).collect();
+    filled.store(true, Ordering::SeqCst);
     let mut opened = n;
     let end = Instant::now() + duration;
     while Instant::now() < end && !stop.load(Ordering::SeqCst) {
@@ -44,11 +52,15 @@ fn lockout(kind: Kind) -> (String, Option<serde_json::Value>, i32, i32) {
     let tcp = Endpoint::Tcp(d.port);
     let seconds = 6;
     let stop = AtomicBool::new(false);
+    let filled = AtomicBool::new(false);
     let (opened, client, ctl, procctl) = std::thread::scope(|s| {
         let attacker =
-            s.spawn(|| hold_half_sent(&tcp, 256, Duration::from_secs(seconds + 2), &stop));
-        // Let the attacker fill the budget first.
-        std::thread::sleep(Duration::from_millis(500));
+            s.spawn(|| hold_half_sent(&tcp, 256, Duration::from_secs(seconds + 2), &stop, &filled));
+        // The attacker fills the budget first.
+        assert!(
+            time_until(Duration::from_secs(30), || filled.load(Ordering::SeqCst)).is_some(),
+            "the attacker did not open its connections"
+        );
         let client = procd_tests::python(
             &procd_tests::env::py_script("reliability_client.py"),
             &[
@@ -478,7 +490,13 @@ fn refusals_and_timeouts_are_logged_at_a_bounded_rate() {
     std::thread::scope(|s| {
         s.spawn(|| {
             opened.store(
-                hold_half_sent(&tcp, 300, Duration::from_secs(4), &stop),
+                hold_half_sent(
+                    &tcp,
+                    300,
+                    Duration::from_secs(4),
+                    &stop,
+                    &AtomicBool::new(false),
+                ),
                 Ordering::SeqCst,
             );
         });

@@ -451,8 +451,13 @@ fn measure_readiness() {
 }
 
 /// An HTTP server on `port` that answers 200 until the file `hang` exists, then accepts connections and
-/// never answers.
-fn hanging_server(f: &Fixture, port: u16, hang: &std::path::Path) -> String {
+/// never answers. It appends a byte to `served` for each request it answered.
+fn hanging_server(
+    f: &Fixture,
+    port: u16,
+    hang: &std::path::Path,
+    served: &std::path::Path,
+) -> String {
     let s = script(
         f,
         &format!("hang{port}.py"),
@@ -470,8 +475,11 @@ fn hanging_server(f: &Fixture, port: u16, hang: &std::path::Path) -> String {
              \x20       continue\n\
              \x20   c.recv(4096)\n\
              \x20   c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n')\n\
-             \x20   c.close()\n",
-            hang = hang.display()
+             \x20   c.close()\n\
+             \x20   with open('{served}', 'ab') as f:\n\
+             \x20       f.write(b'.')\n",
+            hang = hang.display(),
+            served = served.display()
         ),
     );
     format!("{} -u {s}", python())
@@ -486,20 +494,24 @@ fn a_hung_http_server_is_restarted_by_its_liveness_check() {
     let f = Fixture::new();
     let (_reserved, port) = reserve();
     let hang = f.path("hang");
+    let served = f.path("served");
     f.write_conf(
         "",
         &format!(
             "[program:web]\ncommand={}\nstartsecs=0\nready_check=http://127.0.0.1:{port}/\n\
              ready_interval=100ms\nliveness_check=http://127.0.0.1:{port}/\nliveness_interval=200ms\n\
              liveness_timeout=200ms\nliveness_failures=2\n",
-            hanging_server(&f, port, &hang)
+            hanging_server(&f, port, &hang, &served)
         ),
     );
     let _d = f.start();
     let first = f.wait_state("web", "RUNNING", T);
     let first_pid = crate::common::int_field(&first, "pid");
-    // Healthy: no failure is logged over several periods.
-    std::thread::sleep(Duration::from_millis(1000));
+    // Healthy: no failure is logged over several periods (the ready check's request, then five
+    // answered liveness attempts).
+    wait_until(T, "five answered liveness attempts", || {
+        std::fs::metadata(&served).is_ok_and(|m| m.len() >= 6)
+    });
     assert!(!f.log().iter().any(|(_, m)| m.contains("liveness check")));
     std::fs::write(&hang, b"").expect("hang");
     let hung = std::time::Instant::now();
