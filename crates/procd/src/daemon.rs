@@ -204,7 +204,11 @@ fn start(
     let fd_need = crate::fdbudget::need(&config);
     let (raised, hard_nofile) = sys::rlimits::raise_nofile_for(fd_need.total);
     limit_notes.extend(raised);
-    let fd_shortfall = crate::fdbudget::shortfall_message(&fd_need, hard_nofile);
+    // What the soft limit now allows decides how the configuration is fitted into it.
+    let limit = sys::rlimits::soft_nofile().unwrap_or(hard_nofile);
+    let fd_plan = crate::fdbudget::plan(&fd_need, limit);
+    let fd_plan_note = crate::fdbudget::plan_message(&fd_need, &fd_plan, limit);
+    let fd_shortfall = crate::fdbudget::shortfall_message(&fd_need, &fd_plan, hard_nofile);
 
     let target = match &opts.logfile {
         LogTarget::Path(p) => Some(MainTarget::File {
@@ -234,6 +238,9 @@ fn start(
     }
     for note in limit_notes {
         logger.log(Level::Info, &note);
+    }
+    if let Some(msg) = fd_plan_note {
+        logger.log(Level::Warn, &msg);
     }
     if let Some(msg) = fd_shortfall {
         logger.log(Level::Warn, &msg);
@@ -288,6 +295,7 @@ fn start(
         logger.clone(),
         loader,
         notifier,
+        fd_plan,
     ));
     sys::daemon::remove_pidfile(&pidfile);
     Ok(code)
@@ -391,6 +399,7 @@ async fn serve_and_supervise(
     logger: Logger,
     loader: Arc<ConfigLoader>,
     notifier: Option<Arc<Notifier>>,
+    fd_plan: crate::fdbudget::Plan,
 ) -> i32 {
     let has_main_ns = config.rpcinterfaces.iter().any(|r| r.name == "supervisor");
     let reread = Arc::clone(&loader);
@@ -401,6 +410,7 @@ async fn serve_and_supervise(
             .map_err(|e| e.errors.join("\n"))
     });
     let mut sup = Supervisor::new(Arc::new(config), logger.clone(), loader_fn);
+    sup.set_fd_plan(fd_plan);
     if let Some(n) = notifier {
         let handle = sup.handle();
         handle.telemetry().set_notifier(Arc::clone(&n));

@@ -105,6 +105,7 @@ fn sh(script: &str) -> SpawnSpec {
         stdout_pipe: true,
         stderr_pipe: true,
         stdin: StdinMode::Pipe,
+        shared_stdio: false,
         minfds: 1024,
         cgroup_procs: None,
     }

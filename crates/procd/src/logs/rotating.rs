@@ -205,6 +205,17 @@ impl RotatingFile {
         Some(fresh)
     }
 
+    /// Closes the file; the next write reopens the path in append mode (a bounded set of open log
+    /// files, see [`super::OpenFiles`]).
+    pub fn close(&mut self) {
+        self.file = None;
+    }
+
+    /// Whether the file is open.
+    pub fn is_open(&self) -> bool {
+        self.file.is_some()
+    }
+
     /// Closes and reopens the same path in append mode (SIGUSR2, after external rotation).
     pub fn reopen(&mut self) -> io::Result<()> {
         self.file = None;

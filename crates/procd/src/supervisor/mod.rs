@@ -201,6 +201,10 @@ pub struct Supervisor {
     children_dirty: bool,
     /// Writing the children file failed (reported once).
     children_failing: bool,
+    /// How the configuration fits procd's descriptor limit (see [`Supervisor::set_fd_plan`]).
+    fd_plan: crate::fdbudget::Plan,
+    /// The bounded set of open child log files, under a plan that bounds them.
+    open_logs: Option<Arc<crate::logs::OpenFiles>>,
 }
 
 impl Supervisor {
@@ -252,7 +256,20 @@ impl Supervisor {
             children: std::collections::BTreeMap::new(),
             children_dirty: false,
             children_failing: false,
+            fd_plan: crate::fdbudget::Plan::default(),
+            open_logs: None,
         }
+    }
+
+    /// Fits the programs into a descriptor limit too low for supervisord's way (see
+    /// [`crate::fdbudget::plan`]): from now on, log files opened and children spawned follow `plan`.
+    pub fn set_fd_plan(&mut self, plan: crate::fdbudget::Plan) {
+        self.fd_plan = plan;
+        self.open_logs = plan.open_logs.map(|n| {
+            Arc::new(crate::logs::OpenFiles::new(
+                usize::try_from(n).unwrap_or(usize::MAX),
+            ))
+        });
     }
 
     pub fn handle(&self) -> Handle {

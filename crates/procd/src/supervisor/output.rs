@@ -7,7 +7,7 @@
 use std::io;
 use std::os::fd::OwnedFd;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::SystemTime;
 
 use procd_config::LogConfig;
@@ -19,7 +19,7 @@ use crate::events::pyrepr::{decode_output, str_repr};
 use crate::events::{OutputRouter, Routed};
 
 use crate::logger::Logger;
-use crate::logs::RotatingFile;
+use crate::logs::{Closable, OpenFiles, RotatingFile};
 use crate::logs::lines::{LineFormat, LineState};
 use crate::telemetry::LogCounters;
 
@@ -49,6 +49,21 @@ pub struct Channel {
     state: Mutex<ChannelState>,
     /// Bytes written and lost, for `/metrics` (one atomic add per write).
     counters: Arc<LogCounters>,
+    /// The bounded set of open log files this channel's file belongs to, if log files are bounded.
+    bounded: Option<Bounded>,
+}
+
+/// A channel's place in a bounded set of open log files.
+struct Bounded {
+    files: Arc<OpenFiles>,
+    key: u64,
+    me: Weak<dyn Closable>,
+}
+
+impl std::fmt::Debug for Bounded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bounded").field("key", &self.key).finish()
+    }
 }
 
 #[derive(Debug)]
@@ -62,7 +77,32 @@ struct ChannelState {
     rotate_failing: bool,
 }
 
+impl Closable for Channel {
+    fn try_close(&self) -> bool {
+        let mut st = match self.state.try_lock() {
+            Ok(st) => st,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+        };
+        if let Some(file) = st.file.as_mut() {
+            file.close();
+        }
+        true
+    }
+}
+
+impl Drop for Channel {
+    fn drop(&mut self) {
+        if let Some(b) = &self.bounded {
+            b.files.forget(b.key);
+        }
+    }
+}
+
 impl Channel {
+    /// Opens a channel (and its log file, if any). With `bounded`, the file is one of a bounded set of
+    /// open log files: it may be closed while others are written and is reopened at its next write.
+    #[allow(clippy::too_many_arguments)]
     pub fn open(
         name: &str,
         channel: &'static str,
@@ -71,12 +111,14 @@ impl Channel {
         strip_ansi: bool,
         logger: Logger,
         counters: Arc<LogCounters>,
-    ) -> io::Result<Self> {
+        bounded: Option<&Arc<OpenFiles>>,
+    ) -> io::Result<Arc<Self>> {
         let file = match path {
             Some(p) => Some(RotatingFile::open(p, log.maxbytes, log.backups)?),
             None => None,
         };
-        Ok(Channel {
+        let has_file = file.is_some();
+        let ch = Arc::new_cyclic(|me: &Weak<Channel>| Channel {
             name: name.to_owned(),
             channel,
             strip_ansi,
@@ -90,7 +132,27 @@ impl Channel {
                 rotate_failing: false,
             }),
             counters,
-        })
+            bounded: bounded.filter(|_| has_file).map(|files| {
+                let me: Weak<dyn Closable> = me.clone();
+                Bounded {
+                    files: Arc::clone(files),
+                    key: files.key(),
+                    me,
+                }
+            }),
+        });
+        let st = ch.lock();
+        ch.note_use(&st);
+        drop(st);
+        Ok(ch)
+    }
+
+    /// Tells the bounded set of open files (if any) that this channel's file was just used.
+    fn note_use(&self, st: &ChannelState) {
+        if let Some(b) = &self.bounded {
+            let open = st.file.as_ref().is_some_and(RotatingFile::is_open);
+            b.files.note(b.key, &b.me, open);
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, ChannelState> {
@@ -148,6 +210,7 @@ impl Channel {
         let mut st = self.lock();
         let Some(file) = st.file.as_mut() else { return };
         let outcome = file.write_counted(data);
+        self.note_use(&st);
         // Only what did not reach the file is lost: a chunk cut short by a full disk is partly stored.
         let unwritten = (data.len() - outcome.written) as u64;
         self.counters.wrote(outcome.written);
@@ -201,25 +264,34 @@ impl Channel {
     }
 
     pub fn reopen(&self) -> io::Result<()> {
-        match self.lock().file.as_mut() {
+        let mut st = self.lock();
+        let done = match st.file.as_mut() {
             Some(f) => f.reopen(),
             None => Ok(()),
-        }
+        };
+        self.note_use(&st);
+        done
     }
 
     /// See [`RotatingFile::reopen_if_replaced`].
     pub fn reopen_if_replaced(&self) -> io::Result<bool> {
-        match self.lock().file.as_mut() {
+        let mut st = self.lock();
+        let done = match st.file.as_mut() {
             Some(f) => f.reopen_if_replaced(),
             None => Ok(false),
-        }
+        };
+        self.note_use(&st);
+        done
     }
 
     pub fn clear(&self) -> io::Result<()> {
-        match self.lock().file.as_mut() {
+        let mut st = self.lock();
+        let done = match st.file.as_mut() {
             Some(f) => f.clear(),
             None => Ok(()),
-        }
+        };
+        self.note_use(&st);
+        done
     }
 }
 
@@ -264,9 +336,17 @@ pub enum Route {
     Listener { id: ProcId },
 }
 
+/// What a pump reads.
+pub enum Source {
+    /// A pipe's read end, registered with the reactor by the pump.
+    Pipe(OwnedFd),
+    /// A socket already registered (one that is also the child's stdin).
+    Reader(crate::sys::pipeio::PipeReader),
+}
+
 /// One pipe of one child and everything its bytes may feed.
 pub struct Pump {
-    pub fd: OwnedFd,
+    pub fd: Source,
     pub channel: Option<Arc<Channel>>,
     pub name: String,
     pub stream: &'static str,
@@ -291,10 +371,16 @@ pub fn pump(p: Pump) {
         internal,
         mut watch,
     } = p;
-    // Best effort: a smaller pipe only means more wakeups.
-    let _ = crate::sys::pipeio::set_pipe_size(std::os::fd::AsFd::as_fd(&fd), PIPE_SIZE);
+    if let Source::Pipe(fd) = &fd {
+        // Best effort: a smaller pipe only means more wakeups.
+        let _ = crate::sys::pipeio::set_pipe_size(std::os::fd::AsFd::as_fd(fd), PIPE_SIZE);
+    }
     tokio::spawn(async move {
-        let pipe = match crate::sys::pipeio::PipeReader::new(fd) {
+        let registered = match fd {
+            Source::Pipe(fd) => crate::sys::pipeio::PipeReader::new(fd),
+            Source::Reader(reader) => Ok(reader),
+        };
+        let pipe = match registered {
             Ok(p) => p,
             Err(e) => {
                 logger.log(

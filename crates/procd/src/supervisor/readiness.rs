@@ -522,6 +522,7 @@ impl Supervisor {
                 stdout_pipe: false,
                 stderr_pipe: false,
                 stdin: sys::StdinMode::Pipe,
+                shared_stdio: false,
                 minfds,
                 cgroup_procs: None,
             })

@@ -3,7 +3,6 @@
 //! the new child.
 
 use std::ffi::OsString;
-use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -129,6 +128,8 @@ impl Supervisor {
                 stdout_pipe: true,
                 stderr_pipe: true,
                 stdin: sys::StdinMode::Pipe,
+                // Decided below with the pipes.
+                shared_stdio: false,
                 minfds: self.config.supervisord.minfds,
                 cgroup_procs: None,
             };
@@ -146,6 +147,10 @@ impl Supervisor {
         self.open_logs(id);
         spec.stdout_pipe = self.output_read(id, crate::events::Channel::Stdout);
         spec.stderr_pipe = self.output_read(id, crate::events::Channel::Stderr);
+        // Under a tight descriptor limit stdin and stdout share one socket; never for an event listener,
+        // whose protocol runs over them.
+        spec.shared_stdio = self.fd_plan.shared_stdio
+            && !self.procs.get(&id).is_some_and(|p| p.is_listener);
         let spawned = match self.os.spawn(spec) {
             Ok(s) => s,
             Err(e) => {
@@ -155,14 +160,9 @@ impl Supervisor {
         };
         self.pids.insert(spawned.pid, id);
         self.child_started(spawned.pid, id);
-        self.attach(
-            id,
-            spawned.pid,
-            spawned.stdin,
-            spawned.stdout,
-            spawned.stderr,
-        );
-        self.arm_ready_check(id, spawned.pid);
+        let pid = spawned.pid;
+        self.attach(id, spawned);
+        self.arm_ready_check(id, pid);
         if let Some(group) = self
             .procs
             .get(&id)
@@ -172,7 +172,7 @@ impl Supervisor {
             let effects = self.bus.listener_spawned(&group, &name);
             self.bus_effects(effects);
         }
-        Ok(spawned.pid)
+        Ok(pid)
     }
 
     /// Bookkeeping after a child was reaped: listener protocol state and FastCGI socket references.
@@ -230,8 +230,9 @@ impl Supervisor {
                 } else {
                     &proc.stats.stderr
                 }),
+                self.open_logs.as_ref(),
             ) {
-                Ok(ch) => opened[i] = Some(Arc::new(ch)),
+                Ok(ch) => opened[i] = Some(ch),
                 Err(e) => self.log(
                     Level::Error,
                     format!(
@@ -253,14 +254,35 @@ impl Supervisor {
     }
 
     /// Starts the output pumps and keeps the stdin pipe of a freshly spawned child.
-    fn attach(
-        &mut self,
-        id: ProcId,
-        pid: i32,
-        stdin: Option<OwnedFd>,
-        stdout: Option<OwnedFd>,
-        stderr: Option<OwnedFd>,
-    ) {
+    fn attach(&mut self, id: ProcId, spawned: sys::Spawned) {
+        let sys::Spawned {
+            pid,
+            stdin,
+            stdout,
+            stderr,
+            duplex,
+        } = spawned;
+        // A socket that is both stdin and stdout is registered with the reactor once, here, and
+        // shared by the pump and the stdin writer.
+        let (stdout, stdin) = match stdout {
+            Some(fd) if duplex => match crate::sys::pipeio::PipeReader::duplex(fd) {
+                Ok((reader, writer)) => (
+                    Some(output::Source::Reader(reader)),
+                    Some(StdinWriter::duplex(writer)),
+                ),
+                Err(e) => {
+                    self.log(
+                        Level::Error,
+                        format!("cannot read stdout of pid {pid}: {e}; its stdin is unusable"),
+                    );
+                    (None, None)
+                }
+            },
+            fd => (
+                fd.map(output::Source::Pipe),
+                stdin.map(StdinWriter::new),
+            ),
+        };
         let stdout_route = self.route(id, pid, crate::events::Channel::Stdout);
         let stderr_route = self.route(id, pid, crate::events::Channel::Stderr);
         let watch = self.log_watch(id, pid);
@@ -283,7 +305,7 @@ impl Supervisor {
         }
         if let Some(fd) = stderr {
             output::pump(Pump {
-                fd,
+                fd: output::Source::Pipe(fd),
                 channel: proc.stderr_log.clone(),
                 name,
                 stream: "stderr",
@@ -294,7 +316,7 @@ impl Supervisor {
                 watch,
             });
         }
-        proc.stdin = stdin.map(StdinWriter::new);
+        proc.stdin = stdin;
     }
 
     /// Whether anything reads a channel's output (the same conditions as [`Self::route`], plus an open

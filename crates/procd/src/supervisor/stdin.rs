@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::io::AsyncWriteExt;
+
+use crate::sys::pipeio::DuplexWriter;
 use tokio::sync::mpsc;
 
 pub struct StdinWriter {
@@ -20,6 +22,9 @@ pub struct StdinWriter {
 enum State {
     /// Nothing was sent yet: the write end of the child's stdin pipe.
     Idle(OwnedFd),
+    /// Nothing was sent yet: the socket that is the child's stdin and stdout (its output pump reads
+    /// the same socket, see `sys::spawn::SpawnSpec::shared_stdio`).
+    IdleDuplex(DuplexWriter),
     /// The writer task owns the pipe.
     Started {
         tx: mpsc::UnboundedSender<Vec<u8>>,
@@ -36,19 +41,27 @@ impl StdinWriter {
         }
     }
 
+    /// A writer into the socket shared by the child's stdin and stdout.
+    pub fn duplex(writer: DuplexWriter) -> Self {
+        StdinWriter {
+            state: RefCell::new(State::IdleDuplex(writer)),
+        }
+    }
+
     /// Queues bytes for the child (starting the writer task on first use; must be called inside the
     /// runtime). False when the child's stdin is known to be closed (EPIPE) or unusable.
     pub fn send(&self, data: Vec<u8>) -> bool {
         let mut state = self.state.borrow_mut();
         *state = match std::mem::replace(&mut *state, State::Broken) {
             State::Idle(fd) => start(fd).unwrap_or(State::Broken),
+            State::IdleDuplex(writer) => start_duplex(writer),
             started_or_broken => started_or_broken,
         };
         match &*state {
             State::Started { tx, closed } => {
                 !closed.load(Ordering::Acquire) && tx.send(data).is_ok()
             }
-            State::Idle(_) | State::Broken => false,
+            State::Idle(_) | State::IdleDuplex(_) | State::Broken => false,
         }
     }
 }
@@ -67,4 +80,19 @@ fn start(fd: OwnedFd) -> std::io::Result<State> {
         }
     });
     Ok(State::Started { tx, closed })
+}
+
+fn start_duplex(socket: DuplexWriter) -> State {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let closed = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&closed);
+    tokio::spawn(async move {
+        while let Some(buf) = rx.recv().await {
+            if socket.write_all(&buf).await.is_err() {
+                flag.store(true, Ordering::Release);
+                break;
+            }
+        }
+    });
+    State::Started { tx, closed }
 }

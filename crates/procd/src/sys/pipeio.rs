@@ -6,7 +6,8 @@
 //! other. With a 1 MiB pipe the read/write path already stays under 0.5 CPU s/GiB.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
+use std::sync::Arc;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
 use tokio::io::Interest;
@@ -30,19 +31,42 @@ pub fn set_pipe_size(fd: BorrowedFd<'_>, bytes: usize) -> io::Result<usize> {
 /// trip: a read that returns less than the buffer has emptied the pipe, so readiness is cleared right
 /// away and the next write wakes the reader. A writer at full speed then costs one `epoll_wait` and one
 /// `read` per chunk instead of one `epoll_wait` and two `read`s.
+///
+/// The same reader serves a socket that is both the child's stdin and its stdout
+/// ([`PipeReader::duplex`]); its [`DuplexWriter`] then writes the child's stdin through the same
+/// registration (a descriptor can be registered with the reactor only once).
 pub struct PipeReader {
-    fd: AsyncFd<File>,
+    fd: Arc<AsyncFd<File>>,
+}
+
+/// Writes a child's stdin into the socket a [`PipeReader::duplex`] reads its stdout from.
+pub struct DuplexWriter {
+    fd: Arc<AsyncFd<File>>,
 }
 
 impl PipeReader {
     /// Must be called inside the tokio runtime.
     pub fn new(fd: OwnedFd) -> io::Result<Self> {
+        Self::register(fd, Interest::READABLE)
+    }
+
+    /// A reader for a non-blocking socket that is also written to, and its writer. Must be called
+    /// inside the tokio runtime.
+    pub fn duplex(fd: OwnedFd) -> io::Result<(Self, DuplexWriter)> {
+        let reader = Self::register(fd, Interest::READABLE | Interest::WRITABLE)?;
+        let writer = DuplexWriter {
+            fd: Arc::clone(&reader.fd),
+        };
+        Ok((reader, writer))
+    }
+
+    fn register(fd: OwnedFd, interest: Interest) -> io::Result<Self> {
         // SAFETY: the `File` owns the descriptor and lives inside the `AsyncFd` until it is dropped;
-        // `PipeReader` never hands out `&mut File`, so the descriptor stays open and unchanged while
-        // registered.
-        let fd = unsafe { AsyncFd::register_with_interest(File::from(fd), Interest::READABLE) }
+        // `PipeReader` and `DuplexWriter` never hand out `&mut File`, so the descriptor stays open
+        // and unchanged while registered.
+        let fd = unsafe { AsyncFd::register_with_interest(File::from(fd), interest) }
             .map_err(io::Error::from)?;
-        Ok(PipeReader { fd })
+        Ok(PipeReader { fd: Arc::new(fd) })
     }
 
     /// Waits until the pipe has data or is closed, without reading.
@@ -68,5 +92,23 @@ impl PipeReader {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+impl DuplexWriter {
+    /// Writes all of `buf`, waiting while the socket is full.
+    pub async fn write_all(&self, mut buf: &[u8]) -> io::Result<()> {
+        while !buf.is_empty() {
+            let mut guard = self.fd.writable().await?;
+            match guard.try_io(|f| f.get_ref().write(buf)) {
+                Ok(Ok(0)) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+                Ok(Ok(n)) => buf = &buf[n..],
+                Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Ok(Err(e)) => return Err(e),
+                // Would block: readiness was cleared, wait again.
+                Err(_) => {}
+            }
+        }
+        Ok(())
     }
 }

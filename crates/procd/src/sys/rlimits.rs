@@ -19,6 +19,11 @@ pub fn child_nofile() -> Option<u64> {
     }
 }
 
+/// procd's soft RLIMIT_NOFILE (`RLIM_INFINITY` as `u64::MAX`); `None` if it cannot be read.
+pub fn soft_nofile() -> Option<u64> {
+    getrlimit(Resource::RLIMIT_NOFILE).ok().map(|(soft, _)| soft)
+}
+
 /// After [`raise_limits`]: raises procd's own soft RLIMIT_NOFILE to `need` descriptors (the
 /// configuration's budget, see `crate::fdbudget`), at most to the hard limit. Children still start
 /// with the soft limit they would have had under supervisord. Returns the INFO line to log when

@@ -87,6 +87,11 @@ pub struct SpawnSpec {
     /// The same for stderr (ignored with `redirect_stderr`).
     pub stderr_pipe: bool,
     pub stdin: StdinMode,
+    /// Under a descriptor limit too low for two pipes per program (`crate::fdbudget::Plan`): with a
+    /// stdin pipe and a stdout pipe asked for, the child gets one Unix stream socket pair instead, its
+    /// end as fds 0 and 1 (and 2 with `redirect_stderr`), procd's end in [`Spawned::stdout`] for both
+    /// reading and writing.
+    pub shared_stdio: bool,
     /// `[supervisord] minfds`; bounds the fallback fd-closing loop on kernels without `close_range`.
     pub minfds: u64,
     /// `kill_mode = cgroup`: the `cgroup.procs` file of the process's cgroup, which the child writes
@@ -104,6 +109,9 @@ pub struct Spawned {
     pub stdout: Option<OwnedFd>,
     /// Read end of the child's stderr (`None` when `redirect_stderr` or without `stderr_pipe`).
     pub stderr: Option<OwnedFd>,
+    /// `stdout` is a socket that is also the child's stdin (see [`SpawnSpec::shared_stdio`]); `stdin`
+    /// is `None` then.
+    pub duplex: bool,
 }
 
 /// Why a child could not be created at all (nothing was forked, or forking itself failed).
@@ -178,18 +186,26 @@ pub fn resolve_command(
 pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
     let plan = ChildPlan::new(&spec)?;
 
-    let (stdin_child, stdin_parent) = match spec.stdin {
-        StdinMode::Pipe => {
-            let (r, w) = make_pipe()?;
-            (r, Some(w))
-        }
-        StdinMode::Fd(fd) => (fd, None),
-    };
-    let (stdout_parent, stdout_child) = if spec.stdout_pipe {
-        let (r, w) = make_pipe()?;
-        (Some(r), Some(w))
+    let duplex =
+        spec.shared_stdio && spec.stdout_pipe && matches!(spec.stdin, StdinMode::Pipe);
+    let (stdin_child, stdin_parent, stdout_parent, stdout_child) = if duplex {
+        let (parent, child) = make_socketpair()?;
+        (child, None, Some(parent), None)
     } else {
-        (None, None)
+        let (stdin_child, stdin_parent) = match spec.stdin {
+            StdinMode::Pipe => {
+                let (r, w) = make_pipe()?;
+                (r, Some(w))
+            }
+            StdinMode::Fd(fd) => (fd, None),
+        };
+        let (stdout_parent, stdout_child) = if spec.stdout_pipe {
+            let (r, w) = make_pipe()?;
+            (Some(r), Some(w))
+        } else {
+            (None, None)
+        };
+        (stdin_child, stdin_parent, stdout_parent, stdout_child)
     };
     // With `redirect_stderr` whatever fd 1 gets (pipe or /dev/null) goes into the stderr slot as well.
     let (stderr_parent, stderr_child) = if spec.redirect_stderr || !spec.stderr_pipe {
@@ -217,7 +233,11 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
         empty => empty.insert(Slots::reserve().map_err(SpawnError::Pipes)?),
     };
     // A channel without a pipe gets the slots' own /dev/null (or fd 1's pipe with redirect_stderr).
-    let stdout_fd = stdout_child.as_ref().map(AsRawFd::as_raw_fd);
+    let stdout_fd = if duplex {
+        Some(stdin_child.as_raw_fd())
+    } else {
+        stdout_child.as_ref().map(AsRawFd::as_raw_fd)
+    };
     let stderr_fd = if spec.redirect_stderr {
         stdout_fd
     } else {
@@ -250,6 +270,7 @@ pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
         stdin: stdin_parent,
         stdout: stdout_parent,
         stderr: stderr_parent,
+        duplex,
     })
 }
 
@@ -432,6 +453,26 @@ fn unshare_fds(fds: &ChildFds, minfds: libc::c_int) -> bool {
 /// Returns (read end, write end), both close-on-exec.
 fn make_pipe() -> Result<(OwnedFd, OwnedFd), SpawnError> {
     pipe2(OFlag::O_CLOEXEC).map_err(|e| SpawnError::Pipes(io::Error::from(e)))
+}
+
+/// A connected pair of Unix stream sockets, both close-on-exec: (procd's end, the child's end).
+fn make_socketpair() -> Result<(OwnedFd, OwnedFd), SpawnError> {
+    use std::os::fd::FromRawFd;
+    let mut fds = [-1 as libc::c_int; 2];
+    // SAFETY: socketpair writes two new descriptors into the two-element array on success.
+    let rc = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
+    if rc < 0 {
+        return Err(SpawnError::Pipes(io::Error::last_os_error()));
+    }
+    // SAFETY: both descriptors were just created by socketpair and are owned by nothing else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
 /// Makes a fresh pipe end non-blocking. A new pipe end has no other status flag to keep, so this is

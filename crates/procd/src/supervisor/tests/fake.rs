@@ -272,6 +272,7 @@ impl Os for FakeOs {
             stdin,
             stdout: Some(stdout),
             stderr,
+            duplex: false,
         })
     }
 
