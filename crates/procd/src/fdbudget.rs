@@ -178,12 +178,15 @@ pub fn plan(need: &Need, limit: u64) -> Plan {
 pub fn plan_message(need: &Need, plan: &Plan, limit: u64) -> Option<String> {
     let open = plan.open_logs?;
     let mut msg = format!(
-        "this configuration needs {} file descriptors with every log file open but RLIMIT_NOFILE          allows {limit}: at most {open} of its {} log files stay open at once (the others are          reopened in append mode when written to)",
+        "this configuration needs {} file descriptors with every log file open but RLIMIT_NOFILE \
+         allows {limit}: at most {open} of its {} log files stay open at once (the others are \
+         reopened in append mode when written to)",
         need.total, need.files
     );
     if plan.shared_stdio {
         msg.push_str(&format!(
-            ", and the stdin and stdout of {} programs share one socket instead of two pipes              (sendProcessStdin works; the child's fds 0 and 1 are a socket)",
+            ", and the stdin and stdout of {} programs share one socket instead of two pipes \
+             (sendProcessStdin works; the child's fds 0 and 1 are a socket)",
             need.shareable
         ));
     }
@@ -206,10 +209,7 @@ pub fn shortfall_message(need: &Need, plan: &Plan, hard: u64) -> Option<String> 
             left_out.push(name.as_str());
         }
     }
-    let mut msg = format!(
-        "this configuration needs {} file descriptors",
-        need.total
-    );
+    let mut msg = format!("this configuration needs {} file descriptors", need.total);
     if least != need.total {
         msg.push_str(&format!(" ({least} with the fewest log files open)"));
     }
@@ -336,7 +336,10 @@ mod tests {
         assert_eq!(p.total(&need), RESERVE + 150);
         assert_eq!(shortfall_message(&need, &p, RESERVE + 150), None);
         let msg = plan_message(&need, &p, RESERVE + 150).unwrap();
-        assert!(msg.contains("stdin and stdout of 100 programs share"), "{msg}");
+        assert!(
+            msg.contains("stdin and stdout of 100 programs share"),
+            "{msg}"
+        );
         // Even that does not fit: the fewest log files, and a shortfall.
         let p = plan(&need, RESERVE + 110);
         assert_eq!(p.open_logs, Some(MIN_OPEN_LOGS));
@@ -348,7 +351,10 @@ mod tests {
         );
         // 64 + 16 + one per program: p000 .. p093 fit.
         assert!(msg.contains("6 autostart programs will not fit"), "{msg}");
-        assert!(msg.contains(": p094, p095, p096, p097, p098, p099 ("), "{msg}");
+        assert!(
+            msg.contains(": p094, p095, p096, p097, p098, p099 ("),
+            "{msg}"
+        );
     }
 
     #[test]

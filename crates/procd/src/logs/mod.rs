@@ -13,6 +13,6 @@ pub mod read;
 pub mod rotating;
 
 pub use mainlog::{MainLog, MainTarget, SyslogSink, format_line};
-pub use read::{ReadError, Tail, decode_lossy, read_file, tail_file};
 pub use openfiles::{Closable, OpenFiles};
+pub use read::{ReadError, Tail, decode_lossy, read_file, tail_file};
 pub use rotating::{RotatingFile, WriteOutcome};

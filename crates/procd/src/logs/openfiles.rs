@@ -211,7 +211,10 @@ mod tests {
         use_file(&set, kc, &c);
         use_file(&set, ka, &a);
         assert_eq!(set.open(), 2);
-        assert!(b.open.load(Ordering::Relaxed), "b was forgotten, not closed");
+        assert!(
+            b.open.load(Ordering::Relaxed),
+            "b was forgotten, not closed"
+        );
         // A file whose channel is gone is dropped from the set when it would be evicted.
         drop(c);
         let d = fake();

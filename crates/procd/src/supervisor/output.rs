@@ -19,8 +19,8 @@ use crate::events::pyrepr::{decode_output, str_repr};
 use crate::events::{OutputRouter, Routed};
 
 use crate::logger::Logger;
-use crate::logs::{Closable, OpenFiles, RotatingFile};
 use crate::logs::lines::{LineFormat, LineState};
+use crate::logs::{Closable, OpenFiles, RotatingFile};
 use crate::telemetry::LogCounters;
 
 /// The most one read takes from a pipe.

@@ -149,8 +149,8 @@ impl Supervisor {
         spec.stderr_pipe = self.output_read(id, crate::events::Channel::Stderr);
         // Under a tight descriptor limit stdin and stdout share one socket; never for an event listener,
         // whose protocol runs over them.
-        spec.shared_stdio = self.fd_plan.shared_stdio
-            && !self.procs.get(&id).is_some_and(|p| p.is_listener);
+        spec.shared_stdio =
+            self.fd_plan.shared_stdio && !self.procs.get(&id).is_some_and(|p| p.is_listener);
         let spawned = match self.os.spawn(spec) {
             Ok(s) => s,
             Err(e) => {
@@ -278,10 +278,7 @@ impl Supervisor {
                     (None, None)
                 }
             },
-            fd => (
-                fd.map(output::Source::Pipe),
-                stdin.map(StdinWriter::new),
-            ),
+            fd => (fd.map(output::Source::Pipe), stdin.map(StdinWriter::new)),
         };
         let stdout_route = self.route(id, pid, crate::events::Channel::Stdout);
         let stderr_route = self.route(id, pid, crate::events::Channel::Stderr);

@@ -7,8 +7,8 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::sync::Arc;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
 
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;

@@ -21,7 +21,9 @@ pub fn child_nofile() -> Option<u64> {
 
 /// procd's soft RLIMIT_NOFILE (`RLIM_INFINITY` as `u64::MAX`); `None` if it cannot be read.
 pub fn soft_nofile() -> Option<u64> {
-    getrlimit(Resource::RLIMIT_NOFILE).ok().map(|(soft, _)| soft)
+    getrlimit(Resource::RLIMIT_NOFILE)
+        .ok()
+        .map(|(soft, _)| soft)
 }
 
 /// After [`raise_limits`]: raises procd's own soft RLIMIT_NOFILE to `need` descriptors (the

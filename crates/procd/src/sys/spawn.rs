@@ -186,8 +186,7 @@ pub fn resolve_command(
 pub fn spawn(spec: SpawnSpec) -> Result<Spawned, SpawnError> {
     let plan = ChildPlan::new(&spec)?;
 
-    let duplex =
-        spec.shared_stdio && spec.stdout_pipe && matches!(spec.stdin, StdinMode::Pipe);
+    let duplex = spec.shared_stdio && spec.stdout_pipe && matches!(spec.stdin, StdinMode::Pipe);
     let (stdin_child, stdin_parent, stdout_parent, stdout_child) = if duplex {
         let (parent, child) = make_socketpair()?;
         (child, None, Some(parent), None)
