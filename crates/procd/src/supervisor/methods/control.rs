@@ -254,12 +254,14 @@ impl Supervisor {
         // With `depends_on=`, what others in `ids` depend on is stopped once they are down.
         let now: std::collections::HashSet<ProcId> =
             self.queue_dependency_stops(&ids).into_iter().collect();
-        // Starts still waiting for a dependency are cancelled (they are STOPPED, so not in the results).
+        // Starts still waiting for a dependency are cancelled (they are STOPPED, so not in the results),
+        // and so are autorestarts waiting for their backoff delay (EXITED, not in the results either:
+        // supervisord's stopAllProcesses reports only processes it stopped).
         for &id in &ids {
             if self
                 .procs
                 .get(&id)
-                .is_some_and(|p| p.sm.waiting_for().is_some())
+                .is_some_and(|p| p.sm.waiting_for().is_some() || p.sm.autorestart_pending())
             {
                 self.input(id, Input::Stop);
             }

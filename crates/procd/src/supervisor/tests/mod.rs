@@ -663,3 +663,58 @@ async fn an_exec_ready_check_failing_twice_holds_the_dependent_until_it_passes()
     // The check children went to the check, not to the process table.
     assert!(!log.contains("reaped unknown pid"), "{log}");
 }
+
+// ----- restart backoff (procd extension): stops cancel a pending autorestart ------------------------
+
+#[tokio::test(start_paused = true)]
+async fn stop_all_and_stop_group_cancel_a_pending_backoff_restart() {
+    let h = Harness::start(&format!(
+        "{}{}{}",
+        program("solo", "startsecs=0\nautorestart=true\nrestart_delay=5"),
+        program("member", "startsecs=0\nautorestart=true\nrestart_delay=5"),
+        "[group:grp]\nprograms=member\n\n"
+    ))
+    .await;
+    sleep(Duration::from_millis(10)).await;
+    assert_eq!(h.state("solo").await, ProcessState::Running);
+    assert_eq!(h.state("grp:member").await, ProcessState::Running);
+    h.os.exit("solo", 1);
+    h.os.exit("member", 1);
+    sleep(secs(1)).await;
+    assert_eq!(h.state("solo").await, ProcessState::Exited);
+    let info = h.info("grp:member").await;
+    assert_eq!(info.state, ProcessState::Exited);
+    assert!(info.description.starts_with("restarting in "), "{info:?}");
+
+    // `stop all` and `stop grp:*` while both wait for their restart: neither comes back.
+    assert!(
+        h.call(SupervisorCall::StopAllProcesses { wait: true })
+            .await
+            .is_ok()
+    );
+    assert!(
+        h.call(SupervisorCall::StopProcessGroup {
+            name: "grp".into(),
+            wait: true
+        })
+        .await
+        .is_ok()
+    );
+    sleep(secs(10)).await;
+    for name in ["solo", "member"] {
+        let spawns =
+            h.os.acts()
+                .into_iter()
+                .filter(|a| matches!(a, Act::Spawn { name: n, .. } if n == name))
+                .count();
+        assert_eq!(spawns, 1, "{name} was restarted after the stop");
+    }
+    for name in ["solo", "grp:member"] {
+        let info = h.info(name).await;
+        assert_eq!(info.state, ProcessState::Exited, "{name}");
+        assert!(!info.description.starts_with("restarting"), "{info:?}");
+    }
+    // A start starts it again at once.
+    assert_eq!(h.call(start("solo", false)).await, ok_true());
+    assert_eq!(h.state("solo").await, ProcessState::Starting);
+}
