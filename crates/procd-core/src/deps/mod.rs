@@ -103,17 +103,23 @@ pub struct Dependency {
     pub targets: Vec<usize>,
 }
 
-/// Evaluates a process's dependencies: the first that can no longer hold wins, else the first that does
-/// not hold yet (`waiting for db (ready)`), else [`DepStatus::Met`].
+/// Evaluates a process's dependencies: the first that can no longer hold wins (a dependency `view`
+/// does not find counts as one: `dependency db is not loaded`), else the first that does not hold yet
+/// (`waiting for db (ready)`), else [`DepStatus::Met`].
 pub fn evaluate<'a>(
     deps: &[Dependency],
-    view: impl Fn(usize) -> DepView,
+    view: impl Fn(usize) -> Option<DepView>,
     name: impl Fn(usize) -> &'a str,
 ) -> DepStatus {
     let mut waiting = None;
     for d in deps {
         for &t in &d.targets {
-            match verdict(d.condition, &view(t)) {
+            let Some(v) = view(t) else {
+                // Not loaded (its group was removed, or not added yet by a partial `update`): nothing
+                // can start it, so the condition cannot hold until it is added again.
+                return DepStatus::Failed(format!("dependency {} is not loaded", d.label));
+            };
+            match verdict(d.condition, &v) {
                 Verdict::Met => {}
                 Verdict::Waiting => {
                     waiting.get_or_insert_with(|| {

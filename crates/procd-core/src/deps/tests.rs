@@ -83,7 +83,7 @@ fn verdict_table() {
 fn evaluate_reports_failure_first_then_first_waiting() {
     let names = ["db", "cache", "migrate", "w0", "w1"];
     let states = [Running, Starting, Exited, Running, Fatal];
-    let lookup = |i: usize| view(states[i], i == 2, i == 2, false);
+    let lookup = |i: usize| (i < states.len()).then(|| view(states[i], i == 2, i == 2, false));
     let name = |i: usize| names[i];
     let dep = |label: &str, condition, targets: Vec<usize>| Dependency {
         label: label.into(),
@@ -134,6 +134,18 @@ fn evaluate_reports_failure_first_then_first_waiting() {
             name
         ),
         DepStatus::Waiting("waiting for workers:* (started)".into())
+    );
+    // A dependency that is not loaded (its group was removed) can no longer hold, wherever it is listed.
+    assert_eq!(
+        evaluate(
+            &[
+                dep("cache", Condition::Ready, vec![1]),
+                dep("gone", Condition::Started, vec![9])
+            ],
+            lookup,
+            name
+        ),
+        DepStatus::Failed("dependency gone is not loaded".into())
     );
 }
 

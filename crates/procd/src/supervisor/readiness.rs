@@ -149,19 +149,9 @@ impl Supervisor {
         let Some(proc) = self.procs.get(&id) else {
             return DepStatus::Met;
         };
-        let absent = procd_core::deps::DepView {
-            state: ProcessState::Stopped,
-            exited_for_good: false,
-            exit_expected: false,
-            will_start: false,
-        };
         evaluate(
             &proc.ready.deps,
-            |n| {
-                self.procs
-                    .get(&proc_id(n))
-                    .map_or(absent, |p| p.sm.dep_view())
-            },
+            |n| self.procs.get(&proc_id(n)).map(|p| p.sm.dep_view()),
             |n| {
                 self.procs
                     .get(&proc_id(n))

@@ -718,3 +718,46 @@ async fn stop_all_and_stop_group_cancel_a_pending_backoff_restart() {
     assert_eq!(h.call(start("solo", false)).await, ok_true());
     assert_eq!(h.state("solo").await, ProcessState::Starting);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_dependency_whose_group_was_removed_fails_the_start_instead_of_waiting_forever() {
+    let h = Harness::start(&format!(
+        "{}{}",
+        program("db", "autostart=false\nstartsecs=1"),
+        program("app", "autostart=false\nstartsecs=1\ndepends_on=db")
+    ))
+    .await;
+    // `remove db` (what `update` does with a group gone from the file).
+    assert_eq!(
+        h.call(SupervisorCall::RemoveProcessGroup { name: "db".into() })
+            .await,
+        ok_true()
+    );
+    let reply = tokio::time::timeout(secs(60), h.call(start("app", true)))
+        .await
+        .expect("the start does not wait forever");
+    assert_eq!(
+        reply,
+        fault(FaultCode::SpawnError, "app: dependency db is not loaded")
+    );
+    let app = h.info("app").await;
+    assert_eq!(app.state, ProcessState::Fatal);
+    assert_eq!(app.description, "dependency db is not loaded");
+    assert!(
+        h.main_log()
+            .contains("gave up: app entered FATAL state, dependency db is not loaded"),
+        "{}",
+        h.main_log()
+    );
+    assert_eq!(spawned_at(&h, "app"), None);
+
+    // Added back, the dependency is found again: the next start of app starts db first.
+    assert_eq!(
+        h.call(SupervisorCall::AddProcessGroup { name: "db".into() })
+            .await,
+        ok_true()
+    );
+    assert_eq!(h.call(start("app", true)).await, ok_true());
+    assert_eq!(h.state("db").await, ProcessState::Running);
+    assert_eq!(h.state("app").await, ProcessState::Running);
+}
