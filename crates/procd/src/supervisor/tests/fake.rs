@@ -332,6 +332,7 @@ impl CheckOs for FakeOs {
             stdin: None,
             stdout: None,
             stderr: None,
+            duplex: false,
         })
     }
 
