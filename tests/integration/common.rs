@@ -4,7 +4,7 @@ use procd_testkit::e2e::{Daemon, Fixture, Kind};
 
 /// Starts procd and supervisord on the same fixture, in parallel.
 #[track_caller]
-pub fn both(fixture: &Fixture) -> (Daemon, Daemon) {
+pub(crate) fn both(fixture: &Fixture) -> (Daemon, Daemon) {
     std::thread::scope(|s| {
         let p = s.spawn(|| Daemon::start(Kind::Procd, fixture));
         let r = Daemon::start(Kind::Supervisord, fixture);
@@ -14,7 +14,7 @@ pub fn both(fixture: &Fixture) -> (Daemon, Daemon) {
 }
 
 /// Runs `f` on both daemons in parallel and returns (procd's, supervisord's) results.
-pub fn on_both<T: Send>(p: &Daemon, r: &Daemon, f: impl Fn(&Daemon) -> T + Sync) -> (T, T) {
+pub(crate) fn on_both<T: Send>(p: &Daemon, r: &Daemon, f: impl Fn(&Daemon) -> T + Sync) -> (T, T) {
     std::thread::scope(|s| {
         let a = s.spawn(|| f(p));
         let b = f(r);
@@ -25,7 +25,12 @@ pub fn on_both<T: Send>(p: &Daemon, r: &Daemon, f: impl Fn(&Daemon) -> T + Sync)
 /// Compares JSON-line transcripts from tests/py scripts, skipping lines whose label is listed in `known`
 /// (documented differences, each checked on its own by an ignored test).
 #[track_caller]
-pub fn assert_same_transcript(what: &str, procd: &str, reference: &str, known: &[(&str, &str)]) {
+pub(crate) fn assert_same_transcript(
+    what: &str,
+    procd: &str,
+    reference: &str,
+    known: &[(&str, &str)],
+) {
     let keep = |t: &str| {
         t.lines()
             .filter(|l| {
@@ -42,7 +47,7 @@ pub fn assert_same_transcript(what: &str, procd: &str, reference: &str, known: &
 /// Compares two line-based transcripts; on mismatch, lists every differing line with its neighbours
 /// so a single failure shows all the differences at once.
 #[track_caller]
-pub fn assert_same_lines(what: &str, procd: &str, reference: &str) {
+pub(crate) fn assert_same_lines(what: &str, procd: &str, reference: &str) {
     if procd == reference {
         return;
     }

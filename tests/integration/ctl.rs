@@ -125,7 +125,7 @@ fn every_command_matches_supervisord_over_unix_socket() {
                     n.starts_with("web-stderr")
                         && std::fs::read_to_string(e.path()).unwrap_or_default() == "oops\n"
                 })
-        })
+        });
     });
     // The reference itself must say what the spec says, so a broken comparison cannot pass silently.
     let first = t.run(&["status"]);
@@ -264,7 +264,7 @@ fn every_command_matches_supervisord_over_unix_socket() {
     on_both(&p, &r, |d| {
         procd_testkit::wait_until(Duration::from_secs(20), "daemon gone", || {
             !d.socket().exists()
-        })
+        });
     });
     t.run(&["status"]);
     t.run(&["shutdown"]);

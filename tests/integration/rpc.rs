@@ -12,7 +12,7 @@ use crate::common::{assert_same_lines, assert_same_transcript, both, on_both};
 const KNOWN: &[(&str, &str)] = &[];
 
 /// The programs rpc_methods.py expects.
-pub fn rpc_fixture() -> Fixture {
+pub(crate) fn rpc_fixture() -> Fixture {
     Fixture::new()
         .program(
             "web",

@@ -56,7 +56,7 @@ fn auth_matrix(d: &Daemon, ep: &Endpoint) -> Vec<(String, u16, u16, u16)> {
                 row.1 != 0 && row.3 != 0,
                 "{:?}: no answer for {row:?}",
                 d.kind
-            )
+            );
         })
         .collect()
 }

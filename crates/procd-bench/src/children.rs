@@ -13,7 +13,7 @@ use anyhow::Result;
 use crate::pattern;
 
 /// Writes `bytes` bytes of the pattern stream to stdout.
-pub fn write(bytes: u64) -> Result<()> {
+pub(crate) fn write(bytes: u64) -> Result<()> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut buf = vec![0u8; 64 * 1024];
@@ -29,7 +29,7 @@ pub fn write(bytes: u64) -> Result<()> {
 }
 
 /// Echoes every stdin line to stdout at once, until end of input.
-pub fn echo() -> Result<()> {
+pub(crate) fn echo() -> Result<()> {
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -41,7 +41,7 @@ pub fn echo() -> Result<()> {
 }
 
 /// Appends `start <pid> <ns>` to `stamp`, lives `after`, appends `exit <pid> <ns>` and exits 1.
-pub fn crash(stamp: &Path, after: Duration) -> Result<()> {
+pub(crate) fn crash(stamp: &Path, after: Duration) -> Result<()> {
     stamp_line(stamp, "start")?;
     std::thread::sleep(after);
     stamp_line(stamp, "exit")?;
@@ -58,7 +58,7 @@ fn stamp_line(path: &Path, what: &str) -> Result<()> {
 
 /// Respawn latencies from a stamp file: for each `exit` line, the time to the next `start` line of
 /// another pid, in milliseconds.
-pub fn respawn_latencies(stamps: &str) -> Vec<f64> {
+pub(crate) fn respawn_latencies(stamps: &str) -> Vec<f64> {
     let mut out = Vec::new();
     let mut last_exit: Option<(u32, u128)> = None;
     for line in stamps.lines() {

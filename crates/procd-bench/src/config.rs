@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// One `[program:x]` section.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Program {
+pub(crate) struct Program {
     pub name: String,
     pub command: String,
     pub autostart: bool,
@@ -25,7 +25,7 @@ pub struct Program {
 impl Program {
     /// A program with the benchmark's defaults: not autostarted, never restarted, RUNNING at once
     /// (`startsecs=0`), stderr merged into stdout, log in `<log_dir>/<name>.log` without rotation.
-    pub fn new(name: &str, command: &str, log_dir: &Path) -> Self {
+    pub(crate) fn new(name: &str, command: &str, log_dir: &Path) -> Self {
         Program {
             name: name.to_owned(),
             command: command.to_owned(),
@@ -42,7 +42,7 @@ impl Program {
 
 /// Everything one daemon instance needs.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DaemonConfig {
+pub(crate) struct DaemonConfig {
     pub dir: PathBuf,
     pub socket: PathBuf,
     pub port: u16,
@@ -51,7 +51,7 @@ pub struct DaemonConfig {
 
 impl DaemonConfig {
     /// A config rooted at `dir` (socket `dir/sock`, logs under `dir/logs`).
-    pub fn new(dir: &Path, port: u16) -> Self {
+    pub(crate) fn new(dir: &Path, port: u16) -> Self {
         DaemonConfig {
             dir: dir.to_owned(),
             socket: dir.join("sock"),
@@ -60,16 +60,16 @@ impl DaemonConfig {
         }
     }
 
-    pub fn log_dir(&self) -> PathBuf {
+    pub(crate) fn log_dir(&self) -> PathBuf {
         self.dir.join("logs")
     }
 
-    pub fn main_log(&self) -> PathBuf {
+    pub(crate) fn main_log(&self) -> PathBuf {
         self.dir.join("daemon.log")
     }
 
     /// The configuration file text.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut s = String::new();
         let dir = &self.dir;
         let _ = write!(

@@ -300,9 +300,7 @@ fn run(cli: &Cli) -> Result<bool> {
     println!(
         "procd-bench ({} run; {} CPUs; ratio = procd / supervisord)\n",
         if cli.quick { "quick" } else { "full" },
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(0)
+        std::thread::available_parallelism().map_or(0, std::num::NonZero::get)
     );
     for s in &report {
         println!("{}", report::table(s, &ran));
@@ -315,13 +313,12 @@ fn run(cli: &Cli) -> Result<bool> {
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+        .map_or(0, |d| d.as_secs());
     let doc = serde_json::json!({
         "unix_time": now,
         "quick": cli.quick,
         "host": {
-            "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+            "cpus": std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
             "kernel": std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim(),
         },
         "sizes": {
@@ -374,8 +371,7 @@ fn run_scale(
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+        .map_or(0, |d| d.as_secs());
     let columns: Vec<String> = scenarios::scale::COLUMNS
         .iter()
         .map(|(n, u)| format!("{n} ({u})"))

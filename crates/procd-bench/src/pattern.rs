@@ -5,7 +5,7 @@
 //! bytes is detected at the first offset where it differs.
 
 /// Size of one record.
-pub const RECORD: u64 = 16;
+pub(crate) const RECORD: u64 = 16;
 
 fn record(k: u64) -> [u8; 16] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -19,7 +19,7 @@ fn record(k: u64) -> [u8; 16] {
 }
 
 /// Fills `buf` with the stream's bytes starting at `offset`.
-pub fn fill(offset: u64, buf: &mut [u8]) {
+pub(crate) fn fill(offset: u64, buf: &mut [u8]) {
     let mut pos = offset;
     let mut i = 0;
     while i < buf.len() {
@@ -34,7 +34,7 @@ pub fn fill(offset: u64, buf: &mut [u8]) {
 
 /// Checks a stream fed in pieces against the pattern.
 #[derive(Debug, Default)]
-pub struct Verifier {
+pub(crate) struct Verifier {
     pos: u64,
     mismatch: Option<u64>,
     scratch: Vec<u8>,
@@ -43,7 +43,7 @@ pub struct Verifier {
 impl Verifier {
     /// A verifier for a piece of the stream that begins at byte `pos` (a log whose oldest part was
     /// rotated away). `len` counts from the stream's start.
-    pub fn starting_at(pos: u64) -> Self {
+    pub(crate) fn starting_at(pos: u64) -> Self {
         Verifier {
             pos,
             ..Self::default()
@@ -51,7 +51,7 @@ impl Verifier {
     }
 
     /// Feeds the next piece. After the first mismatch the rest is only counted.
-    pub fn feed(&mut self, data: &[u8]) {
+    pub(crate) fn feed(&mut self, data: &[u8]) {
         if self.mismatch.is_none() {
             self.scratch.resize(data.len(), 0);
             fill(self.pos, &mut self.scratch);
@@ -63,12 +63,12 @@ impl Verifier {
     }
 
     /// Bytes fed so far.
-    pub fn len(&self) -> u64 {
+    pub(crate) fn len(&self) -> u64 {
         self.pos
     }
 
     /// Offset of the first byte that differs from the pattern, if any.
-    pub fn first_mismatch(&self) -> Option<u64> {
+    pub(crate) fn first_mismatch(&self) -> Option<u64> {
         self.mismatch
     }
 }

@@ -13,20 +13,20 @@ const TICKS_PER_SEC: u64 = 100;
 
 /// Fields of `/proc/<pid>/stat` the benchmark uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stat {
+pub(crate) struct Stat {
     pub ppid: i32,
     pub utime: u64,
     pub stime: u64,
 }
 
 impl Stat {
-    pub fn cpu(&self) -> Duration {
+    pub(crate) fn cpu(&self) -> Duration {
         Duration::from_millis((self.utime + self.stime) * 1000 / TICKS_PER_SEC)
     }
 }
 
 /// Parses a stat line; the command name may itself contain spaces and parentheses.
-pub fn parse_stat(text: &str) -> Option<Stat> {
+pub(crate) fn parse_stat(text: &str) -> Option<Stat> {
     let rest = &text[text.rfind(')')? + 1..];
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // rest starts at field 3 (state): ppid is field 4, utime 14, stime 15 (1-based in proc(5)).
@@ -38,7 +38,7 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
 }
 
 /// The number in a `Key:   123 kB` line of a status file.
-pub fn status_field(text: &str, key: &str) -> Option<u64> {
+pub(crate) fn status_field(text: &str, key: &str) -> Option<u64> {
     text.lines().find_map(|line| {
         let (k, v) = line.split_once(':')?;
         if k != key {
@@ -48,22 +48,22 @@ pub fn status_field(text: &str, key: &str) -> Option<u64> {
     })
 }
 
-pub fn stat(pid: i32) -> Option<Stat> {
+pub(crate) fn stat(pid: i32) -> Option<Stat> {
     parse_stat(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
 /// CPU time (user + system, all threads) of a process.
-pub fn cpu(pid: i32) -> Option<Duration> {
+pub(crate) fn cpu(pid: i32) -> Option<Duration> {
     stat(pid).map(|s| s.cpu())
 }
 
 /// CPU time of the benchmark process itself.
-pub fn self_cpu() -> Option<Duration> {
+pub(crate) fn self_cpu() -> Option<Duration> {
     parse_stat(&fs::read_to_string("/proc/self/stat").ok()?).map(|s| s.cpu())
 }
 
 /// Resident set size in KiB.
-pub fn rss_kib(pid: i32) -> Option<u64> {
+pub(crate) fn rss_kib(pid: i32) -> Option<u64> {
     status_field(
         &fs::read_to_string(format!("/proc/{pid}/status")).ok()?,
         "VmRSS",
@@ -72,7 +72,7 @@ pub fn rss_kib(pid: i32) -> Option<u64> {
 
 /// The anonymous (private, not file-backed) part of the resident set in KiB: the heap, stacks and other
 /// memory the process itself dirtied, as opposed to mapped code and libraries.
-pub fn rss_anon_kib(pid: i32) -> Option<u64> {
+pub(crate) fn rss_anon_kib(pid: i32) -> Option<u64> {
     status_field(
         &fs::read_to_string(format!("/proc/{pid}/status")).ok()?,
         "RssAnon",
@@ -81,7 +81,7 @@ pub fn rss_anon_kib(pid: i32) -> Option<u64> {
 
 /// Proportional set size in KiB (`Pss` of `smaps_rollup`): resident pages, each shared page divided by
 /// the number of processes mapping it. Shared libraries count only in part; the daemon's own memory fully.
-pub fn pss_kib(pid: i32) -> Option<u64> {
+pub(crate) fn pss_kib(pid: i32) -> Option<u64> {
     status_field(
         &fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?,
         "Pss",
@@ -89,7 +89,7 @@ pub fn pss_kib(pid: i32) -> Option<u64> {
 }
 
 /// Voluntary plus involuntary context switches, summed over the process's current threads.
-pub fn ctxt_switches(pid: i32) -> Option<u64> {
+pub(crate) fn ctxt_switches(pid: i32) -> Option<u64> {
     let mut total = 0;
     let mut any = false;
     for entry in fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
@@ -104,7 +104,7 @@ pub fn ctxt_switches(pid: i32) -> Option<u64> {
 }
 
 /// The command name (`/proc/<pid>/comm`), which changes at exec.
-pub fn comm(pid: i32) -> Option<String> {
+pub(crate) fn comm(pid: i32) -> Option<String> {
     Some(
         fs::read_to_string(format!("/proc/{pid}/comm"))
             .ok()?
@@ -114,12 +114,12 @@ pub fn comm(pid: i32) -> Option<String> {
 }
 
 /// Whether `/proc/<pid>` exists: true for running processes and for zombies not yet reaped.
-pub fn exists(pid: i32) -> bool {
+pub(crate) fn exists(pid: i32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// Pids whose parent is `parent`.
-pub fn children_of(parent: i32) -> Vec<i32> {
+pub(crate) fn children_of(parent: i32) -> Vec<i32> {
     let Ok(dir) = fs::read_dir("/proc") else {
         return Vec::new();
     };

@@ -8,7 +8,7 @@ use serde::Serialize;
 /// Which direction of a metric is an improvement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Better {
+pub(crate) enum Better {
     Lower,
     Higher,
     /// Context only (e.g. the benchmark client's own CPU use).
@@ -16,7 +16,7 @@ pub enum Better {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Metric {
+pub(crate) struct Metric {
     pub name: String,
     pub unit: String,
     pub better: Better,
@@ -24,7 +24,7 @@ pub struct Metric {
 }
 
 impl Metric {
-    pub fn new(name: &str, unit: &str, better: Better, value: f64) -> Self {
+    pub(crate) fn new(name: &str, unit: &str, better: Better, value: f64) -> Self {
         Metric {
             name: name.into(),
             unit: unit.into(),
@@ -37,14 +37,14 @@ impl Metric {
 /// One daemon's outcome in one scenario. A failed result may still carry the metrics measured before
 /// the failure.
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub ok: bool,
     pub error: Option<String>,
     pub metrics: Vec<Metric>,
 }
 
 impl Outcome {
-    pub fn ok(metrics: Vec<Metric>) -> Self {
+    pub(crate) fn ok(metrics: Vec<Metric>) -> Self {
         Outcome {
             ok: true,
             error: None,
@@ -52,7 +52,7 @@ impl Outcome {
         }
     }
 
-    pub fn failed(error: impl Into<String>, metrics: Vec<Metric>) -> Self {
+    pub(crate) fn failed(error: impl Into<String>, metrics: Vec<Metric>) -> Self {
         Outcome {
             ok: false,
             error: Some(error.into()),
@@ -62,7 +62,7 @@ impl Outcome {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Scenario {
+pub(crate) struct Scenario {
     pub id: u8,
     pub title: String,
     /// Outcome per daemon name.
@@ -72,10 +72,10 @@ pub struct Scenario {
 }
 
 /// The two daemons, in column order.
-pub const COLUMNS: [&str; 2] = ["procd", "supervisord"];
+pub(crate) const COLUMNS: [&str; 2] = ["procd", "supervisord"];
 
 /// `procd / supervisord`, when both exist and the divisor is not zero.
-pub fn ratio(procd: Option<f64>, supervisord: Option<f64>) -> Option<f64> {
+pub(crate) fn ratio(procd: Option<f64>, supervisord: Option<f64>) -> Option<f64> {
     match (procd, supervisord) {
         (Some(p), Some(s)) if s != 0.0 && p.is_finite() && s.is_finite() => Some(p / s),
         _ => None,
@@ -83,7 +83,7 @@ pub fn ratio(procd: Option<f64>, supervisord: Option<f64>) -> Option<f64> {
 }
 
 /// A value with three significant digits (integers and values of 100 or more without decimals).
-pub fn fmt_value(v: f64) -> String {
+pub(crate) fn fmt_value(v: f64) -> String {
     if !v.is_finite() {
         return "-".into();
     }
@@ -96,7 +96,7 @@ pub fn fmt_value(v: f64) -> String {
 }
 
 /// The text table of one scenario; `daemons` are the columns that ran.
-pub fn table(s: &Scenario, daemons: &[&str]) -> String {
+pub(crate) fn table(s: &Scenario, daemons: &[&str]) -> String {
     let mut names: Vec<(String, String, Better)> = Vec::new();
     for d in COLUMNS {
         for m in s
@@ -139,14 +139,11 @@ pub fn table(s: &Scenario, daemons: &[&str]) -> String {
             Better::Info => None,
             _ => ratio(cell("procd", name), cell("supervisord", name)),
         };
-        let r = r
-            .map(|r| format!("{}x", fmt_value(r)))
-            .unwrap_or_else(|| "-".into());
+        let r = r.map_or_else(|| "-".into(), |r| format!("{}x", fmt_value(r)));
         let limit = s
             .limits
             .get(name)
-            .map(|v| fmt_value(*v))
-            .unwrap_or_else(|| "-".into());
+            .map_or_else(|| "-".into(), |v| fmt_value(*v));
         rows.push(vec![label, show("procd"), show("supervisord"), r, limit]);
     }
     let mut widths = [0usize; 5];

@@ -15,13 +15,13 @@ use procd_protocol::{Fault, MethodCall, Value, decode_response, encode_call};
 
 /// Where the daemon listens.
 #[derive(Debug, Clone)]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     Unix(PathBuf),
     Tcp(SocketAddr),
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum RpcError {
+pub(crate) enum RpcError {
     #[error("fault {}: {}", .0.code, .0.string)]
     Fault(Fault),
     #[error("i/o: {0}")]
@@ -51,7 +51,7 @@ impl Stream for TcpStream {
 }
 
 /// A keep-alive XML-RPC client.
-pub struct Client {
+pub(crate) struct Client {
     endpoint: Endpoint,
     conn: Option<BufReader<Box<dyn Stream>>>,
     timeout: Duration,
@@ -67,7 +67,7 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    pub fn new(endpoint: Endpoint) -> Self {
+    pub(crate) fn new(endpoint: Endpoint) -> Self {
         Client {
             endpoint,
             conn: None,
@@ -77,7 +77,7 @@ impl Client {
     }
 
     /// Read/write timeout for each later call (a call blocked longer fails with an i/o error).
-    pub fn set_timeout(&mut self, timeout: Duration) {
+    pub(crate) fn set_timeout(&mut self, timeout: Duration) {
         if timeout != self.timeout {
             self.timeout = timeout.max(Duration::from_millis(1));
             self.timeout_applied = false;
@@ -96,7 +96,7 @@ impl Client {
     }
 
     /// Calls `method` and returns its value, or the fault the daemon answered with.
-    pub fn call(&mut self, method: &str, params: Vec<Value>) -> Result<Value, RpcError> {
+    pub(crate) fn call(&mut self, method: &str, params: Vec<Value>) -> Result<Value, RpcError> {
         let body = self.call_raw(method, params)?;
         decode_response(&body)?.map_err(RpcError::Fault)
     }
@@ -104,7 +104,11 @@ impl Client {
     /// Calls `method` and returns the raw response body after a cheap check that it is a complete,
     /// non-fault `methodResponse`; for throughput loops where full decoding would make the client the
     /// bottleneck.
-    pub fn call_unchecked(&mut self, method: &str, params: Vec<Value>) -> Result<usize, RpcError> {
+    pub(crate) fn call_unchecked(
+        &mut self,
+        method: &str,
+        params: Vec<Value>,
+    ) -> Result<usize, RpcError> {
         let body = self.call_raw(method, params)?;
         let head = String::from_utf8_lossy(&body[..body.len().min(256)]).into_owned();
         let tail = &body[body.len().saturating_sub(64)..];
@@ -247,7 +251,7 @@ fn read_response(conn: &mut impl BufRead, status: &str) -> Result<(Vec<u8>, bool
                     value
                         .parse()
                         .map_err(|_| RpcError::Http(format!("length {value:?}")))?,
-                )
+                );
             }
             "transfer-encoding" => chunked = value.eq_ignore_ascii_case("chunked"),
             "connection" => keep = value.eq_ignore_ascii_case("keep-alive"),

@@ -2,7 +2,7 @@
 
 /// The `p`-th percentile (0..=100) of `samples`, linearly interpolated between the two nearest
 /// ranks (the "linear" method of numpy). `None` for an empty slice or a `p` outside 0..=100.
-pub fn percentile(samples: &[f64], p: f64) -> Option<f64> {
+pub(crate) fn percentile(samples: &[f64], p: f64) -> Option<f64> {
     if samples.is_empty() || !(0.0..=100.0).contains(&p) {
         return None;
     }
@@ -19,7 +19,7 @@ pub fn percentile(samples: &[f64], p: f64) -> Option<f64> {
 }
 
 /// The median (50th percentile).
-pub fn median(samples: &[f64]) -> Option<f64> {
+pub(crate) fn median(samples: &[f64]) -> Option<f64> {
     percentile(samples, 50.0)
 }
 

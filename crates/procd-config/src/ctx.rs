@@ -26,7 +26,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(ini: Ini, opts: &'a LoadOptions, main_file: PathBuf) -> Self {
+    pub(crate) fn new(ini: Ini, opts: &'a LoadOptions, main_file: PathBuf) -> Self {
         let here = crate::paths::dirname(&main_file.to_string_lossy());
         let environ = opts
             .env
@@ -45,16 +45,16 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub fn cwd(&self) -> &Path {
+    pub(crate) fn cwd(&self) -> &Path {
         &self.opts.cwd
     }
 
-    pub fn env(&self) -> &BTreeMap<String, String> {
+    pub(crate) fn env(&self) -> &BTreeMap<String, String> {
         &self.opts.env
     }
 
     /// `{here}` as extra names.
-    pub fn here_names(&self) -> Names {
+    pub(crate) fn here_names(&self) -> Names {
         [("here".to_string(), ExpVal::Str(self.here.clone()))].into()
     }
 
@@ -69,7 +69,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Records a problem with an option (located by its span when it was set).
-    pub fn error(&mut self, section: &str, key: Option<&str>, message: impl Into<String>) {
+    pub(crate) fn error(&mut self, section: &str, key: Option<&str>, message: impl Into<String>) {
         // An option's own line, else the section's header line.
         let span = key
             .and_then(|k| self.span(section, k))
@@ -87,7 +87,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A problem not tied to a section.
-    pub fn global_error(&mut self, message: impl Into<String>) {
+    pub(crate) fn global_error(&mut self, message: impl Into<String>) {
         self.errors.push(ConfigError {
             file: self.main_file.clone(),
             line: None,
@@ -98,12 +98,12 @@ impl<'a> Ctx<'a> {
     }
 
     /// The raw (unexpanded) value.
-    pub fn raw(&self, section: &str, key: &str) -> Option<String> {
+    pub(crate) fn raw(&self, section: &str, key: &str) -> Option<String> {
         self.ini.get(section, key).map(|v| v.value.clone())
     }
 
     /// All names for an option: `ENV_*` overlaid with `extra`.
-    pub fn names(&self, extra: &Names) -> Names {
+    pub(crate) fn names(&self, extra: &Names) -> Names {
         let mut all = self.environ.clone();
         all.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
         all
@@ -111,7 +111,12 @@ impl<'a> Ctx<'a> {
 
     /// `saneget`: the expanded value, `Ok(None)` when absent, `Err(())` when expansion failed
     /// (already recorded).
-    pub fn get(&mut self, section: &str, key: &str, extra: &Names) -> Result<Option<String>, ()> {
+    pub(crate) fn get(
+        &mut self,
+        section: &str,
+        key: &str,
+        extra: &Names,
+    ) -> Result<Option<String>, ()> {
         let Some(raw) = self.raw(section, key) else {
             return Ok(None);
         };
@@ -127,7 +132,7 @@ impl<'a> Ctx<'a> {
 
     /// Expands `raw` with exactly `names` (supervisord's direct `expand` calls), recording
     /// a failure against `section`/`key`.
-    pub fn expand_with(
+    pub(crate) fn expand_with(
         &mut self,
         section: &str,
         key: &str,
@@ -145,7 +150,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A typed option: parsed with `parse`, else `default` (also on error, after recording it).
-    pub fn typed<T>(
+    pub(crate) fn typed<T>(
         &mut self,
         section: &str,
         key: &str,
@@ -167,7 +172,7 @@ impl<'a> Ctx<'a> {
 
     /// Like [`Ctx::typed`], for options whose default is a config string run through the
     /// same parser (`get(section, 'x', '50MB')` in supervisord).
-    pub fn typed_str<T>(
+    pub(crate) fn typed_str<T>(
         &mut self,
         section: &str,
         key: &str,

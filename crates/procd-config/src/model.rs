@@ -363,6 +363,10 @@ pub struct DependsOn {
     pub targets: Vec<String>,
 }
 
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's `serialize_with` passes a reference"
+)]
 fn condition_name<S: serde::Serializer>(c: &Condition, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(c.name())
 }
@@ -410,6 +414,10 @@ fn bracket(host: &str) -> String {
     }
 }
 
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's `serialize_with` passes a reference"
+)]
 fn signal_number<S: serde::Serializer>(sig: &Signal, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_i32(sig.number())
 }

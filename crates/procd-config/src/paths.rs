@@ -156,7 +156,7 @@ pub fn temp_dir(env: &BTreeMap<String, String>, cwd: &Path) -> String {
     candidates.extend(
         ["/tmp", "/var/tmp", "/usr/tmp"]
             .iter()
-            .map(|s| s.to_string()),
+            .map(std::string::ToString::to_string),
     );
     for c in candidates {
         if isdir(&c, cwd) {

@@ -376,7 +376,7 @@ fn logfile_value(
 /// any error could be shown (`numprocs=1000000`: 13 s and 779 MB for `procd --check`). Every
 /// process needs its own pipes and pid, so no real machine runs anywhere near this many from one
 /// section.
-pub const MAX_NUMPROCS: i64 = 10_000;
+pub(crate) const MAX_NUMPROCS: i64 = 10_000;
 
 /// `[program:x]`-like section → its processes (`numprocs` of them), sorted by (priority, name); none
 /// when the section has an error. Options are read (and their errors reported) in supervisord's order:

@@ -83,7 +83,7 @@ pub fn ready_check(v: &str) -> Result<ReadyCheck, String> {
         return Err(bad("https is not supported"));
     }
     if let Some(command) = v.strip_prefix("exec:") {
-        let argv = crate::shlex::split(command).map_err(|e| bad(&e.to_string()))?;
+        let argv = crate::shlex::split(command).map_err(|e| bad(&e))?;
         if argv.is_empty() {
             return Err(bad("the command is empty"));
         }

@@ -166,7 +166,7 @@ mod tests {
                     if rest.chars().next().is_some_and(|c| c.is_ascii_lowercase())
                         && keep(rest) =>
                 {
-                    text.push_str(rest)
+                    text.push_str(rest);
                 }
                 _ => text.push_str(line),
             }
@@ -229,7 +229,7 @@ mod tests {
                     if rest.starts_with('[')
                         || rest.chars().next().is_some_and(|c| c.is_ascii_lowercase()) =>
                 {
-                    text.push_str(rest)
+                    text.push_str(rest);
                 }
                 _ => text.push_str(line),
             }

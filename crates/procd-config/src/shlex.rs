@@ -76,6 +76,13 @@ pub fn split(s: &str) -> Result<Vec<String>, String> {
 /// The tokens of Python's non-POSIX `shlex.shlex(s)` with `/.+-():` added to the word
 /// characters, stopping at the first empty token like `list(lexer)` does.
 pub fn legacy_tokens(s: &str) -> Result<Vec<String>, String> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum St {
+        Space,
+        Word,
+        Quote(char),
+        Eof,
+    }
     let is_word = |c: char| c.is_ascii_alphanumeric() || "_/.+-():".contains(c);
     let is_ws = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
     let is_quote = |c: char| c == '\'' || c == '"';
@@ -84,13 +91,6 @@ pub fn legacy_tokens(s: &str) -> Result<Vec<String>, String> {
     let mut tokens = Vec::new();
     // A character pushed back as a token of its own.
     let mut pushback: Option<char> = None;
-    #[derive(Clone, Copy, PartialEq)]
-    enum St {
-        Space,
-        Word,
-        Quote(char),
-        Eof,
-    }
     let mut st = St::Space;
     let skip_line = |pos: &mut usize| {
         while *pos < chars.len() {
@@ -204,7 +204,7 @@ mod tests {
     use super::*;
 
     fn v(items: &[&str]) -> Vec<String> {
-        items.iter().map(|s| s.to_string()).collect()
+        items.iter().map(std::string::ToString::to_string).collect()
     }
 
     #[test]

@@ -35,8 +35,8 @@ pub fn py_int_radix(text: &str, radix: u32) -> Option<i64> {
         if c == '_' {
             continue;
         }
-        let d = c.to_digit(radix)? as i64;
-        n = n.checked_mul(radix as i64)?.checked_add(d)?;
+        let d = i64::from(c.to_digit(radix)?);
+        n = n.checked_mul(i64::from(radix))?.checked_add(d)?;
     }
     Some(if neg { -n } else { n })
 }

@@ -309,7 +309,7 @@ fn procd_reads_configs_like_supervisord() {
                 }
             }
             (Some(true), Err(e)) => {
-                failures.push(format!("{key}: supervisord loads it, procd rejects: {e}"))
+                failures.push(format!("{key}: supervisord loads it, procd rejects: {e}"));
             }
             (_, Ok(_)) => failures.push(format!(
                 "{key}: supervisord rejects it ({}), procd loads it",

@@ -12,8 +12,11 @@ fn pool(name: &str, size: usize, events: &[&str], procs: &[&str]) -> PoolConfig 
     PoolConfig {
         name: name.into(),
         buffer_size: size,
-        events: events.iter().map(|s| s.to_string()).collect(),
-        processes: procs.iter().map(|s| s.to_string()).collect(),
+        events: events
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
+        processes: procs.iter().map(std::string::ToString::to_string).collect(),
         handler: procd_config::ResultHandler::Default,
     }
 }
@@ -236,10 +239,10 @@ fn first_ready_running_listener_in_pool_order_wins() {
 
 #[test]
 fn protocol_violations_lead_to_unknown() {
-    let unknown_warn = "l: has entered the UNKNOWN state and will no longer receive events, this \
-                        usually indicates the process violated the eventlistener protocol";
     // (setup output, violating output, extra expected log)
     type Case<'a> = (&'a [u8], &'a [u8], Option<(Level, &'a str)>);
+    let unknown_warn = "l: has entered the UNKNOWN state and will no longer receive events, this \
+                        usually indicates the process violated the eventlistener protocol";
     let cases: &[Case] = &[
         (b"", b"HELLO!\n", None),
         (b"", b"READY\nREADY\n", None),

@@ -233,6 +233,7 @@ mod tests {
 
     #[test]
     fn sends_to_abstract_and_path_sockets() {
+        use std::os::linux::net::SocketAddrExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("notify");
         let listener = UnixDatagram::bind(&path).unwrap();
@@ -251,7 +252,6 @@ mod tests {
         let len = listener.recv(&mut buf).unwrap();
         assert_eq!(&buf[..len], b"STOPPING=1\nSTATUS=stopping");
 
-        use std::os::linux::net::SocketAddrExt;
         let name = format!("procd-notify-test-{}", std::process::id());
         let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
         let listener = UnixDatagram::bind_addr(&addr).unwrap();

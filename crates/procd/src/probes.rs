@@ -412,9 +412,9 @@ pub struct NotifySocket {
 impl NotifySocket {
     /// Binds `path` (replacing a stale file), mode 0600, owned by `owner` when given.
     pub fn bind(path: &Path, owner: Option<(u32, u32)>, on_ready: OnPass) -> io::Result<Self> {
+        use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::remove_file(path);
         let socket = tokio::net::UnixDatagram::bind(path)?;
-        use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
         if let Some((uid, gid)) = owner {
             std::os::unix::fs::chown(path, Some(uid), Some(gid))?;

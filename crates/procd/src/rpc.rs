@@ -139,7 +139,7 @@ async fn run_method(handle: &Handle, call: MethodCall) -> Result<Value, Fault> {
             .map(|m| Value::from(m.help))
             .ok_or_else(|| Fault::new(FaultCode::SignatureUnsupported, None)),
         Call::MethodSignature { name } => find_method(&name)
-            .map(|m| m.signature_value())
+            .map(procd_protocol::MethodSpec::signature_value)
             .ok_or_else(|| Fault::new(FaultCode::SignatureUnsupported, None)),
         // The busiest read-only call (dashboards and health checks poll it) is answered from the
         // shared state, without a round trip to the actor; same reply and fault as the actor's.

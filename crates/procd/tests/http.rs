@@ -57,7 +57,7 @@ impl Backend for FakeBackend {
     fn log(&self, level: LogLevel, text: String) {
         self.lines
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push((level, text));
     }
 }
@@ -66,7 +66,7 @@ impl FakeBackend {
     fn logged(&self, needle: &str) -> bool {
         self.lines
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .iter()
             .any(|(_, l)| l.contains(needle))
     }
@@ -542,7 +542,7 @@ fn count_logged(fx: &Fixture, needle: &str) -> usize {
     fx.backend
         .lines
         .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .iter()
         .filter(|(_, l)| l.contains(needle))
         .count()
@@ -964,15 +964,19 @@ async fn real_supervisorctl_tail_f_works_over_unix_and_tcp_with_auth() {
             let mut buf = [0u8; 1024];
             while let Ok(n @ 1..) = std::io::Read::read(&mut out, &mut buf) {
                 sink.lock()
-                    .unwrap_or_else(|e| e.into_inner())
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
                     .extend_from_slice(&buf[..n]);
             }
         });
         let wait_for = async |needle: &str| {
             let start = Instant::now();
             loop {
-                let text = String::from_utf8_lossy(&seen.lock().unwrap_or_else(|e| e.into_inner()))
-                    .into_owned();
+                let text = String::from_utf8_lossy(
+                    &seen
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner),
+                )
+                .into_owned();
                 if text.contains(needle) {
                     return;
                 }

@@ -97,7 +97,7 @@ pub fn rotated_set(path: &Path, max: u32) -> Vec<u8> {
 }
 
 /// A fixture with `programs` as the config's sections, started.
-pub fn start(programs: &str) -> (Fixture, common::Daemon) {
+pub(crate) fn start(programs: &str) -> (Fixture, common::Daemon) {
     let fx = Fixture::new();
     fx.write_conf("", programs);
     let d = fx.start();

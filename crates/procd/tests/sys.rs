@@ -35,7 +35,9 @@ fn wait_for(pid: i32) -> WaitStatus {
     let start = Instant::now();
     loop {
         {
-            let mut guard = REAPED.lock().unwrap_or_else(|e| e.into_inner());
+            let mut guard = REAPED
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let map = guard.get_or_insert_with(HashMap::new);
             map.extend(reap_all());
             if let Some(status) = map.remove(&pid) {
@@ -277,7 +279,9 @@ fn is_zombie(pid: i32) -> bool {
 fn reap_pid_collects_only_the_given_child() {
     setup();
     // Hold the shared reaper for the whole test, so no other test's `reap_all` takes these children.
-    let mut guard = REAPED.lock().unwrap_or_else(|e| e.into_inner());
+    let mut guard = REAPED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let a = spawn(sh("exit 3")).expect("spawn a").pid;
     let b = spawn(sh("exit 4")).expect("spawn b").pid;
     let c = spawn(sh("exec sleep 30")).expect("spawn c").pid;

@@ -490,10 +490,10 @@ fn do_remove(ctl: &mut Controller, arg: &str) -> CmdResult {
                 ctl.exitstatus = exit::GENERIC;
                 match e.fault() {
                     Some(FaultCode::StillRunning) => {
-                        ctl.output(&format!("ERROR: process/group still running: {name}"))
+                        ctl.output(&format!("ERROR: process/group still running: {name}"));
                     }
                     Some(FaultCode::BadName) => {
-                        ctl.output(&format!("ERROR: no such process/group: {name}"))
+                        ctl.output(&format!("ERROR: no such process/group: {name}"));
                     }
                     _ => return Err(e.into()),
                 }
@@ -608,7 +608,7 @@ fn do_shutdown(ctl: &mut Controller, arg: &str) -> CmdResult {
     match ctl.block(client.shutdown()) {
         Ok(_) => ctl.output("Shut down"),
         Err(ClientError::Fault(f)) if f.code_enum() == Some(FaultCode::ShutdownState) => {
-            ctl.output("ERROR: already shutting down")
+            ctl.output("ERROR: already shutting down");
         }
         Err(ClientError::ConnectionRefused { url }) => {
             ctl.exitstatus = exit::GENERIC;

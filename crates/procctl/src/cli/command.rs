@@ -47,12 +47,9 @@ impl Controller {
             Err(Raised::Client(ClientError::Status { status: 401, .. })) => {
                 self.output("Server requires authentication");
                 if self.settings.interactive {
-                    let user = match self.input.read_line_after(&mut self.out, "Username:") {
-                        Some(u) => u,
-                        None => {
-                            self.report(&Raised::Eof);
-                            return false;
-                        }
+                    let Some(user) = self.input.read_line_after(&mut self.out, "Username:") else {
+                        self.report(&Raised::Eof);
+                        return false;
                     };
                     self.out.flush();
                     let pass = self.input.read_password("Password:").unwrap_or_default();

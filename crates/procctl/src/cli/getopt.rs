@@ -191,7 +191,12 @@ mod tests {
     use super::*;
 
     fn p(args: &[&str]) -> Result<CliOptions, String> {
-        parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        parse(
+            &args
+                .iter()
+                .map(std::string::ToString::to_string)
+                .collect::<Vec<_>>(),
+        )
     }
 
     #[test]

@@ -110,7 +110,7 @@ impl LineFeed {
                             return;
                         }
                     }
-                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(nix::errno::Errno::EINTR) => {}
                     Err(_) => {
                         let _ = tx.send(None);
                         return;

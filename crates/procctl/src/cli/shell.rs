@@ -224,7 +224,7 @@ fn run_terminal(ctl: &mut Controller) {
     let config = rustyline::Config::builder()
         .completion_type(rustyline::CompletionType::List)
         .max_history_size(HISTORY_SIZE)
-        .map(|b| b.build());
+        .map(rustyline::config::Builder::build);
     let Ok(config) = config else {
         return run_piped(ctl);
     };

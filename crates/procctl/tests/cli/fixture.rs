@@ -6,27 +6,27 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-pub use procd_testkit::bins::procd_bin;
+pub(crate) use procd_testkit::bins::procd_bin;
 use procd_testkit::port::{self, Port};
 use procd_testkit::procs::tcp_listen_ports;
 use procd_testkit::{DaemonProcess, Teardown, wait_until};
 
 /// Directory holding the reference `supervisord` / `supervisorctl`.
 #[track_caller]
-pub fn python_bin_dir() -> PathBuf {
+pub(crate) fn python_bin_dir() -> PathBuf {
     procd_testkit::bins::supervisord();
     procd_testkit::bins::reference_bin_dir()
 }
 
 /// The daemon a test runs against: both must answer every client the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Server {
+pub(crate) enum Server {
     Supervisord,
     Procd,
 }
 
 impl Server {
-    pub fn binary(self) -> PathBuf {
+    pub(crate) fn binary(self) -> PathBuf {
         match self {
             Server::Supervisord => procd_testkit::bins::supervisord(),
             Server::Procd => procd_bin(),
@@ -34,11 +34,11 @@ impl Server {
     }
 }
 
-pub fn procctl_bin() -> PathBuf {
+pub(crate) fn procctl_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_procctl"))
 }
 
-pub const PROGRAMS: &str = r#"
+pub(crate) const PROGRAMS: &str = r#"
 [program:good]
 command=/bin/sh -c 'echo hello; echo oops >&2; exec sleep 1000'
 startsecs=1
@@ -95,11 +95,11 @@ macro_rules! against_both {
 }
 
 /// A running daemon and its files.
-pub struct Daemon {
+pub(crate) struct Daemon {
     // Dropped in this order: the daemon stops before its dir and its port go.
     process: DaemonProcess,
     _dir: tempfile::TempDir,
-    _port: Option<Port>,
+    port_guard: Option<Port>,
     pub conf: PathBuf,
     pub url: String,
 }
@@ -107,7 +107,7 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `server` on a unix socket with `programs` (config sections, `extra` going into the
     /// `[supervisorctl]` section) and waits until it answers.
-    pub fn start_on(server: Server, programs: &str, extra: &str) -> Daemon {
+    pub(crate) fn start_on(server: Server, programs: &str, extra: &str) -> Daemon {
         let dir = tempfile::tempdir().expect("tempdir");
         let sock = dir.path().join("s.sock");
         let conf = dir.path().join("supervisord.conf");
@@ -132,7 +132,7 @@ impl Daemon {
         let daemon = Daemon {
             process: DaemonProcess::new(child, Teardown::Graceful(Duration::from_secs(15))),
             _dir: dir,
-            _port: None,
+            port_guard: None,
             conf,
             url,
         };
@@ -147,19 +147,19 @@ impl Daemon {
     }
 
     /// Runs procctl with this config.
-    pub fn ctl(&self, args: &[&str]) -> Output {
+    pub(crate) fn ctl(&self, args: &[&str]) -> Output {
         run(&procctl_bin(), &self.conf, args, None)
     }
 
     /// Waits up to 30 s for `cond`.
     #[track_caller]
-    pub fn wait_for(&self, what: &str, cond: impl Fn(&Daemon) -> bool) {
+    pub(crate) fn wait_for(&self, what: &str, cond: impl Fn(&Daemon) -> bool) {
         wait_until(Duration::from_secs(30), what, || cond(self));
     }
 
     /// Waits until `procctl status` shows every `name STATE` pair.
     #[track_caller]
-    pub fn wait_states(&self, pairs: &[(&str, &str)]) {
+    pub(crate) fn wait_states(&self, pairs: &[(&str, &str)]) {
         self.wait_for(&format!("states {pairs:?}"), |d| {
             let out = String::from_utf8_lossy(&d.ctl(&["status"]).stdout).into_owned();
             pairs.iter().all(|(name, state)| {
@@ -173,7 +173,7 @@ impl Daemon {
 
     /// [`PROGRAMS`] on `server`, once every autostarted program has settled (quick FATAL, the others
     /// RUNNING).
-    pub fn settled(server: Server) -> Daemon {
+    pub(crate) fn settled(server: Server) -> Daemon {
         let d = Daemon::start_on(server, PROGRAMS, "");
         d.wait_states(&[
             ("good", "RUNNING"),
@@ -187,7 +187,7 @@ impl Daemon {
 
     /// [`PROGRAMS`] on `server` with an inet server on `127.0.0.1:<port>` requiring `user`/`secret`;
     /// returns the daemon and the server URL once that server answers.
-    pub fn with_auth(server: Server) -> (Daemon, String) {
+    pub(crate) fn with_auth(server: Server) -> (Daemon, String) {
         let reserved = port::reserve();
         let port = reserved.get();
         let mut d = Daemon::start_on(
@@ -197,7 +197,7 @@ impl Daemon {
             ),
             "",
         );
-        d._port = Some(reserved);
+        d.port_guard = Some(reserved);
         let url = format!("http://127.0.0.1:{port}");
         // The daemon itself listens there (read back from the kernel), and answers.
         let pid = d.process.pid();
@@ -215,13 +215,13 @@ impl Daemon {
         (d, url)
     }
 
-    pub fn pid(&self) -> Option<u32> {
+    pub(crate) fn pid(&self) -> Option<u32> {
         u32::try_from(self.process.pid()).ok().filter(|&p| p > 0)
     }
 }
 
 /// Runs a client binary with `-c conf` (if given) and optional stdin text.
-pub fn run(bin: &Path, conf: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn run(bin: &Path, conf: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut cmd = Command::new(bin);
     if !conf.as_os_str().is_empty() {
         cmd.arg("-c").arg(conf);
@@ -243,7 +243,7 @@ pub fn run(bin: &Path, conf: &Path, args: &[&str], stdin: Option<&str>) -> Outpu
 
 /// Replaces run-dependent parts of client output: pids, uptimes, stop times, the program name in usage
 /// lines, and the source location of `error:` lines.
-pub fn mask(text: &str, bin: &Path) -> String {
+pub(crate) fn mask(text: &str, bin: &Path) -> String {
     let bin = bin.display().to_string();
     text.lines()
         .map(|line| {
@@ -326,13 +326,13 @@ fn mask_stop_time(line: &str) -> String {
 
 /// One client run, masked.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub stdout: String,
     pub stderr: String,
     pub code: Option<i32>,
 }
 
-pub fn outcome(bin: &Path, conf: &Path, args: &[&str], stdin: Option<&str>) -> Outcome {
+pub(crate) fn outcome(bin: &Path, conf: &Path, args: &[&str], stdin: Option<&str>) -> Outcome {
     let out = run(bin, conf, args, stdin);
     Outcome {
         stdout: mask(&String::from_utf8_lossy(&out.stdout), bin),
@@ -343,12 +343,12 @@ pub fn outcome(bin: &Path, conf: &Path, args: &[&str], stdin: Option<&str>) -> O
 
 /// Runs the same command with supervisorctl then procctl and asserts identical masked results.
 #[track_caller]
-pub fn same(conf: &Path, args: &[&str]) -> Outcome {
+pub(crate) fn same(conf: &Path, args: &[&str]) -> Outcome {
     same_with_stdin(conf, args, None)
 }
 
 #[track_caller]
-pub fn same_with_stdin(conf: &Path, args: &[&str], stdin: Option<&str>) -> Outcome {
+pub(crate) fn same_with_stdin(conf: &Path, args: &[&str], stdin: Option<&str>) -> Outcome {
     let reference = outcome(&python_bin_dir().join("supervisorctl"), conf, args, stdin);
     let ours = outcome(&procctl_bin(), conf, args, stdin);
     assert_eq!(

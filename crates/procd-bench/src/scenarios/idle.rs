@@ -12,7 +12,7 @@ use super::{Ctx, wait_all_in};
 use crate::procfs;
 use crate::report::{Better, Metric};
 
-pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
+pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     wait_all_in(ctx, "sleep_", "RUNNING", ctx.sizes.idle_programs)?;
     thread::sleep(Duration::from_secs(1));
     let pid = ctx.daemon.pid;

@@ -71,7 +71,7 @@ fn start_names(n: usize, repeats: usize) -> (String, String) {
     )
 }
 
-pub fn start_all(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
+pub(super) fn start_all(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     let n = ctx.sizes.mass_programs;
     let repeats = ctx.sizes.start_repeats;
     let (first_name, later_name) = start_names(n, repeats);
@@ -121,7 +121,7 @@ const SETTLE: Duration = Duration::from_millis(300);
 /// (`posix_spawn`, which returns once the child has exec'd: what both daemons wait for too). The first
 /// round creates the files, the later rounds reuse them, as in scenario 2.
 #[derive(Debug, Clone)]
-pub struct SpawnLimit {
+pub(crate) struct SpawnLimit {
     /// Metric name of scenario 2's first call, and the time of the first round.
     pub first_name: String,
     pub first_ms: f64,
@@ -129,7 +129,7 @@ pub struct SpawnLimit {
     pub repeated: Option<(String, f64)>,
 }
 
-pub fn spawn_limit(sizes: &Sizes, work: &Path) -> Result<SpawnLimit> {
+pub(crate) fn spawn_limit(sizes: &Sizes, work: &Path) -> Result<SpawnLimit> {
     let n = sizes.mass_programs;
     let dir = work.join("spawn-limit");
     std::fs::create_dir_all(&dir)?;
@@ -149,7 +149,7 @@ pub fn spawn_limit(sizes: &Sizes, work: &Path) -> Result<SpawnLimit> {
 
 /// Starts the `n` children (timed), then kills and reaps them (not timed). Output goes to a log file
 /// per child in `dir`, or to /dev/null.
-pub fn spawn_round(n: usize, dir: Option<&Path>) -> Result<f64> {
+pub(super) fn spawn_round(n: usize, dir: Option<&Path>) -> Result<f64> {
     let mut children = KillOnDrop(Vec::with_capacity(n));
     let t0 = Instant::now();
     for i in 0..n {
@@ -205,7 +205,7 @@ fn running_pids(ctx: &Ctx<'_>, client: &mut Client) -> Result<Vec<i32>> {
     Ok(pids)
 }
 
-pub fn stop_all(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
+pub(super) fn stop_all(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     let n = ctx.sizes.mass_programs;
     let mut client = ctx.client();
     let pids = running_pids(ctx, &mut client)?;
@@ -261,7 +261,7 @@ pub fn stop_all(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     ])
 }
 
-pub fn shutdown(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
+pub(super) fn shutdown(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     let n = ctx.sizes.mass_programs;
     timed_start_all(ctx)?;
     running_pids(ctx, &mut ctx.client())?;

@@ -10,7 +10,7 @@ mod mass;
 mod output;
 mod respawn;
 mod rpc_rate;
-pub mod scale;
+pub(crate) mod scale;
 mod tail;
 
 use std::path::{Path, PathBuf};
@@ -24,12 +24,12 @@ use crate::daemon::{Daemon, DaemonBin, reserve_port};
 use crate::report::{Metric, Outcome};
 use crate::rpc::Client;
 
-pub use mass::spawn_limit;
-pub use output::physical_limit;
+pub(crate) use mass::spawn_limit;
+pub(crate) use output::physical_limit;
 
 /// Metric names the physical limit applies to.
-pub mod output_names {
-    pub use super::output::{
+pub(crate) mod output_names {
+    pub(crate) use super::output::{
         PLAIN_CPU, PLAIN_RATE, ROTATED_CPU, ROTATED_RATE, ROTATED10_CPU, ROTATED10_RATE,
         STAMPED_CPU, STAMPED_RATE,
     };
@@ -37,7 +37,7 @@ pub mod output_names {
 
 /// Problem sizes; `quick()` is the CI smoke test.
 #[derive(Debug, Clone)]
-pub struct Sizes {
+pub(crate) struct Sizes {
     pub idle_programs: usize,
     pub idle_window: Duration,
     pub mass_programs: usize,
@@ -58,7 +58,7 @@ pub struct Sizes {
 }
 
 impl Sizes {
-    pub fn full() -> Self {
+    pub(crate) fn full() -> Self {
         Sizes {
             idle_programs: 200,
             idle_window: Duration::from_secs(10),
@@ -74,7 +74,7 @@ impl Sizes {
         }
     }
 
-    pub fn quick() -> Self {
+    pub(crate) fn quick() -> Self {
         Sizes {
             idle_programs: 20,
             idle_window: Duration::from_secs(3),
@@ -92,19 +92,19 @@ impl Sizes {
 }
 
 /// What a scenario gets to work with.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     pub daemon: &'a mut Daemon,
     pub sizes: &'a Sizes,
     pub deadline: Instant,
 }
 
 impl Ctx<'_> {
-    pub fn remaining(&self) -> Duration {
+    pub(crate) fn remaining(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
     }
 
     /// Fails once the scenario's deadline has passed.
-    pub fn check_deadline(&self, what: &str) -> Result<()> {
+    pub(crate) fn check_deadline(&self, what: &str) -> Result<()> {
         if Instant::now() >= self.deadline {
             bail!("scenario timed out while {what}");
         }
@@ -112,7 +112,7 @@ impl Ctx<'_> {
     }
 
     /// A unix-socket client whose calls may block until the deadline.
-    pub fn client(&self) -> Client {
+    pub(crate) fn client(&self) -> Client {
         let mut c = self.daemon.client();
         c.set_timeout(self.remaining());
         c
@@ -120,7 +120,7 @@ impl Ctx<'_> {
 }
 
 /// Scenario ids and titles, in report order.
-pub const TITLES: [(u8, &str); 8] = [
+pub(crate) const TITLES: [(u8, &str); 8] = [
     (1, "idle daemon with sleeping programs"),
     (2, "startAllProcesses(wait=True)"),
     (3, "stopAllProcesses(wait=True)"),
@@ -137,7 +137,7 @@ fn helper(bench: &Path, args: &str) -> String {
 }
 
 /// The idle group's programs: sleepers plus the writer, rotated writer, echo and crash helpers.
-pub fn idle_config(dir: &Path, port: u16, sizes: &Sizes, bench: &Path) -> DaemonConfig {
+pub(crate) fn idle_config(dir: &Path, port: u16, sizes: &Sizes, bench: &Path) -> DaemonConfig {
     let mut c = DaemonConfig::new(dir, port);
     let logs = c.log_dir();
     for i in 0..sizes.idle_programs {
@@ -192,7 +192,7 @@ pub fn idle_config(dir: &Path, port: u16, sizes: &Sizes, bench: &Path) -> Daemon
 }
 
 /// The mass group's programs: stopped sleepers.
-pub fn mass_config(dir: &Path, port: u16, sizes: &Sizes) -> DaemonConfig {
+pub(crate) fn mass_config(dir: &Path, port: u16, sizes: &Sizes) -> DaemonConfig {
     let mut c = DaemonConfig::new(dir, port);
     let logs = c.log_dir();
     for i in 0..sizes.mass_programs {
@@ -203,7 +203,7 @@ pub fn mass_config(dir: &Path, port: u16, sizes: &Sizes) -> DaemonConfig {
 }
 
 /// Per-daemon outcome of each scenario id.
-pub type Results = Vec<(u8, Outcome)>;
+pub(crate) type Results = Vec<(u8, Outcome)>;
 
 type ScenarioFn = fn(&mut Ctx<'_>) -> Result<Vec<Metric>>;
 
@@ -272,7 +272,7 @@ fn run_group(
 
 /// A failure that still has measurements worth reporting.
 #[derive(Debug)]
-pub struct Partial {
+pub(crate) struct Partial {
     pub error: String,
     pub metrics: Vec<Metric>,
 }
@@ -286,7 +286,7 @@ impl std::fmt::Display for Partial {
 impl std::error::Error for Partial {}
 
 /// The idle group's scenarios (1, 6, 7, 8, 5) against one daemon binary, appended to `results`.
-pub fn run_idle(
+pub(crate) fn run_idle(
     bin: &DaemonBin,
     sizes: &Sizes,
     bench: &Path,
@@ -331,7 +331,12 @@ pub fn run_idle(
 /// thousands of inodes, and ext4 skips recently freed inodes when it allocates new ones, re-checking
 /// each of them on every allocation (`recently_deleted`). Creating the 500 log files of the first
 /// `startAllProcesses` right after that took 130 ms of extra CPU in either daemon.
-pub fn run_mass(bin: &DaemonBin, sizes: &Sizes, work: &Path, results: &mut Results) -> Result<()> {
+pub(crate) fn run_mass(
+    bin: &DaemonBin,
+    sizes: &Sizes,
+    work: &Path,
+    results: &mut Results,
+) -> Result<()> {
     let s = sizes;
     let mass_dir = tempdir_in(work, "mass")?;
     let mass = mass_config(mass_dir.path(), reserve_port(), s);
@@ -364,7 +369,7 @@ fn tempdir_in(work: &Path, prefix: &str) -> Result<tempfile::TempDir> {
 // ---- helpers shared by scenarios ----
 
 /// `getAllProcessInfo` as (name, statename, pid) triples.
-pub fn process_states(client: &mut Client) -> Result<Vec<(String, String, i32)>> {
+pub(crate) fn process_states(client: &mut Client) -> Result<Vec<(String, String, i32)>> {
     let v = client.call("supervisor.getAllProcessInfo", vec![])?;
     let items = v
         .as_array()
@@ -383,7 +388,7 @@ pub fn process_states(client: &mut Client) -> Result<Vec<(String, String, i32)>>
 }
 
 /// Polls until every process whose name starts with `prefix` is in `state`.
-pub fn wait_all_in(ctx: &Ctx<'_>, prefix: &str, state: &str, expected: usize) -> Result<()> {
+pub(crate) fn wait_all_in(ctx: &Ctx<'_>, prefix: &str, state: &str, expected: usize) -> Result<()> {
     let mut client = ctx.client();
     loop {
         let all = process_states(&mut client)?;
@@ -403,6 +408,6 @@ pub fn wait_all_in(ctx: &Ctx<'_>, prefix: &str, state: &str, expected: usize) ->
 }
 
 /// Scratch directory for helper output.
-pub fn scratch(ctx: &Ctx<'_>, name: &str) -> PathBuf {
+pub(crate) fn scratch(ctx: &Ctx<'_>, name: &str) -> PathBuf {
     ctx.daemon.config.dir.join(name)
 }

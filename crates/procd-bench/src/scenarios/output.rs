@@ -24,23 +24,23 @@ use crate::procfs;
 use crate::report::{Better, Metric};
 use crate::stats::median;
 
-pub const PLAIN_RATE: &str = "plain log: throughput";
-pub const ROTATED_RATE: &str = "rotated log (1MB files): throughput";
-pub const PLAIN_CPU: &str = "plain log: daemon CPU";
-pub const ROTATED_CPU: &str = "rotated log: daemon CPU";
-pub const ROTATED10_RATE: &str = "rotated log, 10 backups: throughput";
-pub const ROTATED10_CPU: &str = "rotated log, 10 backups: daemon CPU";
+pub(crate) const PLAIN_RATE: &str = "plain log: throughput";
+pub(crate) const ROTATED_RATE: &str = "rotated log (1MB files): throughput";
+pub(crate) const PLAIN_CPU: &str = "plain log: daemon CPU";
+pub(crate) const ROTATED_CPU: &str = "rotated log: daemon CPU";
+pub(crate) const ROTATED10_RATE: &str = "rotated log, 10 backups: throughput";
+pub(crate) const ROTATED10_CPU: &str = "rotated log, 10 backups: daemon CPU";
 /// `stdout_log_timestamp=rfc3339` (a procd extension; supervisord ignores the key, so only procd reports
 /// it). Throughput counts the program's bytes, not the larger stamped file.
-pub const STAMPED_RATE: &str = "timestamped log (rfc3339): throughput";
-pub const STAMPED_CPU: &str = "timestamped log (rfc3339): daemon CPU";
+pub(crate) const STAMPED_RATE: &str = "timestamped log (rfc3339): throughput";
+pub(crate) const STAMPED_CPU: &str = "timestamped log (rfc3339): daemon CPU";
 const STAMPED_VS_PLAIN: &str = "timestamped log: throughput vs plain";
 
 /// Length of `2026-12-03T14:32:55.123Z ` in front of every line of the timestamped log.
 const STAMP_LEN: u64 = 25;
 
 /// supervisord's default `stdout_logfile_backups`: the rotated run that keeps only the newest files.
-pub const USUAL_BACKUPS: u32 = 10;
+pub(super) const USUAL_BACKUPS: u32 = 10;
 const MIB: f64 = (1 << 20) as f64;
 const GIB: f64 = (1 << 30) as f64;
 
@@ -52,13 +52,13 @@ fn looks_stamped(log: &Path) -> bool {
 }
 
 /// Backups needed so a rotated log of `bytes` keeps everything (1 MiB files), plus slack.
-pub fn backups_needed(bytes: u64) -> u32 {
-    (bytes.div_ceil(1 << 20) + 4).min(u32::MAX as u64) as u32
+pub(super) fn backups_needed(bytes: u64) -> u32 {
+    (bytes.div_ceil(1 << 20) + 4).min(u64::from(u32::MAX)) as u32
 }
 
 /// What moving the stream costs without any daemon: `procd-bench child-write | cat > file`.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
-pub struct Limit {
+pub(crate) struct Limit {
     /// Throughput in MiB/s (the median of the runs).
     pub mib_s: f64,
     /// `cat`'s own CPU (user + system) per GiB copied from the pipe into the file (the median of the
@@ -67,7 +67,7 @@ pub struct Limit {
 }
 
 /// `runs` copies through `cat` (at least one); the median of each figure.
-pub fn physical_limit(bench: &Path, bytes: u64, dir: &Path, runs: usize) -> Result<Limit> {
+pub(crate) fn physical_limit(bench: &Path, bytes: u64, dir: &Path, runs: usize) -> Result<Limit> {
     let mut all = Vec::new();
     for _ in 0..runs.max(1) {
         all.push(pipe_to_cat(bench, bytes, dir)?);
@@ -348,7 +348,7 @@ fn repeated(ctx: &Ctx<'_>, name: &str, times: usize) -> Result<WriteRun> {
     })
 }
 
-pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
+pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     let mut m = Vec::new();
     let mut errors = Vec::new();
     for (name, rate, cpu, label) in [

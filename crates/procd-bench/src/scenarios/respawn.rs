@@ -17,7 +17,7 @@ use crate::children::respawn_latencies;
 use crate::report::{Better, Metric};
 use crate::stats;
 
-pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
+pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     let stamp = super::scratch(ctx, "crash.stamps");
     let want = ctx.sizes.respawn_samples;
     let mut client = ctx.client();

@@ -77,7 +77,7 @@ fn measure(ctx: &Ctx<'_>, endpoint: Endpoint, method: &str, clients: usize) -> R
     })
 }
 
-pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
+pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     let expected = ctx.daemon.config.programs.len();
     let got = super::process_states(&mut ctx.client())?.len();
     if got != expected {

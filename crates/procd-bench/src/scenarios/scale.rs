@@ -30,11 +30,11 @@ use crate::rpc::Client;
 use crate::stats::median;
 
 /// The longest one call may take before the series is abandoned for that daemon.
-pub const CALL_LIMIT: Duration = Duration::from_secs(60);
+pub(crate) const CALL_LIMIT: Duration = Duration::from_secs(60);
 
 /// How programs log in one series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub enum Logs {
+pub(crate) enum Logs {
     /// `stdout_logfile=NONE` (stderr redirected into it).
     None,
     /// `stdout_logfile=<dir>/<name>.log` for each program.
@@ -42,7 +42,7 @@ pub enum Logs {
 }
 
 impl Logs {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Logs::None => "NONE",
             Logs::Own => "own log",
@@ -52,7 +52,7 @@ impl Logs {
 
 /// One measured row: the metrics in [`COLUMNS`] order (`None`: not measured), or why it failed.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Row {
+pub(crate) struct Row {
     pub daemon: String,
     pub logs: Logs,
     pub n: usize,
@@ -61,7 +61,7 @@ pub struct Row {
 }
 
 /// Column names and units, in `Row::values` order.
-pub const COLUMNS: [(&str, &str); 13] = [
+pub(crate) const COLUMNS: [(&str, &str); 13] = [
     ("load", "ms"),
     ("startAll(wait)", "ms"),
     ("spawn loop", "ms"),
@@ -82,7 +82,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// Runs every series; the rows in order of daemon, logs, N.
-pub fn run(bins: &[&DaemonBin], ns: &[usize], work: &Path) -> Vec<Row> {
+pub(crate) fn run(bins: &[&DaemonBin], ns: &[usize], work: &Path) -> Vec<Row> {
     let mut rows = Vec::new();
     for bin in bins {
         for logs in [Logs::None, Logs::Own] {
@@ -271,7 +271,7 @@ fn one(bin: &DaemonBin, n: usize, logs: Logs, dir: &Path, out: &mut [Option<f64>
 }
 
 /// The rows as a Markdown table.
-pub fn table(rows: &[Row]) -> String {
+pub(crate) fn table(rows: &[Row]) -> String {
     let mut s = String::from("| daemon | logs | N |");
     for (name, unit) in COLUMNS {
         if unit.is_empty() {

@@ -15,7 +15,7 @@ use super::Ctx;
 use crate::report::{Better, Metric};
 use crate::stats;
 
-pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
+pub(super) fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     let name = || Value::String("echo".into());
     let mut client = ctx.client();
     client.call("supervisor.startProcess", vec![name(), Value::Bool(true)])?;
@@ -24,8 +24,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> Result<Vec<Metric>> {
     for i in 0..ctx.sizes.tail_samples {
         let nonce = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+            .map_or(0, |d| d.as_nanos());
         let token = format!("token-{i}-{nonce}");
         let t0 = Instant::now();
         client.call(

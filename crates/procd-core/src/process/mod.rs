@@ -764,7 +764,7 @@ impl Process {
                 ProcessState::Backoff
                     if !self.out_of_retries() && self.delay.is_none_or(|d| now.mono > d) =>
                 {
-                    self.spawn(now, out)
+                    self.spawn(now, out);
                 }
                 _ => {}
             }

@@ -1146,7 +1146,7 @@ fn random_walk_stays_within_table() {
                         seen.insert((c.from, c.to));
                     }
                     Effect::Log { text, .. } => {
-                        assert!(!text.starts_with("internal error"), "{text}")
+                        assert!(!text.starts_with("internal error"), "{text}");
                     }
                     _ => {}
                 }

@@ -71,8 +71,7 @@ pub fn parse_params(spec: &MethodSpec, params: &[Value]) -> Result<Params, Fault
 
 fn coerce(ty: ParamType, given: &Value) -> Result<Value, Fault> {
     let coerced = match (ty, given) {
-        (ParamType::String, Value::String(_))
-        | (ParamType::Signal, Value::String(_))
+        (ParamType::String | ParamType::Signal, Value::String(_))
         | (ParamType::Int, Value::Int(_))
         | (ParamType::Boolean, Value::Bool(_))
         | (ParamType::Array, Value::Array(_))

@@ -144,11 +144,10 @@ fn escaping_is_the_same_wherever_the_first_special_character_is() {
 /// The reference Python with supervisor 4.3.0 (`PROCD_TEST_PYTHON`, else the project's `.venv`, which
 /// `tests/run-all.sh` installs); a missing one fails the test.
 fn reference_python() -> PathBuf {
-    let path = std::env::var_os("PROCD_TEST_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python")
-        });
+    let path = std::env::var_os("PROCD_TEST_PYTHON").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python"),
+        PathBuf::from,
+    );
     assert!(
         path.exists(),
         "reference python not found at {} (set PROCD_TEST_PYTHON or run tests/run-all.sh)",

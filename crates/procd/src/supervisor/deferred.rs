@@ -11,10 +11,10 @@ use tokio::sync::oneshot;
 use super::Supervisor;
 
 /// A condition checked after every event: `None` while not done yet.
-pub type Poll = Box<dyn FnMut(&mut Supervisor) -> Option<Result<Value, Fault>> + Send>;
+pub(super) type Poll = Box<dyn FnMut(&mut Supervisor) -> Option<Result<Value, Fault>> + Send>;
 
 /// What a method call returns to the actor.
-pub enum Reply {
+pub(super) enum Reply {
     Now(Result<Value, Fault>),
     /// Answer later, when the poll function says so.
     Later(Deferred),
@@ -22,13 +22,13 @@ pub enum Reply {
 
 /// A poll function plus how often it wants to be re-checked while nothing happens (for the
 /// `waiting for <name> to stop` report of `stopProcess`).
-pub struct Deferred {
+pub(super) struct Deferred {
     pub poll: Poll,
     pub wake_every: Option<Duration>,
 }
 
 impl Deferred {
-    pub fn new(poll: Poll) -> Self {
+    pub(super) fn new(poll: Poll) -> Self {
         Deferred {
             poll,
             wake_every: None,
@@ -43,14 +43,14 @@ impl From<Result<Value, Fault>> for Reply {
 }
 
 /// A client waiting for a deferred reply.
-pub struct Pending {
+pub(super) struct Pending {
     deferred: Deferred,
     reply: Option<oneshot::Sender<Result<Value, Fault>>>,
     last_polled: Option<Duration>,
 }
 
 impl Pending {
-    pub fn new(deferred: Deferred, reply: oneshot::Sender<Result<Value, Fault>>) -> Self {
+    pub(super) fn new(deferred: Deferred, reply: oneshot::Sender<Result<Value, Fault>>) -> Self {
         Pending {
             deferred,
             reply: Some(reply),
@@ -59,7 +59,7 @@ impl Pending {
     }
 
     /// Polls once; returns true when the reply has been sent (or the client has gone away).
-    pub fn poll(&mut self, sup: &mut Supervisor) -> bool {
+    pub(super) fn poll(&mut self, sup: &mut Supervisor) -> bool {
         if self.reply.as_ref().is_none_or(oneshot::Sender::is_closed) {
             return true;
         }
@@ -76,12 +76,12 @@ impl Pending {
     }
 
     /// When this waiter wants to be polled again even if nothing happens.
-    pub fn next_report(&self) -> Option<Duration> {
+    pub(super) fn next_report(&self) -> Option<Duration> {
         let every = self.deferred.wake_every?;
         Some(self.last_polled.map_or(Duration::ZERO, |t| t + every))
     }
 
-    pub fn fail(mut self, fault: Fault) {
+    pub(super) fn fail(mut self, fault: Fault) {
         if let Some(tx) = self.reply.take() {
             let _ = tx.send(Err(fault));
         }

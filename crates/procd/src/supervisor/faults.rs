@@ -10,27 +10,27 @@ use procd_protocol::{Fault, FaultCode};
 use crate::logs::read::ReadError;
 
 /// `CODE: extra`.
-pub fn fault(code: FaultCode, extra: impl AsRef<str>) -> Fault {
+pub(super) fn fault(code: FaultCode, extra: impl AsRef<str>) -> Fault {
     Fault::new(code, Some(extra.as_ref()))
 }
 
 /// `CODE` alone.
-pub fn bare(code: FaultCode) -> Fault {
+pub(super) fn bare(code: FaultCode) -> Fault {
     Fault::new(code, None)
 }
 
 /// A method called while the supervisor is shutting down or restarting, or after its loop ended.
-pub fn shutting_down() -> Fault {
+pub(super) fn shutting_down() -> Fault {
     bare(FaultCode::ShutdownState)
 }
 
 /// A namespec or group name that names nothing.
-pub fn bad_name(name: &str) -> Fault {
+pub(super) fn bad_name(name: &str) -> Fault {
     fault(FaultCode::BadName, name)
 }
 
 /// A request the process's state does not allow (ALREADY_STARTED, NOT_RUNNING, FAILED).
-pub fn refusal(r: Refusal, name: &str) -> Fault {
+pub(super) fn refusal(r: Refusal, name: &str) -> Fault {
     let code = match r {
         Refusal::AlreadyStarted => FaultCode::AlreadyStarted,
         Refusal::UnknownState => FaultCode::Failed,
@@ -41,7 +41,7 @@ pub fn refusal(r: Refusal, name: &str) -> Fault {
 
 /// `startProcess`'s command check: a command not found is NO_FILE; an unparsable, empty or
 /// non-executable one is NOT_EXECUTABLE.
-pub fn command(msg: String) -> Fault {
+pub(super) fn command(msg: String) -> Fault {
     if msg.starts_with("can't find command") {
         fault(FaultCode::NoFile, msg)
     } else {
@@ -51,7 +51,7 @@ pub fn command(msg: String) -> Fault {
 
 /// NO_FILE for a log read: the path when one is configured but missing, bare when none is configured
 /// (supervisord passes `None` as the fault's extra, which leaves the bare name).
-pub fn no_file(path: Option<&Path>) -> Fault {
+pub(super) fn no_file(path: Option<&Path>) -> Fault {
     match path {
         Some(p) => fault(FaultCode::NoFile, p.display().to_string()),
         None => bare(FaultCode::NoFile),
@@ -59,7 +59,7 @@ pub fn no_file(path: Option<&Path>) -> Fault {
 }
 
 /// A failed log read.
-pub fn read_error(e: &ReadError) -> Fault {
+pub(super) fn read_error(e: &ReadError) -> Fault {
     match e {
         ReadError::BadArguments => bare(FaultCode::BadArguments),
         ReadError::NoFile => bare(FaultCode::NoFile),

@@ -11,7 +11,7 @@ use crate::sys;
 
 /// A FastCGI group's socket and how many of its processes hold it.
 #[derive(Debug)]
-pub struct FcgiSocket {
+pub(super) struct FcgiSocket {
     pub config: procd_config::FcgiSocketConfig,
     pub fd: Option<OwnedFd>,
     pub users: usize,

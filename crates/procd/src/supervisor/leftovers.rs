@@ -31,7 +31,7 @@ const MAX_WAIT: Duration = Duration::from_secs(10);
 
 /// One child as recorded in the children file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub(super) struct Entry {
     pub pid: i32,
     /// Clock ticks since boot at which the process started (`/proc/<pid>/stat` field 22).
     pub start: u64,
@@ -43,20 +43,20 @@ pub struct Entry {
 }
 
 /// The children file of a pidfile.
-pub fn children_file(pidfile: &Path) -> PathBuf {
+pub(super) fn children_file(pidfile: &Path) -> PathBuf {
     let mut name = pidfile.as_os_str().to_owned();
     name.push(".children");
     PathBuf::from(name)
 }
 
 /// `(start time, pgid)` of a live (non-zombie) process from `/proc/<pid>/stat`.
-pub fn stat(pid: i32) -> Option<(u64, i32)> {
+pub(super) fn stat(pid: i32) -> Option<(u64, i32)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     parse_stat(&text)
 }
 
 /// Parses a `/proc/<pid>/stat` line: `(start time, pgid)`; `None` for a zombie or a malformed line.
-pub fn parse_stat(text: &str) -> Option<(u64, i32)> {
+pub(super) fn parse_stat(text: &str) -> Option<(u64, i32)> {
     // The command name (field 2) may contain spaces and parentheses: fields 3.. follow the last ')'.
     let (_, rest) = text.rsplit_once(") ")?;
     let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -71,7 +71,7 @@ pub fn parse_stat(text: &str) -> Option<(u64, i32)> {
 
 /// The file's text: a `procd <pid> <start>` line, then `<pid> <start> <pgid> <stopwaitsecs> <name>` per
 /// child.
-pub fn render(owner: (i32, u64), entries: &[Entry]) -> String {
+pub(super) fn render(owner: (i32, u64), entries: &[Entry]) -> String {
     let mut s = format!("procd {} {}\n", owner.0, owner.1);
     for e in entries {
         let _ = writeln!(s, "{} {} {} {} {}", e.pid, e.start, e.pgid, e.wait, e.name);
@@ -80,7 +80,7 @@ pub fn render(owner: (i32, u64), entries: &[Entry]) -> String {
 }
 
 /// Parses the file: the owner `(pid, start)` and the entries (malformed lines are skipped).
-pub fn parse(text: &str) -> (Option<(i32, u64)>, Vec<Entry>) {
+pub(super) fn parse(text: &str) -> (Option<(i32, u64)>, Vec<Entry>) {
     let mut owner = None;
     let mut entries = Vec::new();
     for line in text.lines() {

@@ -377,7 +377,10 @@ impl Supervisor {
             self.drive();
             self.write_children();
             if self.mood != SupervisorState::Running
-                && self.stop_groups.as_ref().is_some_and(|g| g.is_empty())
+                && self
+                    .stop_groups
+                    .as_ref()
+                    .is_some_and(std::collections::VecDeque::is_empty)
             {
                 self.fail_pending();
                 if self.mood != SupervisorState::Restarting {

@@ -17,7 +17,7 @@ use crate::logger::Logger;
 
 /// An active process group.
 #[derive(Debug)]
-pub struct Group {
+pub(super) struct Group {
     pub name: String,
     pub priority: i32,
     pub config: GroupConfig,
@@ -32,7 +32,7 @@ pub struct Group {
 
 impl Group {
     /// The group's processes in config order.
-    pub fn ids(&self) -> impl Iterator<Item = ProcId> + '_ {
+    pub(super) fn ids(&self) -> impl Iterator<Item = ProcId> + '_ {
         self.members.iter().map(|m| m.id)
     }
 }
@@ -40,7 +40,7 @@ impl Group {
 /// A process as its group lists it: its identity and the (immutable) config that names and ranks it,
 /// so ordering and lookups by name need not consult the process table.
 #[derive(Debug)]
-pub struct Member {
+pub(super) struct Member {
     pub id: ProcId,
     pub config: Arc<ProcessConfig>,
 }
@@ -77,7 +77,7 @@ impl GroupLike for Group {
 }
 
 /// One supervised process.
-pub struct Proc {
+pub(super) struct Proc {
     pub config: Arc<ProcessConfig>,
     pub sm: procd_core::Process,
     /// Resolved log paths (AUTO replaced by the file created when the group was added).
@@ -100,17 +100,17 @@ pub struct Proc {
 }
 
 impl Proc {
-    pub fn namespec(&self) -> String {
+    pub(super) fn namespec(&self) -> String {
         self.config.namespec()
     }
 
     /// Forgets the child's stdin once it has exited (its output pumps end on their own at EOF).
-    pub fn child_gone(&mut self) {
+    pub(super) fn child_gone(&mut self) {
         self.stdin = None;
     }
 
     /// SIGUSR2: reopens this process's log files.
-    pub fn reopen_logs(&self, logger: &Logger) {
+    pub(super) fn reopen_logs(&self, logger: &Logger) {
         for ch in [&self.stdout_log, &self.stderr_log].into_iter().flatten() {
             if let Err(e) = ch.reopen() {
                 logger.log(
@@ -123,7 +123,7 @@ impl Proc {
 
     /// `clearProcessLogs`: empties the log files (supervisord only acts on open logs; procd also clears
     /// the files of a process that is not running, see docs/compatibility.md).
-    pub fn clear_logs(&self) -> std::io::Result<()> {
+    pub(super) fn clear_logs(&self) -> std::io::Result<()> {
         for ch in [&self.stdout_log, &self.stderr_log].into_iter().flatten() {
             ch.clear()?;
         }

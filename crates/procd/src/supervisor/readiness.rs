@@ -31,7 +31,7 @@ use crate::sys;
 
 /// A process's share of the extensions' state.
 #[derive(Debug, Default)]
-pub struct ProcReadiness {
+pub(super) struct ProcReadiness {
     /// `depends_on=`, resolved to process ids (`ProcId.0`; `usize::MAX` for a name no longer loaded).
     pub deps: Vec<Dependency>,
     /// The polling task of a tcp/http/exec check while the process is STARTING.
@@ -66,7 +66,7 @@ impl Drop for ProcReadiness {
 
 /// Actor-wide state of the extensions.
 #[derive(Debug, Default)]
-pub struct Readiness {
+pub(super) struct Readiness {
     /// Some process has `depends_on=` (otherwise nothing here runs).
     pub has_deps: bool,
     /// A state changed since conditions were last evaluated.
@@ -85,12 +85,12 @@ pub struct Readiness {
 }
 
 impl Readiness {
-    pub fn graph_changed(&mut self) {
+    pub(super) fn graph_changed(&mut self) {
         self.graph_dirty = true;
     }
 
     /// A reload replaces every process.
-    pub fn reset(&mut self) {
+    pub(super) fn reset(&mut self) {
         self.has_deps = false;
         self.dirty = false;
         self.graph_dirty = false;
@@ -222,7 +222,7 @@ impl Supervisor {
             .map(|(_, t)| t)
             .collect();
         for &t in &wanted {
-            let Some(name) = self.procs.get(&t).map(|p| p.namespec()) else {
+            let Some(name) = self.procs.get(&t).map(super::procs::Proc::namespec) else {
                 continue;
             };
             self.log(
@@ -380,6 +380,7 @@ impl Supervisor {
 
     /// `notify`: the program's socket path for `NOTIFY_SOCKET`, creating the socket on first use.
     pub(super) fn notify_socket(&mut self, id: ProcId) -> Result<Option<OsString>, String> {
+        use std::os::unix::fs::PermissionsExt;
         let Some(proc) = self.procs.get(&id) else {
             return Ok(None);
         };
@@ -394,7 +395,6 @@ impl Supervisor {
                 .prefix("procd-notify-")
                 .tempdir()
                 .map_err(|e| format!("cannot create the NOTIFY_SOCKET directory: {e}"))?;
-            use std::os::unix::fs::PermissionsExt;
             // Programs running as another user must reach their socket (the socket itself is 0600).
             let _ = std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711));
             self.readiness.notify_dir = Some(dir);

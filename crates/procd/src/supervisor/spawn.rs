@@ -392,14 +392,14 @@ fn spawn_error_text(e: &sys::SpawnError, name: &str) -> String {
         }
         sys::SpawnError::Pipes(_) => format!(
             "unknown error making dispatchers for '{name}': {}",
-            errno.map_or_else(|| e.to_string(), |n| sys::errno_name(n).to_string())
+            errno.map_or_else(|| e.to_string(), |n| sys::errno_name(n).clone())
         ),
         sys::SpawnError::Fork(_) if errno == Some(libc::EAGAIN) => {
             format!("Too many processes in process table to spawn '{name}'")
         }
         sys::SpawnError::Fork(_) => format!(
             "unknown error during fork for '{name}': {}",
-            errno.map_or_else(|| e.to_string(), |n| sys::errno_name(n).to_string())
+            errno.map_or_else(|| e.to_string(), |n| sys::errno_name(n).clone())
         ),
         sys::SpawnError::Invalid(msg) => format!("can't parse command '{name}': {msg}"),
     }

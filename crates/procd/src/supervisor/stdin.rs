@@ -15,7 +15,7 @@ use tokio::io::AsyncWriteExt;
 use crate::sys::pipeio::DuplexWriter;
 use tokio::sync::mpsc;
 
-pub struct StdinWriter {
+pub(super) struct StdinWriter {
     state: RefCell<State>,
 }
 
@@ -35,7 +35,7 @@ enum State {
 }
 
 impl StdinWriter {
-    pub fn new(fd: OwnedFd) -> Self {
+    pub(super) fn new(fd: OwnedFd) -> Self {
         StdinWriter {
             state: RefCell::new(State::Idle(fd)),
         }
@@ -50,7 +50,7 @@ impl StdinWriter {
 
     /// Queues bytes for the child (starting the writer task on first use; must be called inside the
     /// runtime). False when the child's stdin is known to be closed (EPIPE) or unusable.
-    pub fn send(&self, data: Vec<u8>) -> bool {
+    pub(super) fn send(&self, data: Vec<u8>) -> bool {
         let mut state = self.state.borrow_mut();
         *state = match std::mem::replace(&mut *state, State::Broken) {
             State::Idle(fd) => start(fd).unwrap_or(State::Broken),

@@ -179,8 +179,7 @@ pub fn pids(cgroup: &Path) -> Vec<i32> {
 /// Whether a cgroup (or one below it) still holds a process (`populated 1` in `cgroup.events`).
 pub fn populated(cgroup: &Path) -> bool {
     fs::read_to_string(cgroup.join("cgroup.events"))
-        .map(|t| t.lines().any(|l| l.trim() == "populated 1"))
-        .unwrap_or(false)
+        .is_ok_and(|t| t.lines().any(|l| l.trim() == "populated 1"))
 }
 
 /// SIGKILLs every process in a cgroup and below it (`cgroup.kill`).

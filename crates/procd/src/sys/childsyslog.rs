@@ -17,6 +17,6 @@ pub fn send_info(message: &str) {
             libc::LOG_INFO | libc::LOG_USER,
             c"%s".as_ptr(),
             msg.as_ptr(),
-        )
+        );
     };
 }

@@ -2,7 +2,7 @@
 
 /// The `process_*` values; a field is `None` where `/proc` could not be read.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct SelfStat {
+pub(super) struct SelfStat {
     pub cpu_seconds: Option<f64>,
     pub resident_bytes: Option<u64>,
     pub virtual_bytes: Option<u64>,
@@ -11,7 +11,7 @@ pub struct SelfStat {
     pub start_time_seconds: Option<f64>,
 }
 
-pub fn read() -> SelfStat {
+pub(super) fn read() -> SelfStat {
     let ticks = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
         .ok()
         .flatten()

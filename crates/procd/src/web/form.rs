@@ -69,7 +69,7 @@ pub fn quote(text: &str) -> String {
 /// `http://<host>` built from the `Host` header, with a `:80` port dropped (supervisord's
 /// `get_server_url`). Without a header the server is named `localhost`.
 pub fn server_url(host: Option<&str>) -> String {
-    let host = host.map(str::trim).unwrap_or("localhost");
+    let host = host.map_or("localhost", str::trim);
     let host = match host.rsplit_once(':') {
         Some((name, "80")) => name,
         _ => host,

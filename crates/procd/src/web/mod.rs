@@ -178,9 +178,8 @@ async fn status<R: Rpc>(rpc: &R, secret: &Secret, req: &UiRequest, form: &Form) 
     // The change counter is read before the table, so a change in between shows up as a newer count
     // on `/events` and the live page fetches the table again.
     let serial = rpc.changes().map(|c| *c.borrow());
-    let message = match run_action(rpc, action).await {
-        Ok(message) => message,
-        Err(()) => return internal_error(),
+    let Ok(message) = run_action(rpc, action).await else {
+        return internal_error();
     };
     if let Some(message) = message {
         return redirect(req.host.as_deref(), &message);
@@ -221,10 +220,10 @@ async fn run_action<R: Rpc>(rpc: &R, action: Action) -> Result<Option<String>, (
         }
         Action::Process { namespec, op } => {
             let infos = all_infos(rpc).await.map_err(drop)?;
-            if !action::names_a_process(&infos, &namespec) {
-                action::no_such_process(&namespec)
-            } else {
+            if action::names_a_process(&infos, &namespec) {
                 run_op(rpc, op.ok_or(())?, &namespec).await
+            } else {
+                action::no_such_process(&namespec)
             }
         }
     };

@@ -22,7 +22,7 @@ impl Rpc for FakeRpc {
     ) -> impl Future<Output = Result<Value, Fault>> + Send {
         self.calls
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push((method.to_owned(), params));
         let result = match self.faults.get(method) {
             Some(fault) => Err(fault.clone()),
@@ -56,7 +56,10 @@ impl FakeRpc {
 
     /// Calls other than the lookups every page does.
     fn actions(&self) -> Vec<(String, Vec<Value>)> {
-        let calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        let calls = self
+            .calls
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         calls
             .iter()
             .filter(|(m, _)| m != "supervisor.getAllProcessInfo")

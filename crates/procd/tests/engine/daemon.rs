@@ -329,7 +329,7 @@ fn main_log_rotates_with_backups() {
         "only logfile_backups=2 backups are kept"
     );
     for p in [f.path("main.log.1"), backup2] {
-        let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+        let len = std::fs::metadata(&p).map_or(0, |m| m.len());
         assert!(
             (2048..4096).contains(&len),
             "{} has {len} bytes",

@@ -79,8 +79,7 @@ fn logged_at(f: &Fixture, needle: &str) -> f64 {
     read_main_log_timed(&f.main_log())
         .into_iter()
         .find(|(_, _, m)| m.contains(needle))
-        .map(|(t, _, _)| t)
-        .unwrap_or_else(|| panic!("no main-log line with {needle:?}"))
+        .map_or_else(|| panic!("no main-log line with {needle:?}"), |(t, _, _)| t)
 }
 
 #[test]
@@ -323,8 +322,7 @@ fn stop_all_and_shutdown_stop_dependents_first() {
         lines
             .iter()
             .find(|(_, m)| m.starts_with(needle))
-            .map(|(t, _)| *t)
-            .unwrap_or_else(|| panic!("no {needle:?} in {lines:?}"))
+            .map_or_else(|| panic!("no {needle:?} in {lines:?}"), |(t, _)| *t)
     };
     let (app, cache) = (at("stopped: app "), at("stopped: cache "));
     assert!(app <= cache && cache <= at("killing db"), "{lines:?}");

@@ -10,13 +10,13 @@ use crate::common::{Fixture, wait_until};
 
 /// The reference Python (has `supervisor` and `superlance`); a missing one fails the test.
 #[track_caller]
-pub fn python() -> String {
+pub(crate) fn python() -> String {
     crate::common::reference("python").display().to_string()
 }
 
 /// A superlance script of the reference installation.
 #[track_caller]
-pub fn venv_bin(name: &str) -> PathBuf {
+pub(crate) fn venv_bin(name: &str) -> PathBuf {
     crate::common::reference(name)
 }
 
@@ -25,7 +25,7 @@ pub fn venv_bin(name: &str) -> PathBuf {
 /// `fail1` answers FAIL the first time it sees a serial, `die1` exits without answering on its first
 /// event ever (a marker file remembers), `gate` waits for `<out>.go` before its first READY,
 /// `rpc` calls back over XML-RPC (SUPERVISOR_SERVER_URL) on REMOTE_COMMUNICATION events.
-pub const RECORDER: &str = r#"
+pub(crate) const RECORDER: &str = r#"
 import json, os, signal, sys, time
 from supervisor import childutils
 
@@ -61,7 +61,7 @@ while True:
 "#;
 
 /// Writes the recorder script into the fixture; returns its path.
-pub fn write_recorder(f: &Fixture) -> PathBuf {
+pub(crate) fn write_recorder(f: &Fixture) -> PathBuf {
     let p = f.path("recorder.py");
     std::fs::write(&p, RECORDER).expect("write recorder");
     p
@@ -69,23 +69,23 @@ pub fn write_recorder(f: &Fixture) -> PathBuf {
 
 /// One recorded envelope.
 #[derive(Debug, Clone)]
-pub struct Rec {
+pub(crate) struct Rec {
     pub headers: Json,
     pub payload: String,
     pub raw: Json,
 }
 
 impl Rec {
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.header("eventname")
     }
 
-    pub fn header(&self, key: &str) -> &str {
+    pub(crate) fn header(&self, key: &str) -> &str {
         self.headers.get(key).and_then(Json::as_str).unwrap_or("")
     }
 
     /// The payload's first-line `key:value` tokens (everything for payloads without data).
-    pub fn tokens(&self) -> Vec<(String, String)> {
+    pub(crate) fn tokens(&self) -> Vec<(String, String)> {
         let head = self.payload.split('\n').next().unwrap_or("");
         head.split(' ')
             .filter_map(|t| t.split_once(':'))
@@ -93,7 +93,7 @@ impl Rec {
             .collect()
     }
 
-    pub fn token(&self, key: &str) -> Option<String> {
+    pub(crate) fn token(&self, key: &str) -> Option<String> {
         self.tokens()
             .into_iter()
             .find(|(k, _)| k == key)
@@ -101,13 +101,13 @@ impl Rec {
     }
 
     /// The data after the first newline of the payload.
-    pub fn data(&self) -> &str {
+    pub(crate) fn data(&self) -> &str {
         self.payload.split_once('\n').map_or("", |(_, d)| d)
     }
 }
 
 /// Everything recorded so far in `path`.
-pub fn read_recs(path: &Path) -> Vec<Rec> {
+pub(crate) fn read_recs(path: &Path) -> Vec<Rec> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     text.lines()
         .filter_map(|l| serde_json::from_str::<Json>(l).ok())
@@ -121,7 +121,7 @@ pub fn read_recs(path: &Path) -> Vec<Rec> {
 
 /// Waits until a recorded event satisfies `pred`; returns every record at that moment.
 #[track_caller]
-pub fn wait_rec(
+pub(crate) fn wait_rec(
     path: &Path,
     deadline: Duration,
     what: &str,

@@ -20,10 +20,10 @@ fn double_forking(pidfile: &std::path::Path, keys: &str) -> String {
 
 /// Removes the instance's cgroups when the test ends (the daemon guard kills procd with SIGKILL, which,
 /// by design, leaves them for the next start to inspect).
-pub struct CgroupCleanup(Option<std::path::PathBuf>);
+pub(crate) struct CgroupCleanup(Option<std::path::PathBuf>);
 
 impl CgroupCleanup {
-    pub fn new(f: &Fixture) -> Self {
+    pub(crate) fn new(f: &Fixture) -> Self {
         use procd::sys::cgroup;
         let root = cgroup::cgroup2_mount()
             .zip(cgroup::own_cgroup())

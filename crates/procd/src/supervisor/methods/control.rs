@@ -268,7 +268,7 @@ impl Supervisor {
         }
         self.many(
             ids,
-            |state| state.is_running(),
+            procd_protocol::ProcessState::is_running,
             |sup, id, spec| {
                 if now.contains(&id) {
                     return sup.stop_one(id, spec, wait);

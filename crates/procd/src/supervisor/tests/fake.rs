@@ -19,7 +19,7 @@ use crate::sys::{KillError, SpawnError, SpawnSpec, Spawned, StdinMode, WaitStatu
 
 /// Something the actor asked the fake OS to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Act {
+pub(super) enum Act {
     Spawn {
         name: String,
         pid: i32,
@@ -32,7 +32,7 @@ pub enum Act {
 }
 
 #[derive(Debug, Clone)]
-pub struct Record {
+pub(super) struct Record {
     pub act: Act,
     pub at: Instant,
 }
@@ -86,12 +86,12 @@ impl World {
 
 /// Cloneable: the actor owns one clone, the test keeps another to script and inspect.
 #[derive(Clone)]
-pub struct FakeOs {
+pub(super) struct FakeOs {
     world: Arc<Mutex<World>>,
 }
 
 impl FakeOs {
-    pub fn new() -> Self {
+    pub(super) fn new() -> Self {
         FakeOs {
             world: Arc::new(Mutex::new(World {
                 next_pid: 1000,
@@ -101,16 +101,18 @@ impl FakeOs {
     }
 
     fn world(&self) -> MutexGuard<'_, World> {
-        self.world.lock().unwrap_or_else(|e| e.into_inner())
+        self.world
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The process named `name` survives `signal` (stays alive until killed otherwise or told to exit).
-    pub fn ignore(&self, name: &str, signal: Signal) {
+    pub(super) fn ignore(&self, name: &str, signal: Signal) {
         self.world().ignores.push((name.to_owned(), signal));
     }
 
     /// The running child of process `name`, if any.
-    pub fn pid_of(&self, name: &str) -> Option<i32> {
+    pub(super) fn pid_of(&self, name: &str) -> Option<i32> {
         self.world()
             .running
             .iter()
@@ -119,7 +121,7 @@ impl FakeOs {
     }
 
     /// The running child of `name` exits by itself with `code`.
-    pub fn exit(&self, name: &str, code: i32) {
+    pub(super) fn exit(&self, name: &str, code: i32) {
         let pid = self.pid_of(name).expect("a running child to exit");
         assert!(self.world().exit(pid, WaitStatus::Exited(code)));
     }
@@ -135,21 +137,21 @@ impl FakeOs {
     }
 
     /// A control signal arrives (TERM, HUP, ...).
-    pub fn signal(&self, signal: Signal) {
+    pub(super) fn signal(&self, signal: Signal) {
         self.world().notify(Notice::Signal(signal));
     }
 
-    pub fn records(&self) -> Vec<Record> {
+    pub(super) fn records(&self) -> Vec<Record> {
         self.world().records.clone()
     }
 
     /// The recorded acts alone.
-    pub fn acts(&self) -> Vec<Act> {
+    pub(super) fn acts(&self) -> Vec<Act> {
         self.records().into_iter().map(|r| r.act).collect()
     }
 
     /// Names of the processes signalled, in order.
-    pub fn killed(&self) -> Vec<(String, Signal)> {
+    pub(super) fn killed(&self) -> Vec<(String, Signal)> {
         self.acts()
             .into_iter()
             .filter_map(|a| match a {
