@@ -1,6 +1,9 @@
-//! Every fault the actor answers with, built here and only here (decoding faults, `UNKNOWN_METHOD` and
-//! `INCORRECT_PARAMETERS`, are built by `procd_protocol::Call::decode`). The texts follow supervisord
-//! 4.3.0: the fault name, then `: ` and the name or text it concerns.
+//! The faults the actor answers with: the `CODE: text` constructors every method uses ([`fault`],
+//! [`bare`]) and the faults several methods share (bad names, the core's refusals, command and log-file
+//! errors). A fault only one method raises (`SPAWN_ERROR` in `methods/control.rs`, `CANT_REREAD` in
+//! `methods/config.rs`, ...) is built in that method with [`fault`]. Decoding faults (`UNKNOWN_METHOD`,
+//! `INCORRECT_PARAMETERS`) come from `procd_protocol::Call::decode`, `system.*` faults from `rpc.rs`.
+//! The texts follow supervisord 4.3.0: the fault name, then `: ` and the name or text it concerns.
 
 use std::path::Path;
 

@@ -6,7 +6,8 @@
 //! once at start-up, since signals coalesce) calls [`reap_any`] until it returns `None`, handling each
 //! exit as it is collected; right after starting or signalling one process it checks just that child
 //! with [`reap_pid`]. Statuses of pids procd does not know are orphans re-parented to procd (PID 1 in a
-//! container, or a subreaper). [`reap_all`] collects everything at once, for callers that want a list.
+//! container, or a subreaper). [`reap_all`] collects everything at once into a list; only the `sys`
+//! integration tests use it (crates/procd/tests/sys.rs), procd itself reaps with the two above.
 
 use std::io;
 
@@ -36,7 +37,7 @@ pub fn reap_any() -> Option<(i32, WaitStatus)> {
     wait_exited(-1)
 }
 
-/// Collects `pid` if it has exited, without blocking, leaving every other child for [`reap_all`].
+/// Collects `pid` if it has exited, without blocking, leaving every other child for [`reap_any`].
 ///
 /// For the checks right after starting or signalling one process (supervisord calls its full `reap()`
 /// there): the kernel looks at that one child, where `waitpid(-1)` walks all of them, which made a
@@ -93,7 +94,7 @@ fn wait_nohang(which: i32) -> Waited {
 }
 
 /// Makes this process a child subreaper (Linux `PR_SET_CHILD_SUBREAPER`): orphaned descendants are
-/// re-parented to it instead of to PID 1, so [`reap_all`] collects them.
+/// re-parented to it instead of to PID 1, so [`reap_any`] collects them.
 pub fn set_child_subreaper() -> io::Result<()> {
     // SAFETY: prctl(PR_SET_CHILD_SUBREAPER, 1) takes no pointers and only changes a process attribute.
     let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0) };
