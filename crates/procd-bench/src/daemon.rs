@@ -22,13 +22,13 @@ use crate::rpc::{Client, Endpoint};
 /// Which implementation a binary is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Kind {
+pub(crate) enum Kind {
     Procd,
     Supervisord,
 }
 
 impl Kind {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Procd => "procd",
             Kind::Supervisord => "supervisord",
@@ -38,14 +38,14 @@ impl Kind {
 
 /// A daemon binary to benchmark.
 #[derive(Debug, Clone)]
-pub struct DaemonBin {
+pub(crate) struct DaemonBin {
     pub kind: Kind,
     pub path: PathBuf,
 }
 
 /// A running daemon instance.
 #[derive(Debug)]
-pub struct Daemon {
+pub(crate) struct Daemon {
     child: Option<Child>,
     pub pid: i32,
     pub config: DaemonConfig,
@@ -53,7 +53,7 @@ pub struct Daemon {
 
 /// How a stop went.
 #[derive(Debug, Clone)]
-pub struct Stopped {
+pub(crate) struct Stopped {
     /// SIGTERM to observed exit (exit is polled every millisecond).
     pub elapsed: Duration,
     /// Whether the daemon had to be killed with SIGKILL at the deadline.
@@ -64,7 +64,11 @@ pub struct Stopped {
 
 impl Daemon {
     /// Writes the config, starts the daemon and waits until `getState` answers RUNNING.
-    pub fn start(bin: &DaemonBin, config: DaemonConfig, deadline: Duration) -> Result<Daemon> {
+    pub(crate) fn start(
+        bin: &DaemonBin,
+        config: DaemonConfig,
+        deadline: Duration,
+    ) -> Result<Daemon> {
         fs::create_dir_all(config.log_dir())?;
         let conf = config.dir.join("daemon.conf");
         fs::write(&conf, config.render())?;
@@ -118,27 +122,27 @@ impl Daemon {
         }
     }
 
-    pub fn unix(&self) -> Endpoint {
+    pub(crate) fn unix(&self) -> Endpoint {
         Endpoint::Unix(self.config.socket.clone())
     }
 
-    pub fn tcp(&self) -> Endpoint {
+    pub(crate) fn tcp(&self) -> Endpoint {
         Endpoint::Tcp(([127, 0, 0, 1], self.config.port).into())
     }
 
     /// A fresh client on the unix socket.
-    pub fn client(&self) -> Client {
+    pub(crate) fn client(&self) -> Client {
         Client::new(self.unix())
     }
 
-    pub fn alive(&mut self) -> bool {
+    pub(crate) fn alive(&mut self) -> bool {
         self.child
             .as_mut()
             .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
     }
 
     /// Tail of the daemon's stderr and main log, for error messages.
-    pub fn diagnostics(&self) -> String {
+    pub(crate) fn diagnostics(&self) -> String {
         let mut s = String::new();
         for path in [
             self.config.dir.join("daemon.stderr"),
@@ -152,7 +156,7 @@ impl Daemon {
     }
 
     /// SIGTERM, then wait for exit; SIGKILL (daemon and children) when `deadline` passes.
-    pub fn stop(&mut self, deadline: Duration) -> Result<Stopped> {
+    pub(crate) fn stop(&mut self, deadline: Duration) -> Result<Stopped> {
         let Some(mut child) = self.child.take() else {
             return Err(anyhow!("daemon is not running"));
         };
@@ -230,7 +234,7 @@ fn tail(path: &Path, max: usize) -> Option<String> {
 /// supervisord rejects port 0). Reserved through `procd_testkit::port` (outside the kernel's ephemeral
 /// range, under a file lock no other test or benchmark process takes) and held until the benchmark
 /// exits, so no outgoing connection or parallel run can take it between the check and the daemon's bind.
-pub fn reserve_port() -> u16 {
+pub(crate) fn reserve_port() -> u16 {
     static HELD: std::sync::Mutex<Vec<procd_testkit::port::Port>> =
         std::sync::Mutex::new(Vec::new());
     let port = procd_testkit::port::reserve();

@@ -37,7 +37,7 @@ const PIPE_SIZE: usize = 1024 * 1024;
 
 /// One log channel (stdout or stderr) of one process.
 #[derive(Debug)]
-pub struct Channel {
+pub(super) struct Channel {
     name: String,
     channel: &'static str,
     strip_ansi: bool,
@@ -103,7 +103,7 @@ impl Channel {
     /// Opens a channel (and its log file, if any). With `bounded`, the file is one of a bounded set of
     /// open log files: it may be closed while others are written and is reopened at its next write.
     #[allow(clippy::too_many_arguments)]
-    pub fn open(
+    pub(super) fn open(
         name: &str,
         channel: &'static str,
         path: Option<&Path>,
@@ -161,17 +161,17 @@ impl Channel {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    pub fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         format!("{} log of '{}'", self.channel, self.name)
     }
 
-    pub fn path(&self) -> Option<std::path::PathBuf> {
+    pub(super) fn path(&self) -> Option<std::path::PathBuf> {
         self.lock().file.as_ref().map(|f| f.path().to_path_buf())
     }
 
     /// Appends output read from one pipe (whose line state is `lines`); never fails (errors are counted
     /// and reported).
-    pub fn write(&self, data: &[u8], lines: &mut LineState) {
+    pub(super) fn write(&self, data: &[u8], lines: &mut LineState) {
         if self.strip_ansi {
             self.write_filtered(&strip_ansi(data), lines);
         } else {
@@ -181,7 +181,7 @@ impl Channel {
 
     /// Appends output that has already been through `strip_ansi` where configured. Syslog gets the lines
     /// as the child wrote them; the file gets them with their timestamps or as JSON where configured.
-    pub fn write_filtered(&self, data: &[u8], lines: &mut LineState) {
+    pub(super) fn write_filtered(&self, data: &[u8], lines: &mut LineState) {
         if data.is_empty() {
             return;
         }
@@ -197,7 +197,7 @@ impl Channel {
     }
 
     /// The pipe this channel was reading has ended: completes a line it left unfinished.
-    pub fn end_of_pipe(&self, lines: &mut LineState) {
+    pub(super) fn end_of_pipe(&self, lines: &mut LineState) {
         if let Some(format) = &self.lines {
             self.store(format.finish(lines, SystemTime::now()));
         }
@@ -263,7 +263,7 @@ impl Channel {
         }
     }
 
-    pub fn reopen(&self) -> io::Result<()> {
+    pub(super) fn reopen(&self) -> io::Result<()> {
         let mut st = self.lock();
         let done = match st.file.as_mut() {
             Some(f) => f.reopen(),
@@ -274,7 +274,7 @@ impl Channel {
     }
 
     /// See [`RotatingFile::reopen_if_replaced`].
-    pub fn reopen_if_replaced(&self) -> io::Result<bool> {
+    pub(super) fn reopen_if_replaced(&self) -> io::Result<bool> {
         let mut st = self.lock();
         let done = match st.file.as_mut() {
             Some(f) => f.reopen_if_replaced(),
@@ -284,7 +284,7 @@ impl Channel {
         done
     }
 
-    pub fn clear(&self) -> io::Result<()> {
+    pub(super) fn clear(&self) -> io::Result<()> {
         let mut st = self.lock();
         let done = match st.file.as_mut() {
             Some(f) => f.clear(),
@@ -297,18 +297,18 @@ impl Channel {
 
 /// How supervisord splits one chunk of output for syslog: trailing newlines dropped, then one message
 /// per `\n`-separated piece (a chunk is not joined with the next, so a line cut by a read stays cut).
-pub fn syslog_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(super) fn syslog_lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
     let end = data.iter().rposition(|&b| b != b'\n').map_or(0, |i| i + 1);
     data[..end].split(|&b| b == b'\n')
 }
 
 /// One syslog message: the program name, a space, the line (invalid UTF-8 replaced).
-pub fn syslog_message(name: &str, line: &[u8]) -> String {
+pub(super) fn syslog_message(name: &str, line: &[u8]) -> String {
     format!("{name} {}", String::from_utf8_lossy(line))
 }
 
 /// Removes ANSI escape sequences (`ESC [` ... final byte) as supervisord's `strip_ansi` does.
-pub fn strip_ansi(data: &[u8]) -> Vec<u8> {
+pub(super) fn strip_ansi(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.len());
     let mut i = 0;
     while i < data.len() {
@@ -327,7 +327,7 @@ pub fn strip_ansi(data: &[u8]) -> Vec<u8> {
 }
 
 /// Where the bytes read from one pipe go besides the log file.
-pub enum Route {
+pub(super) enum Route {
     /// Only the log file (and the main log when it is at debug level).
     Plain { debug: bool },
     /// Capture mode and/or PROCESS_LOG events: the router splits log bytes from events.
@@ -337,7 +337,7 @@ pub enum Route {
 }
 
 /// What a pump reads.
-pub enum Source {
+pub(super) enum Source {
     /// A pipe's read end, registered with the reactor by the pump.
     Pipe(OwnedFd),
     /// A socket already registered (one that is also the child's stdin).
@@ -345,7 +345,7 @@ pub enum Source {
 }
 
 /// One pipe of one child and everything its bytes may feed.
-pub struct Pump {
+pub(super) struct Pump {
     pub fd: Source,
     pub channel: Option<Arc<Channel>>,
     pub name: String,
@@ -359,7 +359,7 @@ pub struct Pump {
 }
 
 /// Starts the task that pumps one pipe into its channel until EOF.
-pub fn pump(p: Pump) {
+pub(super) fn pump(p: Pump) {
     let Pump {
         fd,
         channel,

@@ -42,7 +42,7 @@ impl StdinWriter {
     }
 
     /// A writer into the socket shared by the child's stdin and stdout.
-    pub fn duplex(writer: DuplexWriter) -> Self {
+    pub(super) fn duplex(writer: DuplexWriter) -> Self {
         StdinWriter {
             state: RefCell::new(State::IdleDuplex(writer)),
         }

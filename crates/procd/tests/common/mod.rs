@@ -15,26 +15,26 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use procd_protocol::{Fault, Value};
-pub use procd_testkit::bins::{reference, supervisord};
-pub use procd_testkit::mainlog::{parse_main_log, read_main_log, read_main_log_timed};
-pub use procd_testkit::port::{self, Port};
-pub use procd_testkit::procs::{
+pub(crate) use procd_testkit::bins::{reference, supervisord};
+pub(crate) use procd_testkit::mainlog::{parse_main_log, read_main_log, read_main_log_timed};
+pub(crate) use procd_testkit::port::{self, Port};
+pub(crate) use procd_testkit::procs::{
     alive, ctx_switches, descendants, proc_status, stat_ids, tcp_listen_ports,
 };
-pub use procd_testkit::rpc::rpc;
-pub use procd_testkit::wait_until;
+pub(crate) use procd_testkit::rpc::rpc;
+pub(crate) use procd_testkit::wait_until;
 use procd_testkit::{DaemonProcess, Teardown};
 
 /// The procd binary under test.
-pub const PROCD: &str = env!("CARGO_BIN_EXE_procd");
+pub(crate) const PROCD: &str = env!("CARGO_BIN_EXE_procd");
 
 /// A temp dir holding a config file, the socket, the main log, the pidfile and child logs.
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub dir: tempfile::TempDir,
 }
 
 impl Fixture {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         // Short paths: unix socket paths are limited to 108 bytes.
         let dir = tempfile::Builder::new()
             .prefix("pe")
@@ -43,25 +43,25 @@ impl Fixture {
         Fixture { dir }
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn sock(&self) -> PathBuf {
+    pub(crate) fn sock(&self) -> PathBuf {
         self.path("s.sock")
     }
 
-    pub fn main_log(&self) -> PathBuf {
+    pub(crate) fn main_log(&self) -> PathBuf {
         self.path("main.log")
     }
 
-    pub fn pidfile(&self) -> PathBuf {
+    pub(crate) fn pidfile(&self) -> PathBuf {
         self.path("d.pid")
     }
 
     /// Writes `supervisord.conf` with the standard sections plus `supervisord_extra` lines in
     /// `[supervisord]` and the `rest` sections; `%(here)s`-free absolute paths.
-    pub fn write_conf(&self, supervisord_extra: &str, rest: &str) -> PathBuf {
+    pub(crate) fn write_conf(&self, supervisord_extra: &str, rest: &str) -> PathBuf {
         let d = self.dir.path().display();
         let text = format!(
             "[unix_http_server]\nfile={d}/s.sock\n\n\
@@ -77,12 +77,12 @@ impl Fixture {
     }
 
     /// Starts `procd -n -c <conf>` and waits until it answers over XML-RPC.
-    pub fn start(&self) -> Daemon {
+    pub(crate) fn start(&self) -> Daemon {
         self.start_with(Path::new(PROCD), &["-n"])
     }
 
     /// Starts `bin -c <conf> <args>` (procd or supervisord) and waits until it answers.
-    pub fn start_with(&self, bin: &Path, args: &[&str]) -> Daemon {
+    pub(crate) fn start_with(&self, bin: &Path, args: &[&str]) -> Daemon {
         let d = self.spawn_daemon(bin, args, None);
         let _ = wait_until(Duration::from_secs(10), "the daemon's socket", || {
             rpc(&self.sock(), "supervisor.getPID", vec![]).ok()
@@ -91,7 +91,12 @@ impl Fixture {
     }
 
     /// Starts the daemon without waiting; `wrapper` runs it under another program (e.g. `unshare`).
-    pub fn spawn_daemon(&self, bin: &Path, args: &[&str], wrapper: Option<&[&str]>) -> Daemon {
+    pub(crate) fn spawn_daemon(
+        &self,
+        bin: &Path,
+        args: &[&str],
+        wrapper: Option<&[&str]>,
+    ) -> Daemon {
         let conf = self.path("supervisord.conf");
         let mut argv: Vec<String> = Vec::new();
         if let Some(w) = wrapper {
@@ -117,30 +122,35 @@ impl Fixture {
         }
     }
 
-    pub fn rpc(&self, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
+    pub(crate) fn rpc(&self, method: &str, params: Vec<Value>) -> Result<Value, Fault> {
         rpc(&self.sock(), method, params).expect("rpc transport")
     }
 
     /// A parameterless call, `None` while the daemon does not answer.
-    pub fn rpc_opt(&self, method: &str) -> Option<Value> {
+    pub(crate) fn rpc_opt(&self, method: &str) -> Option<Value> {
         rpc(&self.sock(), method, vec![]).ok().and_then(Result::ok)
     }
 
     /// The main log as `(level, message)` pairs, timestamps dropped, continuation lines joined.
-    pub fn log(&self) -> Vec<(String, String)> {
+    pub(crate) fn log(&self) -> Vec<(String, String)> {
         read_main_log(&self.main_log())
     }
 
     /// Waits until a main-log message satisfies `pred`; returns it.
     #[track_caller]
-    pub fn wait_log(&self, deadline: Duration, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_log(
+        &self,
+        deadline: Duration,
+        what: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> String {
         wait_until(deadline, what, || {
             self.log().into_iter().map(|(_, m)| m).find(|m| pred(m))
         })
     }
 
     /// `getProcessInfo(name)` as a struct value.
-    pub fn info(&self, name: &str) -> Value {
+    pub(crate) fn info(&self, name: &str) -> Value {
         self.rpc(
             "supervisor.getProcessInfo",
             vec![Value::String(name.into())],
@@ -148,17 +158,17 @@ impl Fixture {
         .expect("getProcessInfo")
     }
 
-    pub fn state(&self, name: &str) -> String {
+    pub(crate) fn state(&self, name: &str) -> String {
         str_field(&self.info(name), "statename")
     }
 
-    pub fn pid_of(&self, name: &str) -> i32 {
+    pub(crate) fn pid_of(&self, name: &str) -> i32 {
         int_field(&self.info(name), "pid")
     }
 
     /// Waits until `name` is in `state`; returns its info.
     #[track_caller]
-    pub fn wait_state(&self, name: &str, state: &str, deadline: Duration) -> Value {
+    pub(crate) fn wait_state(&self, name: &str, state: &str, deadline: Duration) -> Value {
         wait_until(deadline, &format!("{name} in {state}"), || {
             let info = self.info(name);
             (str_field(&info, "statename") == state).then_some(info)
@@ -166,19 +176,19 @@ impl Fixture {
     }
 }
 
-pub fn str_field(v: &Value, key: &str) -> String {
+pub(crate) fn str_field(v: &Value, key: &str) -> String {
     v.get(key)
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned()
 }
 
-pub fn int_field(v: &Value, key: &str) -> i32 {
+pub(crate) fn int_field(v: &Value, key: &str) -> i32 {
     v.get(key).and_then(Value::as_int).unwrap_or(-1)
 }
 
 /// A running daemon; dropping it kills the daemon and every descendant (children, grandchildren).
-pub struct Daemon {
+pub(crate) struct Daemon {
     // Dropped in this order: the daemon is dead before its socket file goes.
     process: DaemonProcess,
     _sock: RemoveOnDrop,
@@ -186,25 +196,25 @@ pub struct Daemon {
 
 impl Daemon {
     /// An already daemonized process (not our child), killed on drop.
-    pub fn adopt(pid: i32, sock: PathBuf) -> Self {
+    pub(crate) fn adopt(pid: i32, sock: PathBuf) -> Self {
         Daemon {
             process: DaemonProcess::adopt(pid, Teardown::Kill),
             _sock: RemoveOnDrop(sock),
         }
     }
 
-    pub fn pid(&self) -> i32 {
+    pub(crate) fn pid(&self) -> i32 {
         self.process.pid()
     }
 
-    pub fn signal(&self, sig: nix::sys::signal::Signal) {
+    pub(crate) fn signal(&self, sig: nix::sys::signal::Signal) {
         self.process.signal(sig);
     }
 
     /// Waits until the daemon itself listens on TCP `port` (read back from the kernel's socket
     /// tables), so a test never talks to another process that happens to hold the port.
     #[track_caller]
-    pub fn wait_listening(&self, port: u16, deadline: Duration) {
+    pub(crate) fn wait_listening(&self, port: u16, deadline: Duration) {
         let pid = self.pid();
         wait_until(
             deadline,
@@ -215,7 +225,7 @@ impl Daemon {
 
     /// Waits for the daemon to exit; returns its exit code (`None` for an adopted daemon).
     #[track_caller]
-    pub fn wait_exit(&mut self, deadline: Duration) -> Option<i32> {
+    pub(crate) fn wait_exit(&mut self, deadline: Duration) -> Option<i32> {
         self.process.wait_exit(deadline).and_then(|s| s.code())
     }
 }

@@ -128,7 +128,7 @@ impl FakeOs {
 
     /// The next exec checks of process `name` (ready or liveness) exit with these codes, one per
     /// attempt, as soon as they are spawned. Check children are named `check:<name>`.
-    pub fn check_exits(&self, name: &str, codes: &[i32]) {
+    pub(super) fn check_exits(&self, name: &str, codes: &[i32]) {
         self.world()
             .check_exits
             .entry(name.to_owned())
