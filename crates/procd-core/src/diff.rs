@@ -3,6 +3,7 @@
 
 /// Something identified by a name (a group or a process).
 pub trait Named {
+    /// The name configs and requests use: a group's name or a process's (unqualified) name.
     fn name(&self) -> &str;
 }
 
@@ -23,8 +24,12 @@ impl<T: Named + ?Sized> Named for std::sync::Arc<T> {
 /// Result of [`diff`]. `added` and `changed` follow the new config's order, `removed` the current order.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Diff<'a, T> {
+    /// In the new config only (`reloadConfig`'s first list; `update` adds them).
     pub added: Vec<&'a T>,
+    /// In both under the same name but with a different config (second list; `update` stops, removes
+    /// and re-adds them).
     pub changed: Vec<&'a T>,
+    /// In the running config only (third list; `update` stops and removes them).
     pub removed: Vec<&'a T>,
 }
 

@@ -13,6 +13,8 @@
 //! Both are written against small traits ([`Named`], [`Ranked`], [`GroupLike`]) that the configuration's
 //! groups and programs (in procd-config) and the daemon's running groups implement.
 
+#![warn(missing_docs)]
+
 pub mod backoff;
 pub mod deps;
 pub mod diff;

@@ -9,6 +9,7 @@ use crate::diff::Named;
 
 /// Something with a `priority=` and a name.
 pub trait Ranked: Named {
+    /// `priority=` (default 999): lower starts earlier and stops later.
     fn priority(&self) -> i32;
 }
 
@@ -20,7 +21,10 @@ impl<T: Ranked + ?Sized> Ranked for std::sync::Arc<T> {
 
 /// A group of processes.
 pub trait GroupLike: Ranked {
+    /// The group's member type.
     type Proc: Ranked;
+    /// The group's processes, in their config order (by `(priority, name)` as the config reader sorted
+    /// them).
     fn processes(&self) -> &[Self::Proc];
 }
 

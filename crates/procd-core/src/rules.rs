@@ -101,8 +101,11 @@ impl LocalTime {
 /// The fields `description` is computed from (all as ProcessInfo reports them).
 #[derive(Debug, Clone, Copy)]
 pub struct InfoView<'a> {
+    /// ProcessInfo `name` (the process name, not the namespec).
     pub name: &'a str,
+    /// ProcessInfo `state`.
     pub state: ProcessState,
+    /// ProcessInfo `pid` (0 when no child is running).
     pub pid: i32,
     /// ProcessInfo `start` (Unix seconds, 0 if never started).
     pub start: i64,

@@ -20,6 +20,7 @@ pub struct Now {
 }
 
 impl Now {
+    /// A reading of `mono` on the daemon's monotonic clock and `wall` Unix seconds.
     pub const fn new(mono: Duration, wall: i64) -> Self {
         Now { mono, wall }
     }

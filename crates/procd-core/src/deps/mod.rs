@@ -34,6 +34,8 @@ impl Condition {
         }
     }
 
+    /// The condition written after a name in `depends_on=` (`started`, `ready`, `completed`); `None` for
+    /// anything else (the config reader reports it as an error).
     pub fn parse(s: &str) -> Option<Condition> {
         match s {
             "started" => Some(Condition::Started),
@@ -53,6 +55,7 @@ impl fmt::Display for Condition {
 /// What a condition sees of one dependency (from [`crate::Process::dep_view`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DepView {
+    /// The dependency's current process state.
     pub state: ProcessState,
     /// EXITED and autorestart will not start it again.
     pub exited_for_good: bool,
@@ -65,7 +68,9 @@ pub struct DepView {
 /// One condition's verdict on one dependency.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
+    /// The condition holds now.
     Met,
+    /// The condition does not hold yet but still can (the dependency is starting, or will be started).
     Waiting,
     /// Can no longer hold; the text completes `dependency <name> ...`.
     Failed(&'static str),
@@ -98,6 +103,7 @@ pub fn verdict(cond: Condition, v: &DepView) -> Verdict {
 pub struct Dependency {
     /// The name as written (`db`, `workers:*`, `web:web_01`).
     pub label: String,
+    /// What must hold for each target (`:started` when the entry names no condition).
     pub condition: Condition,
     /// Every process the name stands for; the condition must hold for all of them.
     pub targets: Vec<usize>,

@@ -119,14 +119,18 @@ impl Process {
         }
     }
 
+    /// The process name (`process_name=` expanded), as in its namespec and log lines.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The program options this state machine follows.
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
 
+    /// The current supervisord process state (STOPPED, STARTING, RUNNING, BACKOFF, STOPPING, EXITED,
+    /// FATAL or UNKNOWN), as ProcessInfo reports it.
     pub fn state(&self) -> ProcessState {
         self.state
     }

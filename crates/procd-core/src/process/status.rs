@@ -8,7 +8,12 @@ pub enum WaitStatus {
     /// Normal exit with this code.
     Exited(i32),
     /// Killed by a signal.
-    Signaled { signal: i32, core_dumped: bool },
+    Signaled {
+        /// The signal number (may be a real-time signal, 32-64, that has no name).
+        signal: i32,
+        /// The kernel wrote a core file (`WCOREDUMP`).
+        core_dumped: bool,
+    },
     /// Anything else `waitpid` may report; carries the raw status word.
     Other(i32),
 }

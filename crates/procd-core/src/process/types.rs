@@ -21,14 +21,26 @@ pub enum AutoRestart {
 /// The program options the state machine needs (a subset of `[program:x]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
+    /// `autostart=` (default true): start the process when the supervisor starts or adds its group.
     pub autostart: bool,
+    /// `startsecs=` (seconds, default 1): how long a child must stay up after its spawn for STARTING to
+    /// become RUNNING; an exit sooner is a failed start (BACKOFF). 0 means RUNNING at once.
     pub startsecs: u64,
+    /// `startretries=` (default 3): failed starts in a row tolerated before BACKOFF gives up as FATAL.
     pub startretries: u32,
+    /// `autorestart=` (default `unexpected`): whether an exit from RUNNING leads to a new start.
     pub autorestart: AutoRestart,
+    /// `exitcodes=` (default `0`): the exit statuses that count as expected, for `autorestart=unexpected`
+    /// and the `expected` flag of PROCESS_STATE_EXITED.
     pub exitcodes: Vec<i32>,
+    /// `stopsignal=` (default TERM): the signal a stop sends first.
     pub stopsignal: Signal,
+    /// `stopwaitsecs=` (seconds, default 10): how long a stop waits after `stopsignal` before SIGKILL.
     pub stopwaitsecs: u64,
+    /// `stopasgroup=` (default false): send the stop signal to the child's whole process group; as in
+    /// supervisord it implies `killasgroup`.
     pub stopasgroup: bool,
+    /// `killasgroup=` (default false): send the final SIGKILL to the child's whole process group.
     pub killasgroup: bool,
     /// `ready_check=` (procd extension): STARTING lasts until the check passes instead of `startsecs`.
     pub ready: Option<Readiness>,
@@ -96,13 +108,24 @@ pub enum Input {
     GiveUp,
     /// `signalProcess`: send a signal without the intent to stop.
     Signal(Signal),
-    /// Answer to [`Effect::Spawn`]: the child was forked with this pid.
-    Spawned { pid: i32 },
+    /// Answer to [`Effect::Spawn`]: the child was forked.
+    Spawned {
+        /// The new child's pid.
+        pid: i32,
+    },
     /// Answer to [`Effect::Spawn`]: spawning failed before a child existed (command not found, EMFILE,
-    /// fork EAGAIN); `message` is the `spawnerr:` text.
-    SpawnFailed { message: String },
+    /// fork EAGAIN).
+    SpawnFailed {
+        /// The text ProcessInfo reports as `spawnerr` and the main log as `spawnerr: <message>`.
+        message: String,
+    },
     /// The child with this pid was reaped. Ignored if it is not this process's current pid.
-    Exited { pid: i32, status: WaitStatus },
+    Exited {
+        /// The reaped child's pid.
+        pid: i32,
+        /// How it ended, as `waitpid` reported it.
+        status: WaitStatus,
+    },
     /// Carrying out [`Effect::Kill`] failed.
     KillFailed(SignalError),
     /// Carrying out [`Effect::Signal`] failed.
@@ -120,7 +143,9 @@ pub enum Input {
 /// A state change, with the values supervisord stashes in the PROCESS_STATE event at that moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Change {
+    /// The state before the change (the event's `from_state`).
     pub from: ProcessState,
+    /// The state after the change; it names the event (`PROCESS_STATE_<to>`).
     pub to: ProcessState,
     /// `expected` (EXITED events); true for every other change.
     pub expected: bool,
@@ -134,19 +159,32 @@ pub struct Change {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     /// Write a main-log line.
-    Log { level: Level, text: String },
+    Log {
+        /// The line's level (`INFO`, `WARN`, ...); lines below the configured `loglevel` are dropped.
+        level: Level,
+        /// The message, without the timestamp and level prefix the logger adds.
+        text: String,
+    },
     /// Emit the PROCESS_STATE_* event for this change.
     StateChanged(Change),
     /// Spawn the program; answer with [`Input::Spawned`] or [`Input::SpawnFailed`].
     Spawn,
     /// Send a stop/kill signal, to the process group `-pid` when `to_group`.
     Kill {
+        /// The child's pid (its process group has the same id: children lead their own group).
         pid: i32,
+        /// `stopsignal` for the first stop signal, KILL after `stopwaitsecs`.
         signal: Signal,
+        /// `stopasgroup` (for the stop signal) or `killasgroup` (for KILL): signal `-pid`.
         to_group: bool,
     },
     /// Send a signal to the pid only (`signalProcess`).
-    Signal { pid: i32, signal: Signal },
+    Signal {
+        /// The running child's pid.
+        pid: i32,
+        /// The signal the caller asked for.
+        signal: Signal,
+    },
     /// The request could not be carried out; the RPC layer reports this text as a `FAILED` fault.
     Failed(String),
 }
