@@ -8,7 +8,7 @@
 //! * [`order`]: who goes first (startup, start/stop all, shutdown, listings).
 //! * [`backoff`]: the restart backoff sequence (`restart_delay` and friends).
 //! * [`deps`]: `depends_on=` conditions, cycles, dependency-aware start and stop orders.
-//! * [`diff`]: the reload diff (added, changed, removed groups).
+//! * [`mod@diff`]: the reload diff (added, changed, removed groups).
 //!
 //! Both are written against small traits ([`Named`], [`Ranked`], [`GroupLike`]) that the configuration's
 //! groups and programs (in procd-config) and the daemon's running groups implement.

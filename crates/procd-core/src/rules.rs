@@ -12,7 +12,7 @@ use procd_protocol::ProcessState;
 pub enum Refusal {
     /// `ALREADY_STARTED` fault.
     AlreadyStarted,
-    /// `FAILED` fault with [`Refusal::unknown_state_text`].
+    /// `FAILED` fault with the text of [`Refusal::text`] (`<name> is in an unknown process state`).
     UnknownState,
     /// `NOT_RUNNING` fault.
     NotRunning,

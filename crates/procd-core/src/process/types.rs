@@ -130,7 +130,7 @@ pub enum Input {
     KillFailed(SignalError),
     /// Carrying out [`Effect::Signal`] failed.
     SignalFailed(SignalError),
-    /// A deadline from [`Process::next_deadline`] passed (or just re-evaluate timers).
+    /// A deadline from [`crate::Process::next_deadline`] passed (or just re-evaluate timers).
     Tick,
     /// A `stopProcess` caller is still waiting: log `waiting for <name> to stop` at most every 2 s.
     StopReport,
