@@ -32,7 +32,9 @@ pub struct EnvFile {
 /// A problem in an environment file: the 1-based line and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParseError {
+    /// The 1-based line number in the environment file.
     pub line: usize,
+    /// What is wrong with the line, e.g. a missing `=` or an unterminated quote.
     pub message: String,
 }
 

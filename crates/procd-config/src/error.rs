@@ -9,9 +9,13 @@ use crate::model::LogLevel;
 /// One problem in a config file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigError {
+    /// The file the problem is in (the main file or an `[include]`d one).
     pub file: PathBuf,
+    /// The 1-based line of the option or section, when the problem has one.
     pub line: Option<usize>,
+    /// The section name as written (`program:web`), when the problem is inside one.
     pub section: Option<String>,
+    /// The option name (`startsecs`), when one option is at fault.
     pub option: Option<String>,
     /// The wording supervisord uses where it has one.
     pub message: String,
@@ -46,6 +50,7 @@ impl fmt::Display for ConfigError {
 /// Every problem found while loading (never empty when returned as an error).
 #[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
 pub struct ConfigErrors {
+    /// The problems, in the order they were found (file order, then section order).
     pub errors: Vec<ConfigError>,
     /// Likely mistakes found before the errors stopped the load, as in [`crate::Loaded::lints`]
     /// (e.g. the misspelled `comand=` behind a `does not specify a command` error).
@@ -53,6 +58,7 @@ pub struct ConfigErrors {
 }
 
 impl ConfigErrors {
+    /// One problem about a whole file (unreadable, not found), with no line, section or option.
     pub fn single(file: PathBuf, message: impl Into<String>) -> Self {
         ConfigErrors {
             errors: vec![ConfigError {
@@ -82,6 +88,8 @@ impl fmt::Display for ConfigErrors {
 /// A message for the main log, produced while loading (supervisord's parse warnings and infos).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Message {
+    /// The level it is logged at (`WARN` or `INFO`).
     pub level: LogLevel,
+    /// The text, in supervisord's wording (e.g. `Included extra file "..." during parsing`).
     pub text: String,
 }

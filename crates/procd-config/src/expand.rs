@@ -14,7 +14,9 @@ use crate::pyrepr;
 /// A value that may be substituted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExpVal {
+    /// A text value (`%(here)s`, `%(program_name)s`, `%(ENV_X)s`, ...).
     Str(String),
+    /// An integer value (`%(process_num)d`, `%(numprocs)d`); `%(x)s` formats it in decimal.
     Int(i64),
 }
 

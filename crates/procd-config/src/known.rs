@@ -1,18 +1,21 @@
 //! Every section and option name procd knows: supervisord 4.3.0's, and procd's own extensions.
 //!
-//! `procd --check` and the start-up warnings ([`crate::lint`]) report any other option or section as a
+//! `procd --check` and the start-up warnings (the `lint` module) report any other option or section as a
 //! probable typo. **To add an extension key, add one line to [`EXTENSION_KEYS`]**: the key and the
 //! sections it is read in. Nothing else needs to change for `--check` to accept it.
 
 /// The kinds of section supervisord reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SectionKind {
+    /// `[supervisord]`: the daemon's own options.
     Supervisord,
     /// `[unix_http_server]` (supervisord accepts any name starting with it).
     UnixHttpServer,
     /// `[inet_http_server]` (any name starting with it).
     InetHttpServer,
+    /// `[supervisorctl]`: the client's options.
     Supervisorctl,
+    /// `[include]`: `files=` globs of further config files.
     Include,
     /// `[group:x]`
     Group,

@@ -5,6 +5,8 @@
 //! (`values`, `users`, `paths`, [`shlex`]) → [`model::Config`]. [`load`] reports every
 //! problem at once; [`load_ctl`] reads only `[supervisorctl]` for the client.
 
+#![warn(missing_docs)]
+
 mod ctl;
 mod ctx;
 pub mod envfile;

@@ -10,7 +10,10 @@ use crate::known::{NAMED_SECTIONS, PLAIN_SECTIONS, PROCESS_SECTIONS, SectionKind
 /// One warning, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lint {
+    /// Where the unknown option or section header is.
     pub span: Span,
+    /// The warning, with a suggestion when a known name is close (`unknown option comand (did you
+    /// mean command?)` style).
     pub text: String,
 }
 

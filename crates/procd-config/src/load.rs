@@ -18,6 +18,7 @@ use crate::{ctl, paths, programs, shlex, users, values};
 /// A loaded config plus the messages supervisord would log about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Loaded {
+    /// The typed, validated configuration.
     pub config: Config,
     /// Warnings first, then infos (supervisord's order).
     pub messages: Vec<Message>,

@@ -53,6 +53,7 @@ pub struct LoadOptions {
     pub cwd: PathBuf,
     /// `%(host_node_name)s`.
     pub host_node_name: String,
+    /// supervisord's command-line options that override `[supervisord]` keys (`-n`, `-l`, `-u`, ...).
     pub overrides: SupervisordOverrides,
 }
 

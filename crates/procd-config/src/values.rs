@@ -41,6 +41,8 @@ pub fn py_int_radix(text: &str, radix: u32) -> Option<i64> {
     Some(if neg { -n } else { n })
 }
 
+/// An integer option (`startsecs`, `numprocs`, ...) read with Python's `int()`; the error is Python's
+/// `invalid literal for int() with base 10: '<v>'`.
 pub fn integer(v: &str) -> Result<i64, String> {
     py_int(v).ok_or_else(|| format!("invalid literal for int() with base 10: {}", repr(v)))
 }
@@ -51,11 +53,13 @@ pub fn unsigned<T: TryFrom<i64>>(v: &str) -> Result<T, String> {
     T::try_from(n).map_err(|_| format!("value out of range: {}", repr(v)))
 }
 
+/// An integer that fits `i32` (`priority=`, which may be negative).
 pub fn signed32(v: &str) -> Result<i32, String> {
     let n = integer(v)?;
     i32::try_from(n).map_err(|_| format!("value out of range: {}", repr(v)))
 }
 
+/// supervisord's boolean: `yes`/`true`/`on`/`1` or `no`/`false`/`off`/`0`, in any case.
 pub fn boolean(v: &str) -> Result<bool, String> {
     match v.to_lowercase().as_str() {
         "yes" | "true" | "on" | "1" => Ok(true),
@@ -87,12 +91,14 @@ pub fn byte_size(v: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("byte size too large: {}", repr(v)))
 }
 
+/// An octal mode (`umask=`, `chmod=`, `socket_mode=`), with or without a leading `0`/`0o`.
 pub fn octal(v: &str) -> Result<u32, String> {
     py_int_radix(v, 8)
         .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| format!("{v} can not be converted to an octal type"))
 }
 
+/// `exitcodes=`: comma-separated integers, each 0-255; an empty value is an empty list.
 pub fn exitcodes(v: &str) -> Result<Vec<i32>, String> {
     let bad = || format!("not a valid list of exit codes: {}", repr(v));
     if v.is_empty() {
@@ -108,6 +114,7 @@ pub fn exitcodes(v: &str) -> Result<Vec<i32>, String> {
         .collect()
 }
 
+/// `autorestart=`: a boolean (`true` = always, `false` = never) or `unexpected`, in any case.
 pub fn autorestart(v: &str) -> Result<AutoRestart, String> {
     let lower = v.to_lowercase();
     match lower.as_str() {
@@ -118,6 +125,7 @@ pub fn autorestart(v: &str) -> Result<AutoRestart, String> {
     }
 }
 
+/// `loglevel=`: `critical`, `error`, `warn`, `info`, `debug`, `trace` or `blather`, in any case.
 pub fn log_level(v: &str) -> Result<LogLevel, String> {
     LogLevel::from_description(&v.to_lowercase())
         .ok_or_else(|| format!("bad logging level name {}", repr(v)))

@@ -17,14 +17,19 @@ pub const DEFAULT_SECTION: &str = "DEFAULT";
 /// Where an option was set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Span {
+    /// The file, as the main config or its `[include]` named it.
     pub file: PathBuf,
+    /// The 1-based line (of the `key =` line for a value continued on later lines).
     pub line: usize,
 }
 
 /// One option value with the place that set it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IniValue {
+    /// The raw value: inline comments removed, continuation lines joined with `\n`, `%(here)s`
+    /// substituted, other `%(name)s` left for [`crate::expand`].
     pub value: String,
+    /// Where it was set (the last assignment wins).
     pub span: Span,
 }
 
@@ -35,6 +40,7 @@ pub struct Options {
 }
 
 impl Options {
+    /// The value of `key` (already lower-cased, as configparser stores option names).
     pub fn get(&self, key: &str) -> Option<&IniValue> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
@@ -53,10 +59,12 @@ impl Options {
         }
     }
 
+    /// The option names, in the order they were first set.
     pub fn keys(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|(k, _)| k.as_str())
     }
 
+    /// The options with their values, in the order they were first set.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &IniValue)> {
         self.entries.iter().map(|(k, v)| (k.as_str(), v))
     }
@@ -79,6 +87,7 @@ struct Section {
 pub struct InlineComment {
     /// `None` for `[DEFAULT]`.
     pub section: Option<String>,
+    /// The option whose value lost the comment.
     pub key: String,
     /// The line the comment was on.
     pub span: Span,
@@ -98,9 +107,13 @@ pub enum IniErrorKind {
 /// A syntax error, with the offending line as read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IniError {
+    /// The file being read.
     pub file: PathBuf,
+    /// The 1-based number of the offending line.
     pub line: usize,
+    /// The line as read (Python quotes it with `repr` in the message).
     pub text: String,
+    /// Which of configparser's two errors it is.
     pub kind: IniErrorKind,
 }
 
@@ -213,6 +226,7 @@ enum Cursor {
 }
 
 impl Ini {
+    /// An empty state with no sections; [`Ini::read_str`] adds files to it.
     pub fn new() -> Self {
         Self::default()
     }
@@ -367,6 +381,7 @@ impl Ini {
         self.sections.iter().map(|s| s.name.clone()).collect()
     }
 
+    /// Whether a section of exactly this name (case-sensitive, like configparser) was read.
     pub fn has_section(&self, name: &str) -> bool {
         self.section(name).is_some()
     }
