@@ -14,11 +14,14 @@ use crate::url::{ServerUrl, UrlError};
 /// Which log of a process to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
+    /// The child's standard output (`stdout_logfile`).
     Stdout,
+    /// The child's standard error (`stderr_logfile`; empty with `redirect_stderr=true`).
     Stderr,
 }
 
 impl Channel {
+    /// The channel's name in supervisord's URLs and messages: `stdout` or `stderr`.
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Stdout => "stdout",
@@ -30,7 +33,9 @@ impl Channel {
 /// One call of a `system.multicall` batch.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Call {
+    /// The full method name, e.g. `supervisor.startProcess`.
     pub method: String,
+    /// The positional parameters, as XML-RPC values.
     pub params: Vec<Value>,
 }
 
@@ -49,6 +54,8 @@ impl Client {
         })
     }
 
+    /// The server URL as given to [`Client::new`] (for messages such as `unix:///tmp/supervisor.sock refused
+    /// connection`).
     pub fn server_url(&self) -> &str {
         self.transport.url_text()
     }
@@ -82,6 +89,7 @@ impl Client {
 
     // ---- supervisor.* : status and control of supervisord itself ----
 
+    /// `supervisor.getAPIVersion`: the version of the RPC API (`3.0` for supervisord 3.x and 4.x, and procd).
     pub async fn get_api_version(&self) -> Result<String, ClientError> {
         self.call_str("supervisor.getAPIVersion", vec![]).await
     }
@@ -91,44 +99,59 @@ impl Client {
         self.call_str("supervisor.getVersion", vec![]).await
     }
 
+    /// `supervisor.getSupervisorVersion`: the server's package version (procd reports supervisord's, `4.3.0`).
     pub async fn get_supervisor_version(&self) -> Result<String, ClientError> {
         self.call_str("supervisor.getSupervisorVersion", vec![])
             .await
     }
 
+    /// `supervisor.getIdentification`: the `[supervisord] identifier=` value (default `supervisor`).
     pub async fn get_identification(&self) -> Result<String, ClientError> {
         self.call_str("supervisor.getIdentification", vec![]).await
     }
 
+    /// `supervisor.getState`: the daemon's state code and name (RUNNING, RESTARTING, SHUTDOWN, FATAL).
     pub async fn get_state(&self) -> Result<StateInfo, ClientError> {
         Ok(StateInfo::from_value(
             &self.call("supervisor.getState", vec![]).await?,
         )?)
     }
 
+    /// `supervisor.getPID`: the daemon's own pid.
     pub async fn get_pid(&self) -> Result<i32, ClientError> {
         as_int(&self.call("supervisor.getPID", vec![]).await?)
     }
 
+    /// `supervisor.readLog(offset, length)`: bytes of the main log. A negative `offset` counts from the end
+    /// (then `length` must be 0); `length` 0 reads to the end. Faults: `NO_FILE` (no log file),
+    /// `BAD_ARGUMENTS`.
     pub async fn read_log(&self, offset: i32, length: i32) -> Result<String, ClientError> {
         self.call_str("supervisor.readLog", vec![offset.into(), length.into()])
             .await
     }
 
+    /// `supervisor.clearLog`: removes the main log file and reopens it empty (rotated backups
+    /// are kept). Faults: `NO_FILE`, `FAILED`.
     pub async fn clear_log(&self) -> Result<bool, ClientError> {
         self.call_bool("supervisor.clearLog", vec![]).await
     }
 
+    /// `supervisor.shutdown`: the daemon stops every process (in reverse priority order) and exits;
+    /// answered before the shutdown starts. Fault `SHUTDOWN_STATE` if it is already shutting down.
     pub async fn shutdown(&self) -> Result<bool, ClientError> {
         self.call_bool("supervisor.shutdown", vec![]).await
     }
 
+    /// `supervisor.restart`: the daemon stops every process, rereads its config and starts again, keeping
+    /// its pid. Fault `SHUTDOWN_STATE` if it is already shutting down.
     pub async fn restart(&self) -> Result<bool, ClientError> {
         self.call_bool("supervisor.restart", vec![]).await
     }
 
     // ---- supervisor.* : process information ----
 
+    /// `supervisor.getProcessInfo(name)`: one process by namespec (`group:name`, or `name` when the group
+    /// has the same name). Fault `BAD_NAME`.
     pub async fn get_process_info(&self, name: &str) -> Result<ProcessInfo, ClientError> {
         Ok(ProcessInfo::from_value(
             &self
@@ -137,6 +160,7 @@ impl Client {
         )?)
     }
 
+    /// `supervisor.getAllProcessInfo`: every process, groups and their members in the server's order.
     pub async fn get_all_process_info(&self) -> Result<Vec<ProcessInfo>, ClientError> {
         list_of(
             &self.call("supervisor.getAllProcessInfo", vec![]).await?,
@@ -152,6 +176,8 @@ impl Client {
             .map_err(|v| ClientError::Protocol(format!("expected array, got {}", v.type_name())))
     }
 
+    /// `supervisor.getAllConfigInfo`: every process's configuration, typed (the fields supervisorctl's
+    /// `avail` and procctl use; [`Client::get_all_config_info_raw`] has every key).
     pub async fn get_all_config_info(&self) -> Result<Vec<ConfigInfo>, ClientError> {
         list_of(
             &self.call("supervisor.getAllConfigInfo", vec![]).await?,
@@ -161,11 +187,16 @@ impl Client {
 
     // ---- supervisor.* : process control ----
 
+    /// `supervisor.startProcess(name, wait)`: starts one process; with `wait`, the answer comes when it is
+    /// RUNNING (after `startsecs`). Faults: `BAD_NAME`, `ALREADY_STARTED`, `NO_FILE`, `NOT_EXECUTABLE`,
+    /// `SPAWN_ERROR`, `ABNORMAL_TERMINATION` (exited while starting).
     pub async fn start_process(&self, name: &str, wait: bool) -> Result<bool, ClientError> {
         self.call_bool("supervisor.startProcess", vec![name.into(), wait.into()])
             .await
     }
 
+    /// `supervisor.startProcessGroup(name, wait)`: starts the group's stopped processes in priority order;
+    /// one result per process. Fault `BAD_NAME`.
     pub async fn start_process_group(
         &self,
         name: &str,
@@ -178,16 +209,22 @@ impl Client {
         .await
     }
 
+    /// `supervisor.startAllProcesses(wait)`: starts every stopped process, groups in priority order; one
+    /// result per process.
     pub async fn start_all_processes(&self, wait: bool) -> Result<Vec<ResultStruct>, ClientError> {
         self.call_results("supervisor.startAllProcesses", vec![wait.into()])
             .await
     }
 
+    /// `supervisor.stopProcess(name, wait)`: sends `stopsignal`, then SIGKILL after `stopwaitsecs`; with
+    /// `wait`, the answer comes when it is stopped. Faults: `BAD_NAME`, `NOT_RUNNING`, `FAILED`.
     pub async fn stop_process(&self, name: &str, wait: bool) -> Result<bool, ClientError> {
         self.call_bool("supervisor.stopProcess", vec![name.into(), wait.into()])
             .await
     }
 
+    /// `supervisor.stopProcessGroup(name, wait)`: stops the group's running processes in reverse priority
+    /// order; one result per process. Fault `BAD_NAME`.
     pub async fn stop_process_group(
         &self,
         name: &str,
@@ -200,17 +237,23 @@ impl Client {
         .await
     }
 
+    /// `supervisor.stopAllProcesses(wait)`: stops every running process, groups in reverse priority
+    /// order; one result per process.
     pub async fn stop_all_processes(&self, wait: bool) -> Result<Vec<ResultStruct>, ClientError> {
         self.call_results("supervisor.stopAllProcesses", vec![wait.into()])
             .await
     }
 
-    /// `signal` is a name (`HUP`, `SIGHUP`) or a number as text.
+    /// `supervisor.signalProcess(name, signal)`: sends a signal to a running process without stopping it.
+    /// `signal` is a name (`HUP`, `SIGHUP`) or a number as text. Faults: `BAD_NAME`, `BAD_SIGNAL`,
+    /// `NOT_RUNNING`.
     pub async fn signal_process(&self, name: &str, signal: &str) -> Result<bool, ClientError> {
         self.call_bool("supervisor.signalProcess", vec![name.into(), signal.into()])
             .await
     }
 
+    /// `supervisor.signalProcessGroup(name, signal)`: signals the group's running processes; one result per
+    /// process. Faults: `BAD_NAME`, `BAD_SIGNAL`.
     pub async fn signal_process_group(
         &self,
         name: &str,
@@ -223,6 +266,8 @@ impl Client {
         .await
     }
 
+    /// `supervisor.signalAllProcesses(signal)`: signals every running process; one result per process.
+    /// Fault `BAD_SIGNAL`.
     pub async fn signal_all_processes(
         &self,
         signal: &str,
@@ -231,6 +276,8 @@ impl Client {
             .await
     }
 
+    /// `supervisor.sendProcessStdin(name, chars)`: writes `chars` to the process's stdin. Faults:
+    /// `BAD_NAME`, `NOT_RUNNING`, `NO_FILE` (its stdin is closed).
     pub async fn send_process_stdin(&self, name: &str, chars: &str) -> Result<bool, ClientError> {
         self.call_bool(
             "supervisor.sendProcessStdin",
@@ -239,6 +286,8 @@ impl Client {
         .await
     }
 
+    /// `supervisor.sendRemoteCommEvent(type, data)`: emits a REMOTE_COMMUNICATION event with this `type`
+    /// and payload to the listeners that subscribe to it.
     pub async fn send_remote_comm_event(
         &self,
         kind: &str,
@@ -253,17 +302,24 @@ impl Client {
 
     // ---- supervisor.* : configuration ----
 
+    /// `supervisor.reloadConfig`: rereads the config file and reports which groups were added, changed
+    /// and removed; nothing is applied (supervisorctl's `reread`; `update` then adds and removes).
+    /// Fault `CANT_REREAD` with the config errors.
     pub async fn reload_config(&self) -> Result<ReloadResult, ClientError> {
         Ok(ReloadResult::from_value(
             &self.call("supervisor.reloadConfig", vec![]).await?,
         )?)
     }
 
+    /// `supervisor.addProcessGroup(name)`: starts managing a group from the last reread config (its
+    /// `autostart` processes start). Faults: `BAD_NAME`, `ALREADY_ADDED`.
     pub async fn add_process_group(&self, name: &str) -> Result<bool, ClientError> {
         self.call_bool("supervisor.addProcessGroup", vec![name.into()])
             .await
     }
 
+    /// `supervisor.removeProcessGroup(name)`: forgets a group whose processes are all stopped. Faults:
+    /// `BAD_NAME`, `STILL_RUNNING`.
     pub async fn remove_process_group(&self, name: &str) -> Result<bool, ClientError> {
         self.call_bool("supervisor.removeProcessGroup", vec![name.into()])
             .await
@@ -271,6 +327,9 @@ impl Client {
 
     // ---- supervisor.* : process logs ----
 
+    /// `supervisor.readProcessStdoutLog` or `readProcessStderrLog` by `channel`: bytes of a process's log
+    /// file, `offset` and `length` as in [`Client::read_log`]. Faults: `BAD_NAME`, `NO_FILE`,
+    /// `BAD_ARGUMENTS`.
     pub async fn read_process_log(
         &self,
         name: &str,
@@ -286,6 +345,7 @@ impl Client {
             .await
     }
 
+    /// `supervisor.readProcessStdoutLog(name, offset, length)`.
     pub async fn read_process_stdout_log(
         &self,
         name: &str,
@@ -296,6 +356,7 @@ impl Client {
             .await
     }
 
+    /// `supervisor.readProcessStderrLog(name, offset, length)`.
     pub async fn read_process_stderr_log(
         &self,
         name: &str,
@@ -306,6 +367,9 @@ impl Client {
             .await
     }
 
+    /// `supervisor.tailProcessStdoutLog` or `tailProcessStderrLog` by `channel`: up to `length` bytes of
+    /// the log ending at its end, the offset to continue from, and whether bytes were skipped (overflow);
+    /// `supervisorctl tail -f` polls this. Faults: `BAD_NAME`, `NO_FILE`.
     pub async fn tail_process_log(
         &self,
         name: &str,
@@ -324,6 +388,7 @@ impl Client {
         )?)
     }
 
+    /// `supervisor.tailProcessStdoutLog(name, offset, length)`.
     pub async fn tail_process_stdout_log(
         &self,
         name: &str,
@@ -334,6 +399,7 @@ impl Client {
             .await
     }
 
+    /// `supervisor.tailProcessStderrLog(name, offset, length)`.
     pub async fn tail_process_stderr_log(
         &self,
         name: &str,
@@ -344,11 +410,14 @@ impl Client {
             .await
     }
 
+    /// `supervisor.clearProcessLogs(name)`: removes both log files of a process and reopens them empty
+    /// (rotated backups are kept). Faults: `BAD_NAME`, `FAILED`.
     pub async fn clear_process_logs(&self, name: &str) -> Result<bool, ClientError> {
         self.call_bool("supervisor.clearProcessLogs", vec![name.into()])
             .await
     }
 
+    /// `supervisor.clearAllProcessLogs`: clears every process's logs; one result per process.
     pub async fn clear_all_process_logs(&self) -> Result<Vec<ResultStruct>, ClientError> {
         self.call_results("supervisor.clearAllProcessLogs", vec![])
             .await
@@ -356,10 +425,13 @@ impl Client {
 
     // ---- system.* ----
 
+    /// `system.listMethods`: every method name the server answers, sorted.
     pub async fn list_methods(&self) -> Result<Vec<String>, ClientError> {
         string_list(&self.call("system.listMethods", vec![]).await?)
     }
 
+    /// `system.methodHelp(method)`: the method's documentation text. Fault `SIGNATURE_UNSUPPORTED` for
+    /// an unknown method.
     pub async fn method_help(&self, method: &str) -> Result<String, ClientError> {
         self.call_str("system.methodHelp", vec![method.into()])
             .await

@@ -9,20 +9,33 @@ use crate::rpc::Fault;
 pub enum ClientError {
     /// TCP or unix connect got ECONNREFUSED (server not listening).
     #[error("{url} refused connection")]
-    ConnectionRefused { url: String },
+    ConnectionRefused {
+        /// The server URL, as configured.
+        url: String,
+    },
     /// The unix socket file does not exist (ENOENT).
     #[error("{url} no such file")]
-    NoSuchFile { url: String },
+    NoSuchFile {
+        /// The server URL, as configured.
+        url: String,
+    },
     /// Any other failure while connecting.
     #[error("{url}: {source}")]
     Connect {
+        /// The server URL, as configured.
         url: String,
+        /// What the OS said.
         #[source]
         source: io::Error,
     },
     /// The server answered with a non-200 status (401 when credentials are missing or wrong).
     #[error("{status} {reason}")]
-    Status { status: u16, reason: String },
+    Status {
+        /// The HTTP status code.
+        status: u16,
+        /// The status line's reason phrase (`Unauthorized`).
+        reason: String,
+    },
     /// HTTP-level failure after connecting (connection reset, malformed response...).
     #[error("HTTP error: {0}")]
     Http(#[source] hyper::Error),

@@ -5,6 +5,8 @@
 //! method over `unix://` and `http://` server URLs, with the log-tail HTTP streams. The [`cli`] module holds
 //! the command interpreter used by the `procctl` binary.
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod client;
 pub mod error;

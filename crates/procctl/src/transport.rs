@@ -52,10 +52,12 @@ impl Transport {
         }
     }
 
+    /// The parsed server URL.
     pub fn url(&self) -> &ServerUrl {
         &self.url
     }
 
+    /// The server URL as given (used in messages such as `... refused connection`).
     pub fn url_text(&self) -> &str {
         &self.url_text
     }

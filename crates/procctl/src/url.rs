@@ -10,8 +10,11 @@ pub enum ServerUrl {
     Unix(PathBuf),
     /// A TCP endpoint; `authority` is the `host[:port]` text used for the `Host` header.
     Http {
+        /// Host name or address (IPv6 without brackets).
         host: String,
+        /// TCP port (80 when the URL names none).
         port: u16,
+        /// `host[:port]` as written in the URL.
         authority: String,
     },
 }

@@ -42,6 +42,8 @@ const ACTIONS: &[&str] = &[
     "manpage",
 ];
 
+/// Whether `name` is a command of the shell (supervisorctl's `do_*` methods and procd's additions);
+/// other words are reported as `*** Unknown syntax`.
 pub fn is_action(name: &str) -> bool {
     ACTIONS.contains(&name)
 }

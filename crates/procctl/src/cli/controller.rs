@@ -14,12 +14,23 @@ use procd_protocol::api::FromValueError;
 
 /// LSB init-script exit statuses supervisorctl uses.
 pub mod exit {
+    /// LSB "success": every command succeeded.
     pub const SUCCESS: i32 = 0;
+    /// LSB "generic or unspecified error": faults without a more specific status, uncaught errors.
     pub const GENERIC: i32 = 1;
+    /// LSB "invalid or excess arguments": a command without its required name, an unknown group, a
+    /// command-line usage error.
     pub const INVALID_ARGS: i32 = 2;
+    /// LSB "unimplemented feature": the server does not know the `supervisor.*` namespace
+    /// (`UNKNOWN_METHOD` from the version check).
     pub const UNIMPLEMENTED_FEATURE: i32 = 3;
+    /// LSB "insufficient privilege"; supervisorctl uses it when the server refuses the connection.
     pub const INSUFFICIENT_PRIVILEGES: i32 = 4;
+    /// LSB "program is not installed"; supervisorctl uses it when the server's API version is not
+    /// [`API_VERSION`](super::API_VERSION).
     pub const NOT_INSTALLED: i32 = 5;
+    /// LSB "program is not running": the server's socket file does not exist, or a process result was
+    /// `SPAWN_ERROR`, `ABNORMAL_TERMINATION` or `NOT_RUNNING`.
     pub const NOT_RUNNING: i32 = 7;
     /// `status` only.
     pub const STATUS_NOT_RUNNING: i32 = 3;
@@ -33,18 +44,26 @@ pub const API_VERSION: &str = "3.0";
 /// Effective settings: command line over `[supervisorctl]` over defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
+    /// The program name used in usage and error lines: `argv[0]` as invoked, like Python's `sys.argv[0]`.
     pub progname: String,
+    /// `-s` / `serverurl=` (default `http://localhost:9001`): `unix:///path` or `http://host:port`.
     pub serverurl: String,
+    /// `-u` / `username=`: HTTP Basic user name; asked for interactively after a 401 in the shell.
     pub username: Option<String>,
+    /// `-p` / `password=`: HTTP Basic password; asked for like the user name.
     pub password: Option<String>,
+    /// `prompt=` (default `supervisor`): the shell shows `<prompt>> `.
     pub prompt: String,
+    /// `-r` / `history_file=`: where the interactive shell loads and saves its line history.
     pub history_file: Option<String>,
+    /// `-i`, or no command on the command line: run the interactive shell.
     pub interactive: bool,
 }
 
 /// What a command can fail with beyond its own error lines (supervisorctl's uncaught exceptions).
 #[derive(Debug)]
 pub enum Raised {
+    /// The call failed: connection, HTTP status, fault or a response that does not decode.
     Client(ClientError),
     /// supervisorctl raises ValueError for result codes it does not know, and for bad server URLs.
     Value(String),
@@ -58,6 +77,8 @@ impl From<ClientError> for Raised {
     }
 }
 
+/// What a command returns: its own error lines are already printed; `Err` is what supervisorctl would
+/// raise, reported the way supervisorctl reports an uncaught exception.
 pub type CmdResult = Result<(), Raised>;
 
 /// Python-style `repr` of a string.
@@ -131,9 +152,14 @@ impl Raised {
 
 /// Interprets commands against one server.
 pub struct Controller {
+    /// The effective settings (the shell changes the credentials when it asks for them).
     pub settings: Settings,
+    /// The exit status so far (one of [`exit`]); the last failing command sets it.
     pub exitstatus: i32,
+    /// Where command output goes.
     pub out: Out,
+    /// Where questions (`Really shut the remote supervisord process down y/N?`, credentials) are
+    /// answered.
     pub input: Input,
     rt: Arc<Runtime>,
     client: Option<Arc<Client>>,
@@ -151,15 +177,22 @@ impl std::fmt::Debug for Controller {
 /// Result of splitting a command line (Python `cmd.Cmd.parseline`); `?x` means `help x`.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Parsed {
+    /// A blank line (the shell does nothing; supervisorctl does not repeat the last command).
     Empty,
+    /// A command name and its argument text.
     Command {
+        /// The command: the leading run of letters, digits and `_`.
         name: String,
+        /// Everything after it, trimmed.
         arg: String,
+        /// The whole trimmed line (with `?` already turned into `help `).
         line: String,
     },
+    /// A line that does not start with a command name; the text is reported as `*** Unknown syntax`.
     Unknown(String),
 }
 
+/// Splits a command line the way Python's `cmd.Cmd.parseline` does.
 pub fn parseline(line: &str) -> Parsed {
     let mut line = line.trim().to_string();
     if line.is_empty() {
@@ -182,6 +215,7 @@ pub fn parseline(line: &str) -> Parsed {
 }
 
 impl Controller {
+    /// A controller with its own single-threaded tokio runtime; it connects on the first call.
     pub fn new(settings: Settings, out: Out, input: Input) -> std::io::Result<Self> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -196,10 +230,12 @@ impl Controller {
         })
     }
 
+    /// The runtime the client calls run on (shared with the streaming commands' tasks).
     pub fn runtime(&self) -> Arc<Runtime> {
         Arc::clone(&self.rt)
     }
 
+    /// Prints one line of command output.
     pub fn output(&mut self, text: &str) {
         self.out.line(text);
     }

@@ -302,6 +302,8 @@ complete -c {bin} -s h -l help -d 'Print help'
     Some(script)
 }
 
+/// `completions SHELL` (procd extension): prints the completion script for bash, zsh, fish, elvish or
+/// powershell.
 pub fn do_completions(ctl: &mut Controller, arg: &str) {
     let shell = arg.trim().parse::<clap_complete::Shell>();
     let Ok(shell) = shell else {
@@ -390,6 +392,7 @@ pub fn manpage() -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// `manpage` (procd extension): prints procctl's man page (roff) on stdout.
 pub fn do_manpage(ctl: &mut Controller, arg: &str) {
     if !arg.trim().is_empty() {
         ctl.output("Error: manpage accepts no arguments");

@@ -5,12 +5,20 @@
 /// Options the command line set (None when absent).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CliOptions {
+    /// `-h` / `--help`: print the usage and exit 0.
     pub help: bool,
+    /// `-c FILE` / `--configuration=FILE`: the config file whose `[supervisorctl]` section is read
+    /// (default: the first of supervisorctl's search paths that exists).
     pub configuration: Option<String>,
+    /// `-i` / `--interactive`: start the shell after running the command given.
     pub interactive: bool,
+    /// `-s URL` / `--serverurl=URL`: overrides `serverurl=`.
     pub serverurl: Option<String>,
+    /// `-u USER` / `--username=USER`: overrides `username=`.
     pub username: Option<String>,
+    /// `-p PASS` / `--password=PASS`: overrides `password=`.
     pub password: Option<String>,
+    /// `-r FILE` / `--history-file=FILE`: overrides `history_file=`.
     pub history_file: Option<String>,
     /// The action and its arguments (everything after the options).
     pub args: Vec<String>,

@@ -76,10 +76,12 @@ fn read_stdin_line() -> Option<String> {
 pub struct LineFeed {
     wake: Option<OwnedFd>,
     reader: Option<std::thread::JoinHandle<()>>,
+    /// The lines read, without their newline; `None` once stdin is at its end (or cannot be read).
     pub lines: mpsc::UnboundedReceiver<Option<String>>,
 }
 
 impl LineFeed {
+    /// Starts the reader thread; it runs until [`LineFeed::stop`] or the end of stdin.
     pub fn start() -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let Ok((wake_read, wake_write)) = nix::unistd::pipe() else {

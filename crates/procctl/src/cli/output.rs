@@ -15,6 +15,8 @@ impl std::fmt::Debug for Out {
 }
 
 impl Out {
+    /// Output to the process's stdout, buffered until a flush or a prompt (a closed stdout ends the
+    /// program quietly with status 0, like a pipe into `head`).
     pub fn stdout() -> Self {
         Out {
             sink: Box::new(io::BufWriter::new(io::stdout())),
@@ -50,6 +52,7 @@ impl Out {
         check(r);
     }
 
+    /// Writes out what is buffered.
     pub fn flush(&mut self) {
         check(self.sink.flush());
     }

@@ -67,6 +67,9 @@ fn follow(ctl: &mut Controller, path: &str) -> CmdResult {
     Ok(())
 }
 
+/// `tail [-f | -BYTES] NAME [stdout|stderr]`: the last 1600 bytes (or BYTES) of a process's log via
+/// `readProcessStdoutLog`/`readProcessStderrLog`; `-f` follows the `/logtail/NAME/CHANNEL` HTTP stream
+/// until Ctrl-C.
 pub fn do_tail(ctl: &mut Controller, arg: &str) -> CmdResult {
     if !ctl.upcheck()? {
         return Ok(());
@@ -166,6 +169,7 @@ fn parse_py_int(text: &str) -> Option<i32> {
     t.replace('_', "").parse().ok()
 }
 
+/// `maintail [-f | -BYTES]`: the same for the daemon's main log (`supervisor.readLog`, `/mainlogtail`).
 pub fn do_maintail(ctl: &mut Controller, arg: &str) -> CmdResult {
     if !ctl.upcheck()? {
         return Ok(());
@@ -211,6 +215,8 @@ enum FgEnd {
     Gone(Vec<String>),
 }
 
+/// `fg NAME`: connects the terminal to a running process: its stdout and stderr are streamed, typed
+/// lines are sent to its stdin with `sendProcessStdin`; Ctrl-C or the end of input returns to the shell.
 pub fn do_fg(ctl: &mut Controller, arg: &str) -> CmdResult {
     if !ctl.upcheck()? {
         return Ok(());
