@@ -7,23 +7,43 @@ use crate::value::Value;
 /// Every fault code supervisord 4.3 defines, with its wire number and name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FaultCode {
+    /// 1: the method is not published (an unknown name, or a namespace procd does not serve).
     UnknownMethod,
+    /// 2: wrong number or types of parameters for the method's signature.
     IncorrectParameters,
+    /// 3: parameters of the right type with unusable values (e.g. a negative log offset with a
+    /// non-zero length).
     BadArguments,
+    /// 4: `system.methodHelp` / `methodSignature` of a method that does not exist.
     SignatureUnsupported,
+    /// 6: the supervisor is shutting down or restarting and refuses the method.
     ShutdownState,
+    /// 10: no process or group has this name.
     BadName,
+    /// 11: the signal name or number is not a signal.
     BadSignal,
+    /// 20: a file is missing: the program's command, a log file, or a closed stdin.
     NoFile,
+    /// 21: the program's command exists but is not executable (or is a directory).
     NotExecutable,
+    /// 30: the operation failed; the text says why (e.g. `<name> is in an unknown process state`).
     Failed,
+    /// 40: a waited-for start ended with the process exiting instead of reaching RUNNING.
     AbnormalTermination,
+    /// 50: the process could not be spawned (its `spawnerr` is set), or, with procd's `depends_on`, a
+    /// dependency can no longer be met.
     SpawnError,
+    /// 60: `startProcess` of a process that is already running or starting.
     AlreadyStarted,
+    /// 70: stop, signal or stdin for a process that is not running.
     NotRunning,
+    /// 80: not a fault: the `status` of a successful entry in a group operation's result list.
     Success,
+    /// 90: `addProcessGroup` of a group that is already active.
     AlreadyAdded,
+    /// 91: `removeProcessGroup` of a group that still has running processes.
     StillRunning,
+    /// 92: `reloadConfig` could not read the config; the text carries the error.
     CantReread,
 }
 
@@ -98,10 +118,12 @@ impl FaultCode {
         }
     }
 
+    /// The fault with this numeric `faultCode`; `None` for codes supervisord does not define.
     pub fn from_code(code: i32) -> Option<Self> {
         Self::ALL.into_iter().find(|f| f.code() == code)
     }
 
+    /// The fault with this upper-case name (`BAD_NAME`).
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|f| f.name() == name)
     }
@@ -119,11 +141,14 @@ impl fmt::Display for FaultCode {
 /// Display shows the fault string.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Fault {
+    /// `faultCode`: normally one of [`FaultCode`]'s numbers; any int is kept as received.
     pub code: i32,
+    /// `faultString`: `NAME` or `NAME: extra` (e.g. `BAD_NAME: foo`).
     pub string: String,
 }
 
 impl Fault {
+    /// The fault `code` with supervisord's text: `NAME: extra`, or `NAME` when there is no extra.
     pub fn new(code: FaultCode, extra: Option<&str>) -> Self {
         let string = match extra {
             Some(extra) => format!("{}: {extra}", code.name()),

@@ -5,12 +5,20 @@ use std::fmt;
 /// Severity of a main-log line. Ordered by importance: `Blather < Trace < ... < Critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 pub enum Level {
+    /// `blather` (BLAT, 3): the most verbose chatter.
     Blather,
+    /// `trace` (TRAC, 5): fine-grained tracing, e.g. of the event listener protocol.
     Trace,
+    /// `debug` (DEBG, 10): details such as the signals sent to children and their output.
     Debug,
+    /// `info` (INFO, 20, the default `loglevel`): process state changes (`spawned`, `success`,
+    /// `exited`, `stopped`) and the daemon's own life cycle.
     Info,
+    /// `warn` (WARN, 30): anomalies the daemon handles, such as an unexpected exit or a config warning.
     Warn,
+    /// `error` (ERRO, 40): operations that failed, e.g. a log file that cannot be written.
     Error,
+    /// `critical` (CRIT, 50): the gravest, e.g. running as root without `user=`.
     Critical,
 }
 

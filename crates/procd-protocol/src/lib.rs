@@ -3,6 +3,8 @@
 //! Sans-IO: XML-RPC values and their quick-xml codec, supervisord's fault codes, process and supervisor
 //! states, signals, and the typed structures of supervisord's API.
 
+#![warn(missing_docs)]
+
 pub mod api;
 pub mod codec;
 pub mod fault;

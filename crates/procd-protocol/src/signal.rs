@@ -61,13 +61,21 @@ const HANDLER_CONSTANTS: &[(&str, i32)] = &[
 ];
 
 impl Signal {
+    /// SIGHUP (1): to supervisord, "restart" (reread the config and start again).
     pub const HUP: Signal = Signal(1);
+    /// SIGINT (2): to supervisord, "shut down".
     pub const INT: Signal = Signal(2);
+    /// SIGQUIT (3): to supervisord, "shut down".
     pub const QUIT: Signal = Signal(3);
+    /// SIGKILL (9): sent when a process outlives `stopwaitsecs`.
     pub const KILL: Signal = Signal(9);
+    /// SIGUSR1 (10).
     pub const USR1: Signal = Signal(10);
+    /// SIGUSR2 (12): to supervisord, "reopen the log files".
     pub const USR2: Signal = Signal(12);
+    /// SIGTERM (15): the default `stopsignal`; to supervisord, "shut down".
     pub const TERM: Signal = Signal(15);
+    /// SIGCHLD (17): a child changed state; the daemon reaps on it.
     pub const CHLD: Signal = Signal(17);
 
     /// Builds a signal from a number supervisord accepts: 0 to 31, SIGRTMIN (34) or SIGRTMAX (64), the
@@ -94,6 +102,7 @@ impl Signal {
             .and_then(|(_, n)| Self::from_number(n))
     }
 
+    /// The Linux signal number (what `getAllConfigInfo` sends as `stopsignal`).
     pub const fn number(self) -> i32 {
         self.0
     }

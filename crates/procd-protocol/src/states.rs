@@ -5,13 +5,21 @@ use std::fmt;
 /// State of one supervised process (supervisord's `ProcessStates`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ProcessState {
+    /// 0: stopped on request, or never started.
     Stopped,
+    /// 10: spawned, waiting for `startsecs` (or procd's ready check) to pass.
     Starting,
+    /// 20: up: it stayed up through STARTING.
     Running,
+    /// 30: a start failed (exited during STARTING or could not spawn); waiting to retry.
     Backoff,
+    /// 40: the stop signal was sent; waiting for the exit (SIGKILL after `stopwaitsecs`).
     Stopping,
+    /// 100: exited from RUNNING (expectedly or not); `autorestart` decides what follows.
     Exited,
+    /// 200: `startretries` failed starts in a row; not retried until started by hand.
     Fatal,
+    /// 1000: the state machine lost track (e.g. a kill failed); supervisord logs it as a bug.
     Unknown,
 }
 
@@ -56,10 +64,12 @@ impl ProcessState {
         }
     }
 
+    /// The state with this numeric code (`state` in ProcessInfo); `None` for any other number.
     pub fn from_code(code: i32) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
+    /// The state with this upper-case name (`statename`).
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.name() == name)
     }
@@ -92,9 +102,13 @@ impl fmt::Display for ProcessState {
 /// State of the supervisor itself (`getState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SupervisorState {
+    /// 2: the supervisor hit an error it cannot recover from.
     Fatal,
+    /// 1: the normal state: serving requests and supervising.
     Running,
+    /// 0: stopping its processes to reread the config and start again (`restart`, SIGHUP).
     Restarting,
+    /// -1: stopping its processes to exit (`shutdown`, SIGTERM/SIGINT/SIGQUIT).
     Shutdown,
 }
 
@@ -103,10 +117,12 @@ impl SupervisorState {
     pub const ALL: [SupervisorState; 4] =
         [Self::Fatal, Self::Running, Self::Restarting, Self::Shutdown];
 
+    /// The state with this `statecode`; `None` for any other number.
     pub fn from_code(code: i32) -> Option<Self> {
         Self::ALL.into_iter().find(|s| s.code() == code)
     }
 
+    /// The `statecode` `getState` reports.
     pub const fn code(self) -> i32 {
         match self {
             Self::Fatal => 2,
@@ -116,6 +132,7 @@ impl SupervisorState {
         }
     }
 
+    /// The `statename` `getState` reports.
     pub const fn name(self) -> &'static str {
         match self {
             Self::Fatal => "FATAL",
@@ -129,13 +146,18 @@ impl SupervisorState {
 /// Sub-state of an event-listener process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ListenerState {
+    /// 10: waiting for an event (it wrote `READY\n`).
     Ready,
+    /// 20: an event was sent; waiting for its `RESULT`.
     Busy,
+    /// 30: the starting state, and again after a `RESULT`, until the next `READY`.
     Acknowledged,
+    /// 40: the listener broke the protocol; it gets no more events.
     Unknown,
 }
 
 impl ListenerState {
+    /// The numeric code, as in supervisord's `EventListenerStates`.
     pub const fn code(self) -> i32 {
         match self {
             Self::Ready => 10,
@@ -145,6 +167,7 @@ impl ListenerState {
         }
     }
 
+    /// The upper-case name used in log lines (`READY`, `BUSY`, ...).
     pub const fn name(self) -> &'static str {
         match self {
             Self::Ready => "READY",

@@ -9,16 +9,24 @@
 /// `DateTime` carries the raw `dateTime.iso8601` text (e.g. `20240101T12:00:00`), unparsed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// `<int>` / `<i4>`: a signed 32-bit integer (pids, offsets, state codes, fault codes).
     Int(i32),
+    /// `<boolean>`: `0` or `1` on the wire.
     Bool(bool),
+    /// `<string>` (or a `<value>` with bare text): Unicode text; supervisord sends log bytes as text.
     String(String),
+    /// `<double>`: a 64-bit float.
     Double(f64),
+    /// `<dateTime.iso8601>`, kept as its raw text.
     DateTime(String),
+    /// `<base64>`: bytes.
     Base64(Vec<u8>),
     /// Members in order; duplicate names are kept (lookups see the last one, like a Python dict).
     /// Names are usually literals (`"statename"`), borrowed without allocating; decoded ones are owned.
     Struct(Vec<(Name, Value)>),
+    /// `<array>`: items in order.
     Array(Vec<Value>),
+    /// `<nil/>`: the common extension for Python's `None` (`xmlrpc.client` with `allow_none=True`).
     Nil,
 }
 
@@ -65,6 +73,7 @@ impl Value {
         }
     }
 
+    /// The text of a `String`; `None` for any other type.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -72,6 +81,7 @@ impl Value {
         }
     }
 
+    /// The number of an `Int`; `None` for any other type.
     pub fn as_int(&self) -> Option<i32> {
         match self {
             Value::Int(i) => Some(*i),
@@ -79,6 +89,7 @@ impl Value {
         }
     }
 
+    /// The value of a `Bool`; `None` for any other type.
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
@@ -86,6 +97,7 @@ impl Value {
         }
     }
 
+    /// The value of a `Double`; `None` for any other type.
     pub fn as_double(&self) -> Option<f64> {
         match self {
             Value::Double(d) => Some(*d),
@@ -93,6 +105,7 @@ impl Value {
         }
     }
 
+    /// The bytes of a `Base64`; `None` for any other type.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match self {
             Value::Base64(b) => Some(b),
@@ -100,6 +113,7 @@ impl Value {
         }
     }
 
+    /// The items of an `Array`; `None` for any other type.
     pub fn as_array(&self) -> Option<&[Value]> {
         match self {
             Value::Array(items) => Some(items),
@@ -107,6 +121,7 @@ impl Value {
         }
     }
 
+    /// The members of a `Struct`, in order; `None` for any other type.
     pub fn as_struct(&self) -> Option<&[(Name, Value)]> {
         match self {
             Value::Struct(members) => Some(members),
@@ -114,6 +129,7 @@ impl Value {
         }
     }
 
+    /// Whether this is `Nil`.
     pub fn is_nil(&self) -> bool {
         matches!(self, Value::Nil)
     }

@@ -13,25 +13,34 @@ use crate::value::Value;
 /// Which output stream of a process a log method reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stream {
+    /// The child's stdout (`stdout_logfile`): the `*ProcessStdoutLog` methods.
     Stdout,
+    /// The child's stderr (`stderr_logfile`): the `*ProcessStderrLog` methods.
     Stderr,
 }
 
 /// A decoded call: the `system.*` namespace, answered by the XML-RPC layer, or a `supervisor.*` method.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Call {
+    /// `system.listMethods()`: every published method name, sorted.
     ListMethods,
+    /// `system.methodHelp(name)`: the method's documentation.
     MethodHelp {
+        /// The full method name, e.g. `supervisor.startProcess`.
         name: String,
     },
+    /// `system.methodSignature(name)`: `[[return type, parameter types...]]`.
     MethodSignature {
+        /// The full method name.
         name: String,
     },
     /// `system.multicall`: the `{methodName, params}` structs, each decoded when its turn comes (a
     /// malformed entry fails alone).
     Multicall {
+        /// The entries, undecoded.
         calls: Vec<Value>,
     },
+    /// A method of the `supervisor.*` namespace, answered by the supervisor.
     Supervisor(SupervisorCall),
 }
 
@@ -39,88 +48,156 @@ pub enum Call {
 /// `readProcessLog`, `tailProcessLog`, `clearProcessLog`) decode to the method they stand for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SupervisorCall {
+    /// `getAPIVersion()` (alias `getVersion`): the RPC API version, `3.0`.
     GetApiVersion,
+    /// `getSupervisorVersion()`: the package version (`4.3.0`, the supervisord procd stands in for).
     GetSupervisorVersion,
+    /// `getIdentification()`: the `[supervisord] identifier=` value.
     GetIdentification,
+    /// `getState()`: `{statecode, statename}` of the supervisor itself.
     GetState,
+    /// `getPID()`: the daemon's pid.
     GetPid,
+    /// `readLog(offset, length)` (alias `readMainLog`): bytes of the main log.
     ReadLog {
+        /// Byte offset from the start; negative counts from the end (then `length` must be 0).
         offset: i32,
+        /// Bytes to read; 0 reads to the end.
         length: i32,
     },
+    /// `clearLog()`: removes the main log file and reopens it.
     ClearLog,
+    /// `shutdown()`: stop every process, then exit.
     Shutdown,
+    /// `restart()`: stop every process, reread the config and start again in the same process.
     Restart,
+    /// `reloadConfig()`: reread the config and report `[[added, changed, removed]]` group names.
     ReloadConfig,
+    /// `addProcessGroup(name)`: start managing a group of the last reread config.
     AddProcessGroup {
+        /// The group's name.
         name: String,
     },
+    /// `removeProcessGroup(name)`: forget a group whose processes are all stopped.
     RemoveProcessGroup {
+        /// The group's name.
         name: String,
     },
+    /// `getProcessInfo(name)`: one ProcessInfo struct.
     GetProcessInfo {
+        /// The process's namespec (`group:name`, or `name` when group and process share the name).
         name: String,
     },
+    /// `getAllProcessInfo()`: every process's ProcessInfo, in supervisord's order.
     GetAllProcessInfo,
+    /// `getAllConfigInfo()`: every process's configuration as a struct.
     GetAllConfigInfo,
+    /// `startProcess(name, wait=True)`: start one process (`group:*` starts the group).
     StartProcess {
+        /// The namespec: `group:name`, `name` when group and process share the name (or `group:*` for
+        /// the group methods).
         name: String,
+        /// Answer only when the processes reached their target state (RUNNING or stopped), not at once.
         wait: bool,
     },
+    /// `startProcessGroup(name, wait=True)`: start a group's processes in priority order.
     StartProcessGroup {
+        /// The group's name (a `group:*` or `group:name` namespec names its group).
         name: String,
+        /// Answer only when the processes reached their target state (RUNNING or stopped), not at once.
         wait: bool,
     },
+    /// `startAllProcesses(wait=True)`: start every process, groups in priority order.
     StartAllProcesses {
+        /// Answer only when the processes reached their target state (RUNNING or stopped), not at once.
         wait: bool,
     },
+    /// `stopProcess(name, wait=True)`: stop one process (`group:*` stops the group).
     StopProcess {
+        /// The namespec: `group:name`, `name` when group and process share the name (or `group:*` for
+        /// the group methods).
         name: String,
+        /// Answer only when the processes reached their target state (RUNNING or stopped), not at once.
         wait: bool,
     },
+    /// `stopProcessGroup(name, wait=True)`: stop a group's processes in reverse priority order.
     StopProcessGroup {
+        /// The group's name (a `group:*` or `group:name` namespec names its group).
         name: String,
+        /// Answer only when the processes reached their target state (RUNNING or stopped), not at once.
         wait: bool,
     },
+    /// `stopAllProcesses(wait=True)`: stop every process, groups in reverse priority order.
     StopAllProcesses {
+        /// Answer only when the processes reached their target state (RUNNING or stopped), not at once.
         wait: bool,
     },
+    /// `signalProcess(name, signal)`: send a signal to one running process.
     /// `signal` as given (a name, or a number turned into its text); it is parsed when the call runs,
     /// because a bad name is reported only after the process name has been found.
     SignalProcess {
+        /// The namespec: `group:name`, `name` when group and process share the name (or `group:*` for
+        /// the group methods).
         name: String,
+        /// `HUP`, `SIGHUP` or a number, as text.
         signal: String,
     },
+    /// `signalProcessGroup(name, signal)`: signal a group's running processes.
     SignalProcessGroup {
+        /// The group's name (a `group:*` or `group:name` namespec names its group).
         name: String,
+        /// As for [`SupervisorCall::SignalProcess`].
         signal: String,
     },
+    /// `signalAllProcesses(signal)`: signal every running process.
     SignalAllProcesses {
+        /// As for [`SupervisorCall::SignalProcess`].
         signal: String,
     },
+    /// `sendProcessStdin(name, chars)`: write to a running process's stdin.
     SendProcessStdin {
+        /// The process's namespec (`group:name`, or `name` when group and process share the name).
         name: String,
+        /// The text to write, as sent (no newline is added).
         chars: String,
     },
+    /// `sendRemoteCommEvent(type, data)`: emit a REMOTE_COMMUNICATION event.
     SendRemoteCommEvent {
+        /// The event's `type` header.
         kind: String,
+        /// The event's payload.
         data: String,
     },
+    /// `readProcessStdoutLog` / `readProcessStderrLog(name, offset, length)` (alias `readProcessLog`
+    /// for stdout): bytes of a process's log, `offset` and `length` as for [`SupervisorCall::ReadLog`].
     ReadProcessLog {
+        /// The process's namespec (`group:name`, or `name` when group and process share the name).
         name: String,
+        /// Which log (the method name chooses it).
         stream: Stream,
+        /// As for [`SupervisorCall::ReadLog`].
         offset: i32,
+        /// As for [`SupervisorCall::ReadLog`].
         length: i32,
     },
+    /// `tailProcessStdoutLog` / `tailProcessStderrLog(name, offset, length)` (alias `tailProcessLog`):
+    /// `[bytes, offset, overflow]`, the last `length` bytes up to the end, for polling from `offset`.
     TailProcessLog {
+        /// The process's namespec (`group:name`, or `name` when group and process share the name).
         name: String,
+        /// Which log (the method name chooses it).
         stream: Stream,
+        /// Where the caller's last read ended (bytes).
         offset: i32,
+        /// How many bytes at most to return.
         length: i32,
     },
+    /// `clearProcessLogs(name)` (alias `clearProcessLog`): remove and reopen both log files.
     ClearProcessLogs {
+        /// The process's namespec (`group:name`, or `name` when group and process share the name).
         name: String,
     },
+    /// `clearAllProcessLogs()`: clear every process's logs.
     ClearAllProcessLogs,
 }
 

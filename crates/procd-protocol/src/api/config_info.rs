@@ -12,11 +12,17 @@ use crate::value::Value;
 /// (supervisord itself fails with HTTP 500 for sizes of 2 GiB and more).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamConfigInfo {
+    /// `*_capture_maxbytes` (bytes; 0 = capture mode off).
     pub capture_maxbytes: i64,
+    /// `*_events_enabled`: PROCESS_LOG events are emitted for this stream.
     pub events_enabled: bool,
+    /// `*_logfile`: a path, `none` or `auto` (see above).
     pub logfile: String,
+    /// `*_logfile_backups`: rotated files kept.
     pub logfile_backups: i32,
+    /// `*_logfile_maxbytes` (bytes; 0 = never rotate).
     pub logfile_maxbytes: i64,
+    /// `*_syslog`: lines also go to syslog.
     pub syslog: bool,
 }
 
@@ -25,29 +31,49 @@ pub struct StreamConfigInfo {
 /// `directory` and `serverurl` travel as `'none'` when unset; `uid` is the numeric uid or `'none'`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigInfo {
+    /// `autostart=`.
     pub autostart: bool,
+    /// `directory=`; `None` (sent as `'none'`) when the child inherits the daemon's.
     pub directory: Option<String>,
+    /// The uid of `user=`; `None` (`'none'`) when the child runs as the daemon's user.
     pub uid: Option<u32>,
+    /// `command=` after `%(name)s` expansion.
     pub command: String,
+    /// `exitcodes=`: the expected exit statuses.
     pub exitcodes: Vec<i32>,
+    /// The group's name.
     pub group: String,
+    /// The group's `priority=`.
     pub group_prio: i32,
     /// Whether the group is active (added) in the running supervisor.
     pub inuse: bool,
+    /// `killasgroup=`.
     pub killasgroup: bool,
+    /// The process name (not the namespec).
     pub name: String,
+    /// The process's `priority=`.
     pub process_prio: i32,
+    /// `redirect_stderr=`.
     pub redirect_stderr: bool,
+    /// `startretries=`.
     pub startretries: i32,
+    /// `startsecs=` (seconds).
     pub startsecs: i32,
+    /// The `stdout_*` keys.
     pub stdout: StreamConfigInfo,
+    /// `stopsignal=`, sent as its number.
     pub stopsignal: Signal,
+    /// `stopwaitsecs=` (seconds).
     pub stopwaitsecs: i32,
+    /// The `stderr_*` keys.
     pub stderr: StreamConfigInfo,
+    /// `serverurl=` as the child sees it in `SUPERVISOR_SERVER_URL`; `None` (`'none'`) when unset.
     pub serverurl: Option<String>,
 }
 
 impl ConfigInfo {
+    /// The struct as supervisord 4.3 sends it: its 29 members in supervisord's order, `none` for unset
+    /// optional values.
     pub fn to_value(&self) -> Value {
         let uid = match self.uid {
             Some(uid) => Value::Int(capped_int(uid.into())),
@@ -77,6 +103,8 @@ impl ConfigInfo {
         Value::Struct(members)
     }
 
+    /// Reads a struct sent by supervisord or procd; a missing member or one of the wrong type is an
+    /// error naming it.
     pub fn from_value(value: &Value) -> Result<Self, FromValueError> {
         let f = Fields::new(value)?;
         let uid = match f.get("uid")? {

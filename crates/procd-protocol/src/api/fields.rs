@@ -5,21 +5,31 @@ use crate::value::Value;
 /// Why a value does not have the shape of an API structure.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FromValueError {
+    /// The value itself has the wrong XML-RPC type (e.g. an array where a struct was expected).
     #[error("expected {expected}, got {found}")]
     WrongType {
+        /// The XML-RPC type name expected (`struct`, `array`, ...).
         expected: &'static str,
+        /// The type name of the value received.
         found: &'static str,
     },
+    /// A struct lacks a member the structure requires (the member's name).
     #[error("missing member {0:?}")]
     MissingKey(&'static str),
+    /// A struct member has the wrong XML-RPC type.
     #[error("member {key:?} should be {expected}, got {found}")]
     WrongMemberType {
+        /// The member's name, e.g. `statecode`.
         key: &'static str,
+        /// The XML-RPC type name expected.
         expected: &'static str,
+        /// The type name of the value received.
         found: &'static str,
     },
+    /// A `state`/`statecode` number that is not one of supervisord's process or supervisor states.
     #[error("unknown state code {0}")]
     UnknownState(i32),
+    /// A `stopsignal` number that names no signal.
     #[error("invalid signal number {0}")]
     BadSignal(i32),
 }

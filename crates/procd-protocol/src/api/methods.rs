@@ -6,12 +6,17 @@ use crate::value::Value;
 /// How a parameter is checked and coerced by [`parse_params`](super::parse_params).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamType {
+    /// An XML-RPC `<string>` (a bare `<value>` text counts as one).
     String,
     /// Reported as `string`; an int is accepted too (supervisord takes `signalProcess(name, 1)`).
     Signal,
+    /// An XML-RPC `<int>` / `<i4>`.
     Int,
+    /// An XML-RPC `<boolean>` (`wait` parameters).
     Boolean,
+    /// An XML-RPC `<array>` (`system.multicall`'s list of calls).
     Array,
+    /// An XML-RPC `<struct>`.
     Struct,
 }
 
@@ -31,8 +36,12 @@ impl ParamType {
 /// One parameter. Only booleans may be optional; `default` is the value used when it is left out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Param {
+    /// The parameter's name in supervisord's documentation (`name`, `wait`, `offset`, ...).
     pub name: &'static str,
+    /// How it is checked and coerced.
     pub ty: ParamType,
+    /// For an optional boolean, its value when left out (`wait` defaults to true); `None` when the
+    /// parameter is required.
     pub default: Option<bool>,
 }
 
@@ -43,8 +52,11 @@ pub struct MethodSpec {
     pub name: &'static str,
     /// For deprecated aliases, the full name of the method they stand for.
     pub alias_of: Option<&'static str>,
+    /// The return type `system.methodSignature` reports (`boolean`, `struct`, `array`, ...).
     pub returns: &'static str,
+    /// The positional parameters, in order.
     pub params: &'static [Param],
+    /// What `system.methodHelp` answers.
     pub help: &'static str,
 }
 

@@ -13,26 +13,32 @@ use crate::value::Value;
 pub struct Params(Vec<Value>);
 
 impl Params {
+    /// The values, one per declared parameter, in order.
     pub fn values(&self) -> &[Value] {
         &self.0
     }
 
+    /// The values, owned.
     pub fn into_values(self) -> Vec<Value> {
         self.0
     }
 
+    /// Parameter `i` as text (`String` and `Signal` parameters).
     pub fn string(&self, i: usize) -> &str {
         self.0.get(i).and_then(Value::as_str).unwrap_or_default()
     }
 
+    /// Parameter `i` as an integer.
     pub fn int(&self, i: usize) -> i32 {
         self.0.get(i).and_then(Value::as_int).unwrap_or_default()
     }
 
+    /// Parameter `i` as a boolean (after its default was filled in).
     pub fn boolean(&self, i: usize) -> bool {
         self.0.get(i).and_then(Value::as_bool).unwrap_or_default()
     }
 
+    /// Parameter `i` as an array's items.
     pub fn array(&self, i: usize) -> &[Value] {
         self.0.get(i).and_then(Value::as_array).unwrap_or_default()
     }

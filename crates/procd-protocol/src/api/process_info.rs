@@ -13,17 +13,31 @@ use crate::value::Value;
 /// Times are epoch seconds, clamped to the int range on the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcessInfo {
+    /// The process name (not the namespec).
     pub name: String,
+    /// The name of its group.
     pub group: String,
+    /// When the process was last started (Unix seconds); 0 if never.
     pub start: i64,
+    /// When it last stopped or exited (Unix seconds); 0 if never.
     pub stop: i64,
+    /// The server's clock when the reply was made (Unix seconds), so clients can compute the uptime.
     pub now: i64,
+    /// The process state; `statename` is derived from it.
     pub state: ProcessState,
+    /// The text of the last spawn error (`can't find command ...`); empty when there was none.
     pub spawnerr: String,
+    /// The exit code of the last exit, -1 when the child was killed by a signal; 0 when none is
+    /// recorded (never run, or cleared by a new spawn).
     pub exitstatus: i32,
+    /// The stdout log file's path; empty when there is none.
     pub stdout_logfile: String,
+    /// The stderr log file's path; empty when there is none.
     pub stderr_logfile: String,
+    /// The child's pid; 0 when none is running.
     pub pid: i32,
+    /// The one-line summary `status` prints: `pid 42, uptime 0:01:05`, `Exited too quickly (process
+    /// log may have details)`, the stop time, ...
     pub description: String,
 }
 
@@ -46,6 +60,7 @@ impl ProcessInfo {
         }
     }
 
+    /// The struct as supervisord sends it, members in supervisord's order.
     pub fn to_value(&self) -> Value {
         Value::structure([
             ("name", Value::from(&self.name)),
@@ -65,6 +80,7 @@ impl ProcessInfo {
         ])
     }
 
+    /// Reads the value a server sent; a wrong shape is an error naming the member at fault.
     pub fn from_value(value: &Value) -> Result<Self, FromValueError> {
         let f = Fields::new(value)?;
         let code = f.int("state")?;
@@ -89,13 +105,18 @@ impl ProcessInfo {
 /// `status` is a fault code, or 80 (`SUCCESS`) with description `OK`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResultStruct {
+    /// The process name.
     pub name: String,
+    /// Its group's name.
     pub group: String,
+    /// A fault code (`SPAWN_ERROR`, `NOT_RUNNING`, ...), or 80 (`SUCCESS`).
     pub status: i32,
+    /// `OK`, or the fault's text.
     pub description: String,
 }
 
 impl ResultStruct {
+    /// A success entry: status 80, description `OK`.
     pub fn success(name: impl Into<String>, group: impl Into<String>) -> Self {
         ResultStruct {
             name: name.into(),
@@ -105,6 +126,7 @@ impl ResultStruct {
         }
     }
 
+    /// The entry for a process whose operation failed with `fault`.
     pub fn from_fault(name: impl Into<String>, group: impl Into<String>, fault: &Fault) -> Self {
         ResultStruct {
             name: name.into(),
@@ -114,10 +136,12 @@ impl ResultStruct {
         }
     }
 
+    /// Whether `status` is `SUCCESS`.
     pub fn is_success(&self) -> bool {
         self.status == FaultCode::Success.code()
     }
 
+    /// The struct as supervisord sends it, members in supervisord's order.
     pub fn to_value(&self) -> Value {
         Value::structure([
             ("name", Value::from(&self.name)),
@@ -127,6 +151,7 @@ impl ResultStruct {
         ])
     }
 
+    /// Reads the value a server sent; a wrong shape is an error naming the member at fault.
     pub fn from_value(value: &Value) -> Result<Self, FromValueError> {
         let f = Fields::new(value)?;
         Ok(ResultStruct {
@@ -143,6 +168,7 @@ impl ResultStruct {
 pub struct StateInfo(pub SupervisorState);
 
 impl StateInfo {
+    /// `{statecode, statename}`, as supervisord sends it.
     pub fn to_value(&self) -> Value {
         Value::structure([
             ("statecode", Value::Int(self.0.code())),
@@ -150,6 +176,7 @@ impl StateInfo {
         ])
     }
 
+    /// Reads the value a server sent; a wrong shape is an error naming the member at fault.
     pub fn from_value(value: &Value) -> Result<Self, FromValueError> {
         let code = Fields::new(value)?.int("statecode")?;
         SupervisorState::from_code(code)
@@ -161,12 +188,16 @@ impl StateInfo {
 /// `tailProcess*Log`'s `[bytes, offset, overflow]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TailChunk {
+    /// The log text read (at most the `length` asked for).
     pub bytes: String,
+    /// The log's size at the time: pass it as the next call's `offset` to get only what follows.
     pub offset: i64,
+    /// More than `length` bytes were available since `offset`: the ones before `bytes` were skipped.
     pub overflow: bool,
 }
 
 impl TailChunk {
+    /// `[bytes, offset, overflow]`, as supervisord sends it.
     pub fn to_value(&self) -> Value {
         Value::array([
             Value::from(&self.bytes),
@@ -175,6 +206,7 @@ impl TailChunk {
         ])
     }
 
+    /// Reads the value a server sent; a wrong shape is an error naming the member at fault.
     pub fn from_value(value: &Value) -> Result<Self, FromValueError> {
         let wrong = || FromValueError::WrongType {
             expected: "array [string, int, boolean]",
@@ -198,12 +230,16 @@ impl TailChunk {
 /// `reloadConfig`'s group-name lists, sent nested once more: `[[added, changed, removed]]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReloadResult {
+    /// Groups only in the reread config.
     pub added: Vec<String>,
+    /// Groups in both whose config differs.
     pub changed: Vec<String>,
+    /// Groups only in the running config.
     pub removed: Vec<String>,
 }
 
 impl ReloadResult {
+    /// `[[added, changed, removed]]`, as supervisord sends it.
     pub fn to_value(&self) -> Value {
         let list = |names: &[String]| Value::array(names.iter());
         Value::array([Value::array([
@@ -213,6 +249,7 @@ impl ReloadResult {
         ])])
     }
 
+    /// Reads the value a server sent; a wrong shape is an error naming the member at fault.
     pub fn from_value(value: &Value) -> Result<Self, FromValueError> {
         let wrong = || FromValueError::WrongType {
             expected: "array [[added, changed, removed]]",

@@ -33,11 +33,14 @@ pub const MAX_DEPTH: usize = 200;
 /// A decoded `<methodCall>`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MethodCall {
+    /// The `<methodName>` text, e.g. `supervisor.getState`.
     pub method: String,
+    /// The `<params>`, in order.
     pub params: Vec<Value>,
 }
 
 impl MethodCall {
+    /// A call of `method` with `params`.
     pub fn new(method: impl Into<String>, params: Vec<Value>) -> Self {
         MethodCall {
             method: method.into(),
@@ -52,40 +55,64 @@ pub type Response = Result<Value, Fault>;
 /// Why a document could not be decoded. Texts quoted from the input are shortened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
+    /// quick-xml rejected the document (bad syntax, an undefined entity, invalid UTF-8); its message.
     #[error("malformed XML: {0}")]
     Xml(String),
+    /// A `<!DOCTYPE ...>`: refused so no entity can be declared (no "billion laughs").
     #[error("document type declarations are not allowed")]
     Doctype,
+    /// Nesting beyond [`MAX_DEPTH`].
     #[error("elements nested deeper than {MAX_DEPTH} levels")]
     TooDeep,
+    /// An empty document, or one with only comments and whitespace.
     #[error("no root element")]
     NoRoot,
+    /// The document ended inside this element.
     #[error("element <{0}> is not closed")]
     Unclosed(String),
+    /// Text or a second element after the root element.
     #[error("content outside the root element")]
     OutsideRoot,
+    /// An element where the XML-RPC grammar requires another.
     #[error("expected <{expected}> but found <{found}>")]
     UnexpectedElement {
+        /// The element the grammar requires here.
         expected: &'static str,
+        /// The element found.
         found: String,
     },
+    /// A required child element is absent (e.g. a `<member>` without `<value>`).
     #[error("<{parent}> lacks a <{child}> element")]
     Missing {
+        /// The enclosing element.
         parent: &'static str,
+        /// The missing child.
         child: &'static str,
     },
+    /// A `<methodCall>` without a `<methodName>` or with an empty one.
     #[error("missing or empty methodName")]
     NoMethodName,
+    /// A `<value>` child that is none of XML-RPC's types (nor the common `nil` extension).
     #[error("unknown value type <{0}>")]
     UnknownType(String),
+    /// A `<value>` with more than one typed child element.
     #[error("<value> holds more than one typed element")]
     AmbiguousValue,
+    /// A scalar whose text does not parse as its type (`<boolean>2</boolean>`, a bad base64 body ...).
     #[error("invalid {kind} value {text:?}")]
-    InvalidScalar { kind: &'static str, text: String },
+    InvalidScalar {
+        /// The element name (`boolean`, `double`, `dateTime.iso8601`, `base64`, ...).
+        kind: &'static str,
+        /// The text found (shortened).
+        text: String,
+    },
+    /// An `<int>`/`<i4>` outside `i32` (XML-RPC ints are 32-bit; Python refuses to send larger ones).
     #[error("integer {0} does not fit in 32 bits")]
     IntOutOfRange(String),
+    /// A `<methodResponse>` whose `<params>` does not hold exactly one value.
     #[error("a response must carry exactly one value, found {0}")]
     ResponseArity(usize),
+    /// A `<fault>` whose struct lacks an int `faultCode` or a string `faultString`.
     #[error("fault struct lacks an int faultCode or a string faultString")]
     BadFault,
 }
