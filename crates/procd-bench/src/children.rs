@@ -12,6 +12,19 @@ use anyhow::Result;
 
 use crate::pattern;
 
+/// With a gate file that does not exist, sleeps until killed (an idle program like `sleep`); returns
+/// at once when there is no gate or it exists. `--scale` keeps its writer and crash programs idle this
+/// way until it measures them, so `startAllProcesses` and the quiet window see only sleepers.
+pub(crate) fn wait_for_gate(gate: Option<&Path>) {
+    if let Some(gate) = gate
+        && !gate.exists()
+    {
+        loop {
+            std::thread::sleep(Duration::from_secs(86_400));
+        }
+    }
+}
+
 /// Writes `bytes` bytes of the pattern stream to stdout.
 pub(crate) fn write(bytes: u64) -> Result<()> {
     let stdout = std::io::stdout();

@@ -9,6 +9,7 @@ mod children;
 mod config;
 mod daemon;
 mod pattern;
+mod plot;
 mod procfs;
 mod report;
 mod rpc;
@@ -54,9 +55,16 @@ struct Cli {
     /// Scale mode instead of the scenarios: N `sleep` programs per daemon (see docs/performance.md).
     #[arg(long)]
     scale: bool,
-    /// The program counts of `--scale`.
-    #[arg(long, value_delimiter = ',', default_value = "100,1000,10000")]
-    scale_n: Vec<usize>,
+    /// The program counts of `--scale` (each at least 3).
+    #[arg(long, value_delimiter = ',', default_value = "100,1000,10000", value_parser = clap::value_parser!(u64).range(3..))]
+    scale_n: Vec<u64>,
+    /// Where `--scale` and `--scale-plot` draw their charts (one SVG per metric)
+    /// [default: <repo>/bench-results].
+    #[arg(long, value_name = "DIR")]
+    scale_plot_dir: Option<PathBuf>,
+    /// Redraw the charts (and print the table) of a saved `--scale` JSON file, without measuring.
+    #[arg(long, value_name = "FILE.json", conflicts_with_all = ["scale", "quick"])]
+    scale_plot: Option<PathBuf>,
     #[command(subcommand)]
     child: Option<Child>,
 }
@@ -74,6 +82,9 @@ enum Child {
     Write {
         #[arg(long)]
         bytes: u64,
+        /// Sleep instead while this file does not exist.
+        #[arg(long)]
+        gate: Option<PathBuf>,
     },
     #[command(name = "child-echo", hide = true)]
     Echo,
@@ -83,6 +94,9 @@ enum Child {
         stamp: PathBuf,
         #[arg(long)]
         after_ms: u64,
+        /// Sleep instead while this file does not exist.
+        #[arg(long)]
+        gate: Option<PathBuf>,
     },
 }
 
@@ -94,9 +108,17 @@ fn repo_root() -> PathBuf {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.child {
-        Some(Child::Write { bytes }) => children::write(*bytes).map(|()| true),
+        Some(Child::Write { bytes, gate }) => {
+            children::wait_for_gate(gate.as_deref());
+            children::write(*bytes).map(|()| true)
+        }
         Some(Child::Echo) => children::echo().map(|()| true),
-        Some(Child::Crash { stamp, after_ms }) => {
+        Some(Child::Crash {
+            stamp,
+            after_ms,
+            gate,
+        }) => {
+            children::wait_for_gate(gate.as_deref());
             children::crash(stamp, Duration::from_millis(*after_ms)).map(|()| true)
         }
         None => run(&cli),
@@ -123,9 +145,14 @@ fn procd_path(cli: &Cli, bench: &Path) -> std::result::Result<PathBuf, String> {
     let path = bench.with_file_name("procd");
     // Always through cargo (a no-op when procd is up to date), so the benchmark never measures a
     // daemon older than the tree it runs in. Without cargo an existing binary is used as it is.
-    eprintln!("building procd: `cargo build --release -p procd`");
+    // Scale mode also runs `procctl status`.
+    let mut args = vec!["build", "--release", "-p", "procd"];
+    if cli.scale {
+        args.extend(["-p", "procctl"]);
+    }
+    eprintln!("building procd: `cargo {}`", args.join(" "));
     let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["build", "--release", "-p", "procd"])
+        .args(&args)
         .current_dir(repo_root())
         .status();
     if !matches!(status, Ok(s) if s.success()) {
@@ -147,6 +174,9 @@ fn procd_path(cli: &Cli, bench: &Path) -> std::result::Result<PathBuf, String> {
 }
 
 fn run(cli: &Cli) -> Result<bool> {
+    if let Some(file) = &cli.scale_plot {
+        return redraw(cli, file);
+    }
     let sizes = if cli.quick {
         Sizes::quick()
     } else {
@@ -353,35 +383,100 @@ fn run(cli: &Cli) -> Result<bool> {
     Ok(!failed)
 }
 
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn plot_dir(cli: &Cli) -> PathBuf {
+    cli.scale_plot_dir
+        .clone()
+        .unwrap_or_else(|| repo_root().join("bench-results"))
+}
+
+/// Draws the charts of `rows` and lists them.
+fn draw_charts(cli: &Cli, rows: &[scenarios::scale::Row]) -> Result<()> {
+    let dir = plot_dir(cli);
+    let files = plot::draw_all(rows, &dir)?;
+    println!("{} charts written to {}", files.len(), dir.display());
+    Ok(())
+}
+
+/// `--scale-plot FILE`: the table and the charts of a saved run.
+fn redraw(cli: &Cli, file: &Path) -> Result<bool> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let doc: scenarios::scale::Doc = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a --scale result", file.display()))?;
+    let rows = doc.current_rows();
+    print!("{}", scenarios::scale::table(&rows));
+    draw_charts(cli, &rows)?;
+    Ok(true)
+}
+
 fn run_scale(
     cli: &Cli,
     bins: &[std::result::Result<DaemonBin, (Kind, String)>],
     work: &Path,
 ) -> Result<bool> {
+    use scenarios::scale;
     for (kind, why) in bins.iter().filter_map(|b| b.as_ref().err()) {
         eprintln!("[{}] not available: {why}", kind.name());
     }
-    let available: Vec<&DaemonBin> = bins.iter().flatten().collect();
-    let rows = scenarios::scale::run(&available, &cli.scale_n, work);
-    println!("{}", scenarios::scale::table(&rows));
+    let bench = std::env::current_exe().context("locating the benchmark binary")?;
+    let setups: Vec<scale::Setup> = bins
+        .iter()
+        .flatten()
+        .map(|bin| {
+            let ctl = bin.path.with_file_name(match bin.kind {
+                Kind::Procd => "procctl",
+                Kind::Supervisord => "supervisorctl",
+            });
+            if !ctl.exists() {
+                eprintln!(
+                    "[{}] {} is missing: ctl status not measured",
+                    bin.kind.name(),
+                    ctl.display()
+                );
+            }
+            scale::Setup {
+                bin,
+                bench: &bench,
+                ctl: ctl.exists().then_some(ctl),
+            }
+        })
+        .collect();
+    let ns: Vec<usize> = cli.scale_n.iter().map(|&n| n as usize).collect();
+    let kinds: Vec<Kind> = setups.iter().map(|s| s.bin.kind).collect();
+    eprintln!(
+        "[scale] {} rows; estimated {:.0} min on a quiet 2-core machine (a daemon's series ends at \
+         its first call over {:?} or row over {:?})",
+        setups.len() * 2 * ns.len(),
+        scale::estimate(&kinds, &ns).as_secs_f64() / 60.0,
+        scale::CALL_LIMIT,
+        scale::ROW_LIMIT,
+    );
+    println!("{}", scale::table_header());
+    let (rows, baselines) = scale::run(&setups, &ns, work, &mut |row| {
+        println!("{}", scale::table_row(row));
+    });
     let out = cli
         .out
         .clone()
         .unwrap_or_else(|| repo_root().join("bench-results"));
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let columns: Vec<String> = scenarios::scale::COLUMNS
-        .iter()
-        .map(|(n, u)| format!("{n} ({u})"))
-        .collect();
-    let doc = serde_json::json!({"unix_time": now, "columns": columns, "rows": rows});
+    let now = unix_now();
+    let doc = scale::Doc::new(now, rows, baselines);
     let file = out.join(format!("scale-{now}.json"));
     std::fs::write(&file, serde_json::to_string_pretty(&doc)?)?;
     println!("results written to {}", file.display());
+    if let Err(e) = draw_charts(cli, &doc.rows) {
+        eprintln!("procd-bench: charts: {e:#}");
+    }
     // A daemon that fails at some N is a finding, not a benchmark error; procd failing is.
-    Ok(!rows
+    Ok(!doc
+        .rows
         .iter()
         .any(|r| r.daemon == "procd" && r.error.is_some()))
 }

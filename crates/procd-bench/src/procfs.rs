@@ -129,6 +129,64 @@ pub(crate) fn children_of(parent: i32) -> Vec<i32> {
         .collect()
 }
 
+/// The pipes a process holds: how many distinct pipes (by inode) its descriptors point to, and the sum of
+/// their buffer capacities in bytes (`F_GETPIPE_SZ`, read by opening `/proc/<pid>/fd/<n>` read-only and
+/// non-blocking, which opens the same pipe without taking data from it). The capacity is the most the
+/// kernel will buffer: 64 KiB per pipe by default, 8 KiB for pipes created after the user went over
+/// `/proc/sys/fs/pipe-user-pages-soft`. Pages are allocated only for data in flight, so an idle pipe's
+/// real cost is its bookkeeping (inode, two open files, the slot array), not its capacity.
+pub(crate) fn pipes(pid: i32) -> Option<(usize, u64)> {
+    let table = pipe_table(pid)?;
+    Some((table.len(), table.values().sum()))
+}
+
+/// How many of the process's descriptors are sockets (listeners, connections, socket pairs to children).
+pub(crate) fn sockets(pid: i32) -> Option<usize> {
+    Some(
+        fs::read_dir(format!("/proc/{pid}/fd"))
+            .ok()?
+            .flatten()
+            .filter(|e| {
+                fs::read_link(e.path())
+                    .ok()
+                    .and_then(|t| t.to_str().map(|t| t.starts_with("socket:[")))
+                    .unwrap_or(false)
+            })
+            .count(),
+    )
+}
+
+/// Pipe inode -> capacity in bytes, for every pipe `pid` holds a descriptor of.
+fn pipe_table(pid: i32) -> Option<std::collections::BTreeMap<u64, u64>> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut seen = std::collections::BTreeMap::new();
+    for entry in fs::read_dir(format!("/proc/{pid}/fd")).ok()?.flatten() {
+        let Ok(target) = fs::read_link(entry.path()) else {
+            continue;
+        };
+        let Some(inode) = target
+            .to_str()
+            .and_then(|t| t.strip_prefix("pipe:["))
+            .and_then(|t| t.strip_suffix(']'))
+            .and_then(|t| t.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        if seen.contains_key(&inode) {
+            continue;
+        }
+        let size = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NONBLOCK)
+            .open(entry.path())
+            .ok()
+            .and_then(|f| nix::fcntl::fcntl(f.as_raw_fd(), nix::fcntl::F_GETPIPE_SZ).ok());
+        seen.insert(inode, size.unwrap_or(0).max(0) as u64);
+    }
+    Some(seen)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +233,24 @@ mod tests {
             Some(nix::unistd::getppid().as_raw())
         );
         assert!(children_of(nix::unistd::getppid().as_raw()).contains(&me));
+    }
+
+    #[test]
+    fn counts_own_pipes_once_each() {
+        let me = std::process::id() as i32;
+        let (r, w) = nix::unistd::pipe().expect("pipe");
+        let inode = nix::sys::stat::fstat(std::os::fd::AsRawFd::as_raw_fd(&r))
+            .expect("fstat")
+            .st_ino;
+        let table = pipe_table(me).expect("own fds");
+        // Both ends of the new pipe are one entry, with the pipe's capacity (4 KiB at the least).
+        assert!(table.get(&inode).is_some_and(|&c| c >= 4096), "{table:?}");
+        let (count, capacity) = pipes(me).expect("own fds");
+        assert!(count >= 1 && capacity >= 4096);
+        drop((r, w));
+        let before = sockets(me).expect("own fds");
+        let pair = std::os::unix::net::UnixStream::pair().expect("socketpair");
+        assert!(sockets(me).expect("own fds") >= before + 2);
+        drop(pair);
     }
 }

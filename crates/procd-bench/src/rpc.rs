@@ -26,6 +26,10 @@ pub(crate) enum RpcError {
     Fault(Fault),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// The read or write timeout passed: a blocking socket then reports EAGAIN ("Resource temporarily
+    /// unavailable"), which is the daemon being slow, not a client or socket problem.
+    #[error("no reply within {0:?}")]
+    Timeout(Duration),
     #[error("bad HTTP response: {0}")]
     Http(String),
     #[error("bad XML-RPC response: {0}")]
@@ -126,6 +130,12 @@ impl Client {
         Ok(body.len())
     }
 
+    /// `GET path` on the same connection; the body of a 200 answer (any other status is an error).
+    pub(crate) fn get(&mut self, path: &str) -> Result<Vec<u8>, RpcError> {
+        let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").into_bytes();
+        self.send(&request)
+    }
+
     fn call_raw(&mut self, method: &str, params: Vec<Value>) -> Result<Vec<u8>, RpcError> {
         let body = encode_call(&MethodCall::new(method, params));
         let mut request = format!(
@@ -135,14 +145,17 @@ impl Client {
         )
         .into_bytes();
         request.extend_from_slice(&body);
+        self.send(&request)
+    }
 
+    fn send(&mut self, request: &[u8]) -> Result<Vec<u8>, RpcError> {
         let reused = self.conn.is_some();
-        match self.exchange(&request) {
+        match self.exchange(request) {
             Ok(body) => Ok(body),
             // An idle keep-alive connection the server has closed: nothing was answered, retry once.
             Err(Exchange::BeforeResponse(_)) if reused => {
                 self.conn = None;
-                match self.exchange(&request) {
+                match self.exchange(request) {
                     Ok(body) => Ok(body),
                     Err(Exchange::BeforeResponse(e) | Exchange::During(e)) => Err(e),
                 }
@@ -190,12 +203,8 @@ impl Client {
             Err(e) => {
                 self.conn = None;
                 // A timeout means the server may still be working on the call: never resend it.
-                let timed_out = matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                );
-                return Err(if timed_out {
-                    Exchange::During(e.into())
+                return Err(if is_timeout(&e) {
+                    Exchange::During(RpcError::Timeout(self.timeout))
                 } else {
                     Exchange::BeforeResponse(e.into())
                 });
@@ -208,12 +217,24 @@ impl Client {
                 }
                 Ok(body)
             }
+            Err(RpcError::Io(e)) if is_timeout(&e) => {
+                self.conn = None;
+                Err(Exchange::During(RpcError::Timeout(self.timeout)))
+            }
             Err(e) => {
                 self.conn = None;
                 Err(Exchange::During(e))
             }
         }
     }
+}
+
+/// A socket timeout (`SO_RCVTIMEO`/`SO_SNDTIMEO`): Linux reports it as EAGAIN on a blocking socket.
+fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 enum Exchange {
@@ -376,6 +397,57 @@ mod tests {
             })
             .collect();
         assert_eq!(got, [0, 1, 2, 3, 4]);
+    }
+
+    /// A server that accepts and never answers: the call ends with `Timeout`, not a bare EAGAIN.
+    #[test]
+    fn a_slow_server_is_a_timeout() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s");
+        let listener = std::os::unix::net::UnixListener::bind(&path).expect("bind");
+        let mut c = Client::new(Endpoint::Unix(path));
+        c.set_timeout(Duration::from_millis(50));
+        let err = c.call("supervisor.getState", vec![]).expect_err("no reply");
+        assert!(
+            matches!(err, RpcError::Timeout(t) if t == Duration::from_millis(50)),
+            "{err:?}"
+        );
+        assert_eq!(err.to_string(), "no reply within 50ms");
+        drop(listener);
+    }
+
+    #[test]
+    fn get_returns_the_body() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s");
+        let listener = std::os::unix::net::UnixListener::bind(&path).expect("bind");
+        std::thread::spawn(move || {
+            let Ok((stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut r = BufReader::new(stream);
+            let mut first = String::new();
+            let _ = r.read_line(&mut first);
+            loop {
+                let mut line = String::new();
+                if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+            }
+            let body = if first.starts_with("GET /readyz ") {
+                "ready"
+            } else {
+                "?"
+            };
+            let _ = write!(
+                r.get_mut(),
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        });
+        let mut c = Client::new(Endpoint::Unix(path));
+        c.set_timeout(Duration::from_secs(5));
+        assert_eq!(c.get("/readyz").expect("get"), b"ready");
     }
 
     #[test]
