@@ -21,6 +21,7 @@ mod spawn;
 mod stdin;
 #[cfg(test)]
 mod tests;
+mod timers;
 mod types;
 
 use std::collections::HashMap;
@@ -152,6 +153,8 @@ pub struct Supervisor {
     /// so a process) by name costs the same with 10,000 groups as with one.
     group_pos: HashMap<String, usize>,
     procs: HashMap<ProcId, Proc>,
+    /// Every process's next deadline (see [`timers`]), kept by [`Supervisor::refresh_deadline`].
+    deadlines: timers::Deadlines,
     pids: HashMap<i32, ProcId>,
     next_id: u64,
     mood: SupervisorState,
@@ -195,12 +198,8 @@ pub struct Supervisor {
     os: Box<dyn Os>,
     /// What `/metrics`, `/readyz` and systemd see; fed at every state change.
     telemetry: Arc<Telemetry>,
-    /// Running children by pid, as the children file lists them (see `leftovers`).
-    children: std::collections::BTreeMap<i32, leftovers::Entry>,
-    /// A child was spawned or reaped since the children file was last written.
-    children_dirty: bool,
-    /// Writing the children file failed (reported once).
-    children_failing: bool,
+    /// Running children by pid and the children file that lists them (see `leftovers`).
+    children: leftovers::Children,
     /// How the configuration fits procd's descriptor limit (see [`Supervisor::set_fd_plan`]).
     fd_plan: crate::fdbudget::Plan,
     /// The bounded set of open child log files, under a plan that bounds them.
@@ -225,6 +224,7 @@ impl Supervisor {
             groups: Vec::new(),
             group_pos: HashMap::new(),
             procs: HashMap::new(),
+            deadlines: timers::Deadlines::default(),
             pids: HashMap::new(),
             next_id: 0,
             mood: SupervisorState::Running,
@@ -253,9 +253,7 @@ impl Supervisor {
             cgroups: None,
             os,
             telemetry: Arc::default(),
-            children: std::collections::BTreeMap::new(),
-            children_dirty: false,
-            children_failing: false,
+            children: leftovers::Children::default(),
             fd_plan: crate::fdbudget::Plan::default(),
             open_logs: None,
         }
@@ -290,11 +288,9 @@ impl Supervisor {
         self.groups.clear();
         self.group_pos.clear();
         self.procs.clear();
+        self.deadlines.clear();
         self.pids.clear();
-        if !self.children.is_empty() {
-            self.children.clear();
-            self.children_dirty = true;
-        }
+        self.children.clear();
         self.pending.clear();
         self.stop_groups = None;
         self.last_die_report = None;
@@ -512,16 +508,16 @@ impl Supervisor {
             let queued = self.run_stop_queue() | self.run_liveness_restarts();
             let now = self.now();
             // Group order, then config order: spawns happen in supervisord's order.
-            let due: Vec<ProcId> = self
-                .groups
-                .iter()
-                .flat_map(Group::ids)
-                .filter(|id| {
-                    self.procs.get(id).is_some_and(|p| {
-                        p.sm.next_deadline(self.mood).is_some_and(|d| d <= now.mono)
-                    })
+            let mut due: Vec<(usize, usize, ProcId)> = self
+                .deadlines
+                .due(now.mono)
+                .into_iter()
+                .filter_map(|id| {
+                    let proc = self.procs.get(&id)?;
+                    Some((self.group_pos(&proc.config.group)?, proc.slot, id))
                 })
                 .collect();
+            due.sort_unstable();
             // Every group that has finished stopping is dropped at once: a shutdown or reload with
             // hundreds of groups already stopped must not wait for a deadline per batch.
             let mut stopping = false;
@@ -531,7 +527,7 @@ impl Supervisor {
             if due.is_empty() && !stopping && !deps_fed && !queued {
                 break;
             }
-            for id in due {
+            for (_, _, id) in due {
                 self.input(id, Input::Tick);
             }
         }
@@ -555,10 +551,7 @@ impl Supervisor {
 
     /// The earliest moment the loop must wake up without outside input (monotonic, since `epoch`).
     fn next_deadline(&self) -> Option<Duration> {
-        let procs = self
-            .procs
-            .values()
-            .filter_map(|p| p.sm.next_deadline(self.mood));
+        let procs = self.deadlines.earliest().into_iter();
         let reports = self.pending.iter().filter_map(Pending::next_report);
         let dying = (self.mood != SupervisorState::Running)
             .then(|| self.epoch.elapsed() + Duration::from_secs(3));
@@ -632,7 +625,18 @@ impl Supervisor {
                 }
             }
         }
+        self.refresh_deadline(id);
         failed
+    }
+
+    /// Re-reads `id`'s next deadline into the index (after an input, or when the supervisor's state
+    /// changed); a process that is gone leaves the index.
+    fn refresh_deadline(&mut self, id: ProcId) {
+        let deadline = self
+            .procs
+            .get(&id)
+            .and_then(|p| p.sm.next_deadline(self.mood));
+        self.deadlines.set(id, deadline);
     }
 
     fn on_state_change(&mut self, id: ProcId, change: procd_core::Change) {

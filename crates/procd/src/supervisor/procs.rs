@@ -79,6 +79,9 @@ impl GroupLike for Group {
 /// One supervised process.
 pub(super) struct Proc {
     pub config: Arc<ProcessConfig>,
+    /// Its position in its group's `members` (config order), fixed for the group's lifetime: with the
+    /// group's position it orders due processes as the groups list them.
+    pub slot: usize,
     pub sm: procd_core::Process,
     /// Resolved log paths (AUTO replaced by the file created when the group was added).
     pub stdout_path: Option<PathBuf>,
@@ -140,6 +143,11 @@ impl Proc {
     }
 }
 
+/// The ids of `group`'s processes (none for no group).
+fn members_ids(group: Option<&Group>) -> Vec<ProcId> {
+    group.map(|g| g.ids().collect()).unwrap_or_default()
+}
+
 fn policy(cfg: &ProcessConfig) -> Policy {
     Policy {
         autostart: cfg.autostart,
@@ -193,7 +201,7 @@ impl Supervisor {
             return false;
         }
         let mut members = Vec::with_capacity(gconf.processes.len());
-        for pconf in &gconf.processes {
+        for (slot, pconf) in gconf.processes.iter().enumerate() {
             let id = ProcId(self.next_id);
             self.next_id += 1;
             let stdout_path = self.resolve_log_path(pconf, &pconf.stdout, "stdout");
@@ -204,6 +212,7 @@ impl Supervisor {
             };
             let proc = Proc {
                 config: pconf.clone(),
+                slot,
                 sm: procd_core::Process::new(pconf.name.clone(), policy(pconf)),
                 stdout_path,
                 stderr_path,
@@ -255,6 +264,9 @@ impl Supervisor {
         if let Some(group) = self.groups.last() {
             self.index_logs(group.ids(), true);
         }
+        for id in members_ids(self.groups.last()) {
+            self.refresh_deadline(id);
+        }
         self.readiness.graph_changed();
         self.publish(Event::ProcessGroupAdded {
             group: gconf.name.clone(),
@@ -284,6 +296,7 @@ impl Supervisor {
             if let Some(proc) = self.procs.remove(&id) {
                 self.telemetry.remove(&proc.config.group, &proc.config.name);
             }
+            self.refresh_deadline(id);
         }
         self.bus.remove_pool(name);
         self.readiness.graph_changed();

@@ -24,9 +24,17 @@ const DIE_REPORT_EVERY: Duration = Duration::from_secs(3);
 impl Supervisor {
     /// Records the supervisor's state, for the actor and for every [`Handle`](super::Handle).
     pub(super) fn set_mood(&mut self, mood: SupervisorState) {
+        let changed = self.mood != mood;
         self.mood = mood;
         self.shared_mood.store(mood.code(), Ordering::Release);
         self.telemetry.mood_changed(mood);
+        if changed {
+            // Deadlines depend on the supervisor's state (no autostart or restart outside RUNNING).
+            let ids: Vec<ProcId> = self.procs.keys().copied().collect();
+            for id in ids {
+                self.refresh_deadline(id);
+            }
+        }
     }
 
     /// Enters SHUTDOWN or RESTARTING; the ordered stop then runs from the loop (see
@@ -105,20 +113,22 @@ impl Supervisor {
             }
             return true;
         }
-        // Like supervisord, the report names every unstopped process, not just this group's.
-        let unstopped: Vec<&str> = self
-            .groups
-            .iter()
-            .flat_map(Group::ids)
-            .filter_map(|id| self.procs.get(&id))
-            .filter(|p| !p.sm.state().is_stopped())
-            .map(|p| p.config.name.as_str())
-            .collect();
         let now = Instant::now();
         if self
             .last_die_report
             .is_none_or(|t| now.duration_since(t) >= DIE_REPORT_EVERY)
         {
+            // Like supervisord, the report names every unstopped process, not just this group's
+            // (listed only when the report is due: a shutdown of N groups must not walk all N
+            // processes for each of them).
+            let unstopped: Vec<&str> = self
+                .groups
+                .iter()
+                .flat_map(Group::ids)
+                .filter_map(|id| self.procs.get(&id))
+                .filter(|p| !p.sm.state().is_stopped())
+                .map(|p| p.config.name.as_str())
+                .collect();
             let text = format!("waiting for {} to die", unstopped.join(", "));
             self.log(Level::Info, text);
             self.last_die_report = Some(now);
