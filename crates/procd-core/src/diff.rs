@@ -1,6 +1,8 @@
 //! The reload diff (`reloadConfig`, supervisord's `diff_to_active`): which groups were added, changed or
 //! removed between the running configuration and a freshly read one.
 
+use std::collections::HashMap;
+
 /// Something identified by a name (a group or a process).
 pub trait Named {
     /// The name configs and requests use: a group's name or a process's (unqualified) name.
@@ -41,21 +43,24 @@ impl<T> Diff<'_, T> {
 }
 
 /// Compares the active group configs with the new ones. Names are compared exactly; a group whose name is
-/// in both lists is `changed` when the configs differ (`PartialEq`).
+/// in both lists is `changed` when the configs differ (`PartialEq`). Names are looked up in a map, so
+/// the diff of N groups costs O(N), not O(N²).
 pub fn diff<'a, T: Named + PartialEq>(current: &'a [T], new: &'a [T]) -> Diff<'a, T> {
     // With duplicate names the last one wins, as with the dicts supervisord builds.
-    let find = |list: &'a [T], name: &str| list.iter().rev().find(|c| c.name() == name);
+    let by_name =
+        |list: &'a [T]| -> HashMap<&'a str, &'a T> { list.iter().map(|c| (c.name(), c)).collect() };
+    let (current_by_name, new_by_name) = (by_name(current), by_name(new));
     let added = new
         .iter()
-        .filter(|n| find(current, n.name()).is_none())
+        .filter(|n| !current_by_name.contains_key(n.name()))
         .collect();
     let removed = current
         .iter()
-        .filter(|c| find(new, c.name()).is_none())
+        .filter(|c| !new_by_name.contains_key(c.name()))
         .collect();
     let changed = new
         .iter()
-        .filter(|n| find(current, n.name()).is_some_and(|c| c != *n))
+        .filter(|n| current_by_name.get(n.name()).is_some_and(|c| *c != *n))
         .collect();
     Diff {
         added,
@@ -107,5 +112,29 @@ mod tests {
         assert_eq!(names(&d.added), ["a", "b"]);
         let d = diff(&current, &empty);
         assert_eq!(names(&d.removed), ["a", "b"]);
+    }
+
+    #[test]
+    fn duplicate_names_compare_with_the_last_one() {
+        let current = [Cfg("a", 1), Cfg("a", 2), Cfg("b", 1)];
+        let new = [Cfg("a", 2), Cfg("b", 1), Cfg("a", 3)];
+        let d = diff(&current, &new);
+        assert!(d.added.is_empty() && d.removed.is_empty());
+        assert_eq!(d.changed, [&Cfg("a", 3)]);
+    }
+
+    #[test]
+    fn large_diffs_find_the_one_change() {
+        let all: Vec<&'static str> = (0..5000)
+            .map(|i| &*Box::leak(format!("g{i}").into_boxed_str()))
+            .collect();
+        let current: Vec<Cfg> = all.iter().map(|n| Cfg(n, 1)).collect();
+        let mut new: Vec<Cfg> = all.iter().map(|n| Cfg(n, 1)).collect();
+        new[1234].1 = 2;
+        new.push(Cfg("extra", 1));
+        let d = diff(&current[1..], &new);
+        assert_eq!(names(&d.added), ["g0", "extra"]);
+        assert_eq!(names(&d.changed), ["g1234"]);
+        assert!(d.removed.is_empty());
     }
 }

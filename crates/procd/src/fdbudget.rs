@@ -12,7 +12,8 @@
 //! socket per program (docs/performance.md, "Descriptors").
 
 use procd_config::{
-    Config, GroupKind, LogConfig, LogLevel as Level, LogTarget, ProcessConfig, ReadyCheck,
+    Config, GroupConfig, GroupKind, LogConfig, LogLevel as Level, LogTarget, ProcessConfig,
+    ReadyCheck,
 };
 
 /// Descriptors procd holds whatever the programs: the runtime (epoll, eventfd, signal pipe), the main
@@ -96,14 +97,23 @@ pub struct Need {
 }
 
 pub fn need(config: &Config) -> Need {
-    let debug = config.supervisord.loglevel <= Level::Debug;
+    need_of(config.groups.iter(), debug(config))
+}
+
+/// Whether the main log is at debug level (then every output channel is read).
+pub fn debug(config: &Config) -> bool {
+    config.supervisord.loglevel <= Level::Debug
+}
+
+/// What these groups need (the active ones, after `addProcessGroup`).
+pub fn need_of<'a>(groups: impl Iterator<Item = &'a GroupConfig>, debug: bool) -> Need {
     let mut need = Need {
         total: RESERVE,
         files: 0,
         shareable: 0,
         autostart: Vec::new(),
     };
-    for group in &config.groups {
+    for group in groups {
         let listener = matches!(group.kind, GroupKind::EventListener(_));
         let fcgi = matches!(group.kind, GroupKind::Fcgi(_));
         if fcgi {
@@ -120,6 +130,19 @@ pub fn need(config: &Config) -> Need {
         }
     }
     need
+}
+
+/// What one group adds to [`Need::total`] (a FastCGI group's socket included).
+pub fn group_total(group: &GroupConfig, debug: bool) -> u64 {
+    let listener = matches!(group.kind, GroupKind::EventListener(_));
+    let fcgi = matches!(group.kind, GroupKind::Fcgi(_));
+    let processes: u64 = group
+        .processes
+        .iter()
+        .map(|p| program_cost(p, listener, fcgi, debug))
+        .map(|c| c.pipes + c.files)
+        .sum();
+    u64::from(fcgi) + processes
 }
 
 /// The fewest log files kept open at once when they are bounded.

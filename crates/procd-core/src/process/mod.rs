@@ -229,6 +229,16 @@ impl Process {
         }
     }
 
+    /// While STOPPING: from when on an `Input::StopReport` logs `waiting for <name> to stop` again (at
+    /// once if it has not yet). A caller waiting for many processes to stop re-checks only those whose
+    /// report is due, not all of them after every event.
+    pub fn stop_report_due(&self) -> Option<Duration> {
+        (self.state == ProcessState::Stopping).then(|| {
+            self.laststopreport
+                .map_or(Duration::ZERO, |t| t + STOP_REPORT_EVERY)
+        })
+    }
+
     /// `waiting for db (ready)` while a start waits for a dependency; the daemon shows it as the
     /// ProcessInfo description.
     pub fn waiting_for(&self) -> Option<&str> {

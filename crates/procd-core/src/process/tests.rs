@@ -966,22 +966,27 @@ fn ignores_foreign_or_stale_inputs() {
 #[test]
 fn stop_report_throttled_every_two_seconds() {
     let mut p = running(policy());
+    assert_eq!(p.stop_report_due(), None);
     assert!(
         p.handle(Input::StopReport, at(4000), RUN).is_empty(),
         "only while STOPPING"
     );
     p.handle(Input::Stop, at(5000), RUN);
+    assert_eq!(p.stop_report_due(), Some(Duration::ZERO), "due at once");
     let report = |p: &mut Process, t| lines(&p.handle(Input::StopReport, at(t), RUN));
     assert_eq!(
         report(&mut p, 5000),
         [line(Level::Info, "waiting for web to stop")]
     );
+    // Reports come only strictly after the due time.
+    assert_eq!(p.stop_report_due(), Some(at(7000).mono));
     assert!(report(&mut p, 6000).is_empty());
     assert!(
         report(&mut p, 7000).is_empty(),
         "needs strictly more than 2 s"
     );
     assert_eq!(report(&mut p, 7001).len(), 1);
+    assert_eq!(p.stop_report_due(), Some(at(9001).mono));
 }
 
 #[test]

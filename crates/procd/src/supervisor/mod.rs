@@ -170,6 +170,11 @@ pub struct Supervisor {
     /// Until when shutdown waits for an event-listener pool to drain (see `listener_pool_busy`).
     drain_deadline: Option<Instant>,
     pending: Vec<Pending>,
+    /// Processes that took an input (other than a stop report) or changed state since deferred replies
+    /// were last polled; `polled` holds the previous batch while they are polled (see
+    /// `methods::control::AllOp`).
+    touched: Vec<ProcId>,
+    polled: Vec<ProcId>,
     logger: Logger,
     /// The monotonic epoch of the core's [`Now`] (tokio's clock: the test clock under
     /// `tokio::time::pause()`).
@@ -204,6 +209,12 @@ pub struct Supervisor {
     fd_plan: crate::fdbudget::Plan,
     /// The bounded set of open child log files, under a plan that bounds them.
     open_logs: Option<Arc<crate::logs::OpenFiles>>,
+    /// Descriptors the active groups need with everything running (`crate::fdbudget`), kept by
+    /// `add_group` and `remove_group`.
+    fd_need: u64,
+    /// The largest `fd_need` the soft RLIMIT_NOFILE was already checked (and raised) for: the daemon
+    /// checks the first configuration before the actor exists (and warns on stderr too).
+    fd_checked: u64,
 }
 
 impl Supervisor {
@@ -217,6 +228,7 @@ impl Supervisor {
         let (tx, rx) = mpsc::unbounded_channel();
         let (internal_tx, internal_rx) = mpsc::unbounded_channel();
         let bus = EventBus::new(config.supervisord.identifier.clone());
+        let fd_checked = crate::fdbudget::need(&config).total;
         Supervisor {
             last_read: Arc::clone(&config),
             read_generation: 0,
@@ -235,6 +247,8 @@ impl Supervisor {
             last_die_report: None,
             drain_deadline: None,
             pending: Vec::new(),
+            touched: Vec::new(),
+            polled: Vec::new(),
             logger,
             epoch: Instant::now(),
             print_state: crate::events::SoftSpace::default(),
@@ -256,6 +270,8 @@ impl Supervisor {
             children: leftovers::Children::default(),
             fd_plan: crate::fdbudget::Plan::default(),
             open_logs: None,
+            fd_need: crate::fdbudget::RESERVE,
+            fd_checked,
         }
     }
 
@@ -291,7 +307,10 @@ impl Supervisor {
         self.deadlines.clear();
         self.pids.clear();
         self.children.clear();
+        self.fd_need = crate::fdbudget::RESERVE;
+        self.fd_checked = 0;
         self.pending.clear();
+        self.touched.clear();
         self.stop_groups = None;
         self.last_die_report = None;
         self.drain_deadline = None;
@@ -358,6 +377,7 @@ impl Supervisor {
         for group in &configs {
             self.add_group(group);
         }
+        self.ensure_fds();
         self.init_cgroups();
         self.stop_leftovers();
         self.log(
@@ -582,6 +602,9 @@ impl Supervisor {
     /// [`Supervisor::input`], with the file `startProcess` has just found for the command: the spawn
     /// this input causes executes it instead of searching `PATH` again.
     fn apply(&mut self, id: ProcId, first: Input, mut program: Option<PathBuf>) -> Option<String> {
+        if !matches!(first, Input::StopReport) {
+            self.touch(id);
+        }
         let mut failed = None;
         let mut queue = std::collections::VecDeque::from([first]);
         while let Some(input) = queue.pop_front() {
@@ -639,7 +662,14 @@ impl Supervisor {
         self.deadlines.set(id, deadline);
     }
 
+    /// Records that `id`'s state machine (or its place in the stop queue) changed, for the deferred
+    /// replies that wait for it.
+    fn touch(&mut self, id: ProcId) {
+        self.touched.push(id);
+    }
+
     fn on_state_change(&mut self, id: ProcId, change: procd_core::Change) {
+        self.touch(id);
         self.changed();
         self.readiness.dirty = true;
         if change.from == ProcessState::Starting {
@@ -666,6 +696,7 @@ impl Supervisor {
     }
 
     fn poll_pending(&mut self) {
+        self.polled = std::mem::take(&mut self.touched);
         let mut pending = std::mem::take(&mut self.pending);
         pending.retain_mut(|p| !p.poll(self));
         pending.append(&mut self.pending);

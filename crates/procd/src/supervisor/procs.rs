@@ -252,6 +252,7 @@ impl Supervisor {
                 handler: pool.handler(),
             });
         }
+        self.fd_need += crate::fdbudget::group_total(gconf, crate::fdbudget::debug(&self.config));
         self.group_pos.insert(gconf.name.clone(), self.groups.len());
         self.groups.push(Group {
             name: gconf.name.clone(),
@@ -287,6 +288,10 @@ impl Supervisor {
             return false;
         }
         let group = self.groups.remove(pos);
+        self.fd_need = self.fd_need.saturating_sub(crate::fdbudget::group_total(
+            &group.config,
+            crate::fdbudget::debug(&self.config),
+        ));
         self.group_pos.remove(name);
         for (i, g) in self.groups.iter().enumerate().skip(pos) {
             self.group_pos.insert(g.name.clone(), i);
@@ -331,6 +336,27 @@ impl Supervisor {
                         None
                     }
                 }
+            }
+        }
+    }
+
+    /// Raises the soft RLIMIT_NOFILE when the active groups need more descriptors than it was last
+    /// checked for (at start-up, and when `addProcessGroup` adds programs), and warns once per new need
+    /// when the hard limit is too low.
+    pub(super) fn ensure_fds(&mut self) {
+        if self.fd_need <= self.fd_checked {
+            return;
+        }
+        self.fd_checked = self.fd_need;
+        let (raised, hard) = crate::sys::rlimits::raise_nofile_for(self.fd_need);
+        if let Some(line) = raised {
+            self.log(Level::Info, line);
+        }
+        if self.fd_need > hard && hard > 0 {
+            let debug = crate::fdbudget::debug(&self.config);
+            let need = crate::fdbudget::need_of(self.groups.iter().map(|g| &g.config), debug);
+            if let Some(msg) = crate::fdbudget::shortfall_message(&need, &self.fd_plan, hard) {
+                self.log(Level::Warn, msg);
             }
         }
     }

@@ -339,6 +339,8 @@ impl Supervisor {
                 continue;
             }
             if waits_for.iter().all(|&d| self.is_down(d)) {
+                // Leaving the queue ends a `stopAllProcesses(wait)` waiter's wait, input or not.
+                self.touch(id);
                 if self
                     .procs
                     .get(&id)

@@ -45,7 +45,9 @@ pub fn raise_nofile_for(need: u64) -> (Option<String>, u64) {
     if setrlimit(Resource::RLIMIT_NOFILE, target, hard).is_err() {
         return (None, hard);
     }
-    CHILD_NOFILE.store(soft, Ordering::Relaxed);
+    // Children keep the limit procd had before it first raised its own (a later raise, for programs a
+    // reload added, must not hand them the raised one).
+    let _ = CHILD_NOFILE.compare_exchange(0, soft, Ordering::Relaxed, Ordering::Relaxed);
     (
         Some(format!("Increased RLIMIT_NOFILE limit to {target}")),
         hard,

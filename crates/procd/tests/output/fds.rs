@@ -349,3 +349,52 @@ fn own_logs_beyond_the_limit_with_room_for_pipes_keep_the_pipes() {
     assert!(child_fd(pid, 1).starts_with("pipe:"));
     assert_ne!(child_fd(pid, 0), child_fd(pid, 1));
 }
+
+#[test]
+fn adding_programs_on_reload_raises_the_soft_limit_again() {
+    let mut programs = String::new();
+    for i in 0..3 {
+        programs.push_str(&program(
+            &format!("p{i}"),
+            "sleep 1000",
+            "stdout_logfile=NONE\nstderr_logfile=NONE",
+        ));
+    }
+    // 64 + 3 descriptors fit in the soft limit of 100: nothing raised at start-up.
+    let (fx, d) = start_limited(&programs, 100, 1000);
+    assert_eq!(nofile(d.pid()), (100, 1000));
+    // `update` adds a group of 150 unlogged programs: 64 + 3 + 150 = 217 descriptors.
+    programs.push_str(
+        "[program:many]\ncommand=sleep 1000\nnumprocs=150\nprocess_name=%(program_name)s_%(process_num)03d\n\
+         autostart=false\nstartsecs=0\nstdout_logfile=NONE\nstderr_logfile=NONE\n",
+    );
+    let conf = fx.write_conf("minfds=100", &programs);
+    let text = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(&conf, text.replace("loglevel=debug", "loglevel=info")).unwrap();
+    fx.rpc("supervisor.reloadConfig", vec![])
+        .expect("reloadConfig");
+    fx.rpc(
+        "supervisor.addProcessGroup",
+        vec![Value::String("many".into())],
+    )
+    .expect("addProcessGroup");
+    assert_eq!(nofile(d.pid()), (217, 1000));
+    let log = std::fs::read_to_string(fx.path("main.log")).unwrap();
+    assert!(
+        log.contains("Increased RLIMIT_NOFILE limit to 217"),
+        "{log}"
+    );
+    // All 150 start (under the old soft limit of 100 their stdin pipes could not all be held), and a
+    // child still gets the soft limit procd started with.
+    fx.rpc(
+        "supervisor.startProcessGroup",
+        vec![Value::String("many".into()), Value::Bool(true)],
+    )
+    .expect("startProcessGroup");
+    let running = states(&fx).iter().filter(|(_, s)| s == "RUNNING").count();
+    assert_eq!(running, 153);
+    let pid = int_field(&fx.info("many:many_149"), "pid");
+    assert_eq!(nofile(pid), (100, 1000));
+    let log = std::fs::read_to_string(fx.path("main.log")).unwrap();
+    assert!(!log.contains("too many open files"), "{log}");
+}

@@ -45,6 +45,7 @@ impl Supervisor {
         if !self.add_group(g) {
             return Err(fault(FaultCode::AlreadyAdded, name));
         }
+        self.ensure_fds();
         Ok(Value::Bool(true))
     }
 

@@ -1,6 +1,7 @@
 //! Control methods: start, stop and signal (one process, a group, all), `sendProcessStdin`,
 //! `sendRemoteCommEvent`, `shutdown` and `restart`.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use procd_core::Input;
@@ -54,31 +55,75 @@ impl Op {
 /// Result structs from a group or "all" operation, some of which may still be waiting.
 pub(super) struct AllOp {
     results: Vec<ResultStruct>,
-    waiting: Vec<(String, String, Poll)>,
+    waiting: Vec<Waiter>,
+}
+
+/// A process of a group or "all" operation whose result is not known yet.
+struct Waiter {
+    id: ProcId,
+    name: String,
+    group: String,
+    poll: Poll,
 }
 
 impl AllOp {
+    /// The reply: at once, or when the last waiter is done. A waiter's result can change only when its
+    /// process took an input (see `Supervisor::touched`) or its `waiting for <name> to stop` report is
+    /// due, so after the first round only those waiters are polled again, in the order the operation
+    /// listed them: an operation over N processes costs O(N) in all, not O(N) per event.
     pub(super) fn into_reply(self) -> Reply {
         let AllOp {
             mut results,
-            mut waiting,
+            waiting,
         } = self;
         if waiting.is_empty() {
             return Reply::Now(Ok(results_value(&results)));
         }
+        let index: HashMap<ProcId, usize> =
+            waiting.iter().enumerate().map(|(i, w)| (w.id, i)).collect();
+        let mut left = waiting.len();
+        let mut slots: Vec<Option<Waiter>> = waiting.into_iter().map(Some).collect();
+        // When every waiter must be polled again (at once for the first round).
+        let mut full_round_at = Duration::ZERO;
         let poll: Poll = Box::new(move |sup| {
-            waiting.retain_mut(|(name, group, poll)| match poll(sup) {
-                None => true,
-                Some(Ok(_)) => {
-                    results.push(ResultStruct::success(name.clone(), group.clone()));
-                    false
-                }
-                Some(Err(f)) => {
-                    results.push(ResultStruct::from_fault(name.clone(), group.clone(), &f));
-                    false
-                }
-            });
-            waiting.is_empty().then(|| Ok(results_value(&results)))
+            let now = sup.epoch.elapsed();
+            let full = now >= full_round_at;
+            let candidates: Vec<usize> = if full {
+                (0..slots.len()).collect()
+            } else {
+                let mut c: Vec<usize> = sup
+                    .polled
+                    .iter()
+                    .filter_map(|id| index.get(id).copied())
+                    .collect();
+                c.sort_unstable();
+                c.dedup();
+                c
+            };
+            if full {
+                full_round_at = Duration::MAX;
+            }
+            for i in candidates {
+                let Some(w) = slots[i].as_mut() else {
+                    continue;
+                };
+                let done = (w.poll)(sup);
+                let Some(result) = done else {
+                    let due = sup.procs.get(&w.id).and_then(|p| p.sm.stop_report_due());
+                    if let Some(due) = due {
+                        full_round_at = full_round_at.min(due);
+                    }
+                    continue;
+                };
+                let (name, group) = (w.name.clone(), w.group.clone());
+                results.push(match result {
+                    Ok(_) => ResultStruct::success(name, group),
+                    Err(f) => ResultStruct::from_fault(name, group, &f),
+                });
+                slots[i] = None;
+                left -= 1;
+            }
+            (left == 0).then(|| Ok(results_value(&results)))
         });
         Reply::Later(Deferred::new(poll))
     }
@@ -214,7 +259,12 @@ impl Supervisor {
             );
             match one(self, id, &spec) {
                 Ok(None) => op.results.push(ResultStruct::success(name, group)),
-                Ok(Some(poll)) => op.waiting.push((name, group, poll)),
+                Ok(Some(poll)) => op.waiting.push(Waiter {
+                    id,
+                    name,
+                    group,
+                    poll,
+                }),
                 Err(f) => op.results.push(ResultStruct::from_fault(name, group, &f)),
             }
         }

@@ -3,6 +3,7 @@
 //! seconds run in milliseconds, and the elapsed (virtual) time is exact.
 
 mod fake;
+mod scale;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
