@@ -129,6 +129,13 @@ fn log_entry(proc: &Proc) -> (String, [Option<PathBuf>; 2]) {
     )
 }
 
+/// While at most this many processes are STOPPING, a SIGCHLD asks their children directly before
+/// walking all of them (see [`Supervisor::reap`]).
+const TARGETED_REAP_MAX: usize = 8;
+
+/// How soon after a targeted reap every other exited child is collected.
+const SWEEP_DELAY: Duration = Duration::from_millis(20);
+
 /// Re-reads the configuration file for `reloadConfig` and reloads; the error is the CANT_REREAD text.
 pub type Loader = Arc<dyn Fn() -> Result<Config, String> + Send + Sync>;
 
@@ -156,6 +163,11 @@ pub struct Supervisor {
     /// Every process's next deadline (see [`timers`]), kept by [`Supervisor::refresh_deadline`].
     deadlines: timers::Deadlines,
     pids: HashMap<i32, ProcId>,
+    /// Processes in STOPPING: the children whose exit a SIGCHLD most likely reports (see
+    /// [`Supervisor::reap`]).
+    stopping: std::collections::HashSet<ProcId>,
+    /// When the exits a targeted reap may have left behind are collected by a full one.
+    sweep_at: Option<Duration>,
     next_id: u64,
     mood: SupervisorState,
     /// `mood`'s code, shared with every [`Handle`] (see [`Handle::state`]).
@@ -238,6 +250,8 @@ impl Supervisor {
             procs: HashMap::new(),
             deadlines: timers::Deadlines::default(),
             pids: HashMap::new(),
+            stopping: std::collections::HashSet::new(),
+            sweep_at: None,
             next_id: 0,
             mood: SupervisorState::Running,
             shared_mood: Arc::new(AtomicI32::new(SupervisorState::Running.code())),
@@ -306,6 +320,8 @@ impl Supervisor {
         self.procs.clear();
         self.deadlines.clear();
         self.pids.clear();
+        self.stopping.clear();
+        self.sweep_at = None;
         self.children.clear();
         self.fd_need = crate::fdbudget::RESERVE;
         self.fd_checked = 0;
@@ -387,7 +403,7 @@ impl Supervisor {
         self.publish(Event::SupervisorStateChangeRunning);
         self.telemetry.started();
         // Children may have exited before the SIGCHLD stream existed (on reload).
-        self.reap();
+        self.reap_all();
 
         loop {
             self.drive();
@@ -471,10 +487,44 @@ impl Supervisor {
         }
     }
 
-    /// Reaps every exited child and feeds the exits to their state machines, each as soon as it is
-    /// collected: a batch of exits is not first collected in full, so the last child of a
-    /// `stopAllProcesses` is reaped right before its reply is sent, not ahead of all the others' work.
+    /// After a SIGCHLD: reaps the exited children and feeds the exits to their state machines, each as
+    /// soon as it is collected (a batch of exits is not first collected in full, so the last child of a
+    /// `stopAllProcesses` is reaped right before its reply is sent, not ahead of all the others' work).
+    ///
+    /// `waitpid(-1)` walks every child in the kernel, and a loop of them ends with a walk that finds
+    /// nothing: two full walks per exit, O(N²) for a shutdown that stops N groups one after the other.
+    /// So while only a few processes are STOPPING (those a SIGCHLD most likely reports), their children
+    /// are asked directly (`waitpid(pid)` looks at that one child); if one of them had exited, the full
+    /// walk, for exits the same SIGCHLD may also stand for (signals coalesce), follows within
+    /// [`SWEEP_DELAY`] instead of at once, so it is shared by all the exits of that span.
     fn reap(&mut self) {
+        if !self.stopping.is_empty() && self.stopping.len() <= TARGETED_REAP_MAX {
+            let pids: Vec<i32> = self
+                .stopping
+                .iter()
+                .filter_map(|id| self.procs.get(id))
+                .map(|p| p.sm.pid())
+                .filter(|&pid| pid > 0)
+                .collect();
+            let mut reaped = false;
+            for pid in pids {
+                if let Some(status) = self.os.reap_pid(pid) {
+                    self.child_exited(pid, status);
+                    reaped = true;
+                }
+            }
+            if reaped {
+                let at = self.epoch.elapsed() + SWEEP_DELAY;
+                self.sweep_at.get_or_insert(at);
+                return;
+            }
+        }
+        self.reap_all();
+    }
+
+    /// Reaps every exited child (`waitpid(-1)` until nothing is left).
+    fn reap_all(&mut self) {
+        self.sweep_at = None;
         while let Some((pid, status)) = self.os.reap_any() {
             self.child_exited(pid, status);
         }
@@ -522,6 +572,9 @@ impl Supervisor {
 
     /// Runs due timers, the shutdown sequence and pending deferred replies until nothing is left to do now.
     fn drive(&mut self) {
+        if self.sweep_at.is_some_and(|at| at <= self.epoch.elapsed()) {
+            self.reap_all();
+        }
         for _ in 0..64 {
             // procd extensions: dependency conditions and stops waiting for dependents.
             let deps_fed = self.update_dependencies();
@@ -573,6 +626,7 @@ impl Supervisor {
     fn next_deadline(&self) -> Option<Duration> {
         let procs = self.deadlines.earliest().into_iter();
         let reports = self.pending.iter().filter_map(Pending::next_report);
+        let sweep = self.sweep_at;
         let dying = (self.mood != SupervisorState::Running)
             .then(|| self.epoch.elapsed() + Duration::from_secs(3));
         let drain = self
@@ -586,6 +640,7 @@ impl Supervisor {
             self.epoch.elapsed() + wait
         });
         procs
+            .chain(sweep)
             .chain(reports)
             .chain(dying)
             .chain(drain)
@@ -670,6 +725,11 @@ impl Supervisor {
 
     fn on_state_change(&mut self, id: ProcId, change: procd_core::Change) {
         self.touch(id);
+        if change.to == ProcessState::Stopping {
+            self.stopping.insert(id);
+        } else if change.from == ProcessState::Stopping {
+            self.stopping.remove(&id);
+        }
         self.changed();
         self.readiness.dirty = true;
         if change.from == ProcessState::Starting {

@@ -62,12 +62,20 @@ struct World {
 
 impl World {
     fn exit(&mut self, pid: i32, status: WaitStatus) -> bool {
+        if !self.exit_quietly(pid, status) {
+            return false;
+        }
+        self.notify(Notice::ChildExited);
+        true
+    }
+
+    /// The child exits without a SIGCHLD of its own (one that coalesced with another's).
+    fn exit_quietly(&mut self, pid: i32, status: WaitStatus) -> bool {
         let Some(i) = self.running.iter().position(|c| c.pid == pid) else {
             return false;
         };
         self.running.remove(i);
         self.zombies.push_back((pid, status));
-        self.notify(Notice::ChildExited);
         true
     }
 
@@ -134,6 +142,26 @@ impl FakeOs {
             .entry(name.to_owned())
             .or_default()
             .extend(codes);
+    }
+
+    /// These children exit at the same moment and the kernel coalesces their SIGCHLDs into one.
+    pub(super) fn exit_together(&self, exits: &[(&str, i32)]) {
+        let mut w = self.world();
+        for &(name, code) in exits {
+            let pid = w
+                .running
+                .iter()
+                .find(|c| c.name == name)
+                .map(|c| c.pid)
+                .expect("a running child to exit");
+            assert!(w.exit_quietly(pid, WaitStatus::Exited(code)));
+        }
+        w.notify(Notice::ChildExited);
+    }
+
+    /// Exited children not reaped yet.
+    pub(super) fn zombies(&self) -> usize {
+        self.world().zombies.len()
     }
 
     /// A control signal arrives (TERM, HUP, ...).

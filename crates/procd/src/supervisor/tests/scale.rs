@@ -218,3 +218,44 @@ async fn shutdown_of_many_groups_keeps_the_order_and_ends_when_the_last_is_down(
         "g00, g04, g08, g12, g16, g20, g24, g28, g32, g36, g01, g05"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_exit_coalesced_with_a_stopping_one_is_still_collected() {
+    // `stopping` ignores SIGTERM and is STOPPING; `crashy` crashes at the same moment it exits, and
+    // the kernel sends one SIGCHLD for both. The targeted reap collects `stopping` at once; the sweep
+    // that follows collects `crashy`, which is restarted.
+    let h = Harness::start(&format!(
+        "{}{}",
+        program("stopping", "startsecs=0"),
+        program("crashy", "startsecs=0\nautorestart=true"),
+    ))
+    .await;
+    sleep(Duration::from_millis(10)).await;
+    h.os.ignore("stopping", Signal::TERM);
+    assert_eq!(h.call(stop("stopping", false)).await, ok_true());
+    assert_eq!(h.state("stopping").await, ProcessState::Stopping);
+    let crashed = h.os.pid_of("crashy").expect("crashy runs");
+    let t0 = Instant::now();
+    h.os.exit_together(&[("stopping", 0), ("crashy", 3)]);
+    sleep(Duration::from_millis(1)).await;
+    assert_eq!(h.state("stopping").await, ProcessState::Stopped);
+    sleep(secs(1)).await;
+    let info = h.info("crashy").await;
+    assert_eq!(info.state, ProcessState::Running);
+    assert_ne!(info.pid, crashed);
+    let respawned =
+        h.os.records()
+            .into_iter()
+            .filter(|r| matches!(&r.act, Act::Spawn { name, .. } if name == "crashy"))
+            .map(|r| r.at - t0)
+            .nth(1)
+            .expect("crashy spawned again");
+    assert!(respawned <= Duration::from_millis(25), "{respawned:?}");
+    let log = h.main_log();
+    assert!(
+        log.contains("exited: crashy (exit status 3; not expected)"),
+        "{log}"
+    );
+    // Nothing is left unreaped.
+    assert_eq!(h.os.zombies(), 0);
+}
