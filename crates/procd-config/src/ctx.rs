@@ -120,6 +120,11 @@ impl<'a> Ctx<'a> {
         let Some(raw) = self.raw(section, key) else {
             return Ok(None);
         };
+        // Without a `%` the expansion is the text itself: skip building the names (the whole
+        // environment, for each option of each program).
+        if !raw.contains('%') {
+            return Ok(Some(raw));
+        }
         let names = self.names(extra);
         match expand::expand(&raw, &names, &format!("{section}.{key}")) {
             Ok(v) => Ok(Some(v)),
