@@ -106,15 +106,19 @@ impl Daemon {
                     daemon.diagnostics()
                 );
             }
+            // RUNNING, and the daemon itself listens on its TCP port (read back from the kernel), so
+            // the TCP scenarios never talk to another process.
             if let Ok(v) = client.call("supervisor.getState", vec![])
                 && v.get("statename").and_then(|s| s.as_str()) == Some("RUNNING")
+                && procd_testkit::procs::tcp_listen_ports(pid).contains(&daemon.config.port)
             {
                 return Ok(daemon);
             }
             if started.elapsed() > deadline {
                 bail!(
-                    "{} did not answer getState within {deadline:?}{}",
+                    "{} was not RUNNING and listening on port {} within {deadline:?}{}",
                     bin.kind.name(),
+                    daemon.config.port,
                     daemon.diagnostics()
                 );
             }
