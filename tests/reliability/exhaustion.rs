@@ -41,8 +41,15 @@ fn fd_exhaustion(kind: Kind) -> (String, Option<Duration>, usize) {
     let tcp = Endpoint::Tcp(d.port);
     let unix = Endpoint::Unix(d.socket());
     let mut conns: Vec<Conn> = (0..200).filter_map(|_| Conn::open(&tcp).ok()).collect();
-    // Saturated: the daemon has hit its limit (or holds every connection it could take).
-    std::thread::sleep(Duration::from_millis(500));
+    // Saturated: the daemon has hit its limit (at most 2 descriptors short of it: a daemon may keep one
+    // in reserve to shed connections with).
+    let fds = || std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count);
+    let saturated = time_until(Duration::from_secs(30), || fds() + 2 >= limit);
+    assert!(
+        saturated.is_some(),
+        "{kind:?}: {} of {limit} descriptors open",
+        fds()
+    );
     let ticks = cpu_ticks(pid);
     let window = Instant::now();
     let (during_ok, during) = timed_call_within(&unix, Duration::from_secs(3));
@@ -85,6 +92,11 @@ fn descriptor_exhaustion_recovers_at_once() {
     assert!(lines <= 2, "logged once per episode per server: {summary}");
 }
 
+/// Whether the file system at `path` has no space left.
+fn disk_full_at(path: &std::path::Path) -> bool {
+    nix::sys::statvfs::statvfs(path).is_ok_and(|s| s.blocks_available() == 0)
+}
+
 /// A child writes a burst to a log on a 1 MiB tmpfs, then waits; space returns; it writes one more
 /// line. Figures: bytes written, stored, lost, and what the daemon said about it.
 fn disk_full(kind: Kind) -> Option<(String, u64, u64, u64)> {
@@ -112,8 +124,16 @@ fn disk_full(kind: Kind) -> Option<(String, u64, u64, u64)> {
     let filler = small.join("filler");
     std::fs::write(&filler, vec![b'f'; 700 * 1024]).ok()?;
     d.ok("supervisor.startProcess", vec!["w".into()]);
-    // The burst is out of the child once `head` has exited; give the daemon time to hit the wall.
-    std::thread::sleep(Duration::from_millis(1500));
+    // The daemon has hit the wall once the disk is full and the burst is out of the child (`head`
+    // exited: all but a pipe's worth of its 2 MB was read, far more than the 300 KiB left on the disk).
+    let daemon = d.pid()?;
+    let hit = time_until(Duration::from_secs(30), || {
+        disk_full_at(&small)
+            && !procd_testkit::procs::descendants(daemon).iter().any(|&p| {
+                std::fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.trim() == "head")
+            })
+    });
+    assert!(hit.is_some(), "{kind:?}: the daemon never filled the disk");
     std::fs::remove_file(&filler).ok()?;
     std::fs::write(&go, b"").ok()?;
     d.wait_state(&["w"], "EXITED");
