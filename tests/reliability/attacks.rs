@@ -133,6 +133,9 @@ fn connection_cap_attack_does_not_lock_the_operator_out() {
 fn slowloris(kind: Kind) -> (String, bool, Option<Duration>) {
     let d = start(kind, &guarded());
     let unix = Endpoint::Unix(d.socket());
+    let pid = d.pid().expect("pid");
+    let fds = || std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count);
+    let before = fds();
     let mut conns: Vec<Conn> = (0..300)
         .filter_map(|_| {
             let mut c = Conn::open(&unix).ok()?;
@@ -140,7 +143,13 @@ fn slowloris(kind: Kind) -> (String, bool, Option<Duration>) {
             Some(c)
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(200));
+    // The attack is on once the daemon holds a full budget of them (256 connections; supervisord, with
+    // no budget, takes all 300).
+    assert!(
+        time_until(Duration::from_secs(30), || fds() >= before + 256).is_some(),
+        "{kind:?}: the daemon holds {} descriptors, {before} before the attack",
+        fds()
+    );
     let (ok, took) = timed_call(&unix);
     let all_closed = time_until(Duration::from_secs(8), || {
         conns.iter_mut().all(Conn::closed_by_server)
