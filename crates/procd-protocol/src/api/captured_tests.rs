@@ -84,6 +84,10 @@ fn process_infos() {
     assert_eq!(infos[2].description, "Not started");
     let typed = Value::array(infos.iter().map(ProcessInfo::to_value));
     assert_eq!(encode_response(&typed), fixture!("getAllProcessInfo"));
+    // The moving variant (what getAllProcessInfo sends) writes the same bytes.
+    let moved = Value::array(infos.into_iter().map(ProcessInfo::into_value));
+    assert_eq!(moved, typed);
+    assert_eq!(encode_response(&moved), fixture!("getAllProcessInfo"));
 }
 
 #[test]

@@ -80,6 +80,28 @@ impl ProcessInfo {
         ])
     }
 
+    /// [`ProcessInfo::to_value`], moving the strings instead of copying them (`getAllProcessInfo`
+    /// builds one per process).
+    pub fn into_value(self) -> Value {
+        let state = self.state;
+        Value::structure([
+            ("name", Value::String(self.name)),
+            ("group", Value::String(self.group)),
+            ("start", Value::Int(capped_int(self.start))),
+            ("stop", Value::Int(capped_int(self.stop))),
+            ("now", Value::Int(capped_int(self.now))),
+            ("state", Value::Int(state.code())),
+            ("statename", Value::from(state.name())),
+            ("spawnerr", Value::String(self.spawnerr)),
+            ("exitstatus", Value::Int(self.exitstatus)),
+            ("logfile", Value::from(&self.stdout_logfile)),
+            ("stdout_logfile", Value::String(self.stdout_logfile)),
+            ("stderr_logfile", Value::String(self.stderr_logfile)),
+            ("pid", Value::Int(self.pid)),
+            ("description", Value::String(self.description)),
+        ])
+    }
+
     /// Reads the value a server sent; a wrong shape is an error naming the member at fault.
     pub fn from_value(value: &Value) -> Result<Self, FromValueError> {
         let f = Fields::new(value)?;

@@ -39,26 +39,28 @@ impl Supervisor {
     /// `getProcessInfo`.
     pub(super) fn process_info_by_name(&self, namespec: &str) -> Result<ProcessInfo, Fault> {
         let id = self.resolve_process(namespec)?;
-        self.process_info(id)
+        self.process_info(id, self.now())
             .ok_or_else(|| super::super::faults::bad_name(namespec))
     }
 
-    /// `getAllProcessInfo`: every process, by group name then process name.
+    /// `getAllProcessInfo`: every process, by group name then process name. The clock is read once for
+    /// all of them (not twice per process).
     pub(super) fn all_process_info(&self) -> Value {
+        let now = self.now();
         Value::Array(
             self.lexical()
                 .into_iter()
-                .filter_map(|id| self.process_info(id))
-                .map(|i| i.to_value())
+                .filter_map(|id| self.process_info(id, now))
+                .map(ProcessInfo::into_value)
                 .collect(),
         )
     }
 
-    /// The ProcessInfo of one process (`None` if it is not in the process table).
-    pub(super) fn process_info(&self, id: ProcId) -> Option<ProcessInfo> {
+    /// The ProcessInfo of one process at `now` (`None` if it is not in the process table).
+    pub(super) fn process_info(&self, id: ProcId, clock: procd_core::Now) -> Option<ProcessInfo> {
         let proc = self.procs.get(&id)?;
         let sm = &proc.sm;
-        let now = self.now().wall;
+        let now = clock.wall;
         let path_str = |p: &Option<std::path::PathBuf>| {
             p.as_ref()
                 .map(|p| p.to_string_lossy().into_owned())
@@ -74,7 +76,7 @@ impl Supervisor {
             spawnerr: sm.spawnerr(),
         };
         let mut description = procd_core::describe(&view, local_time);
-        if let Some((left, attempt)) = sm.restart_in(self.now().mono) {
+        if let Some((left, attempt)) = sm.restart_in(clock.mono) {
             // A BACKOFF process keeps its spawn error after the wait; EXITED drops its stop time.
             let reason = if sm.state() == ProcessState::Backoff {
                 description.as_str()

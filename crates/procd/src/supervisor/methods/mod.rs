@@ -15,7 +15,7 @@ mod info;
 mod logs;
 
 use procd_core::order;
-use procd_protocol::api::{ResultStruct, split_namespec};
+use procd_protocol::api::{ProcessInfo, ResultStruct, split_namespec};
 use procd_protocol::{Fault, SupervisorCall, SupervisorState, Value};
 
 use super::Supervisor;
@@ -39,7 +39,9 @@ impl Supervisor {
             C::GetIdentification => Ok(self.identification()),
             C::GetState => Ok(self.state_value()),
             C::GetPid => Ok(info::pid()),
-            C::GetProcessInfo { name } => self.process_info_by_name(&name).map(|i| i.to_value()),
+            C::GetProcessInfo { name } => self
+                .process_info_by_name(&name)
+                .map(ProcessInfo::into_value),
             C::GetAllProcessInfo => Ok(self.all_process_info()),
             C::ReadLog { offset, length } => self.read_main_log(offset, length),
             C::ClearLog => self.clear_main_log(),
