@@ -48,22 +48,57 @@ impl Out {
         self.buf.push('\n');
     }
 
+    /// A sample of a per-process family: `labels` is the process's escaped `name="..",group=".."`
+    /// (see [`process_labels`]), `extra` one more label, if any.
+    fn process_sample(
+        &mut self,
+        name: &str,
+        labels: &str,
+        extra: Option<(&str, &str)>,
+        value: impl Value,
+    ) {
+        self.buf.push_str(name);
+        self.buf.push('{');
+        self.buf.push_str(labels);
+        if let Some((k, v)) = extra {
+            self.buf.push(',');
+            self.buf.push_str(k);
+            self.buf.push_str("=\"");
+            escape_label(&mut self.buf, v);
+            self.buf.push('"');
+        }
+        self.buf.push_str("} ");
+        value.write(&mut self.buf);
+        self.buf.push('\n');
+    }
+
     /// One sample per process of a family labelled `name` and `group`.
     fn per_process(
         &mut self,
-        procs: &[std::sync::Arc<ProcStats>],
+        procs: &[(std::sync::Arc<ProcStats>, String)],
         name: &str,
         kind: &str,
         help: &str,
         value: impl Fn(&ProcStats) -> Option<i64>,
     ) {
         self.family(name, kind, help);
-        for p in procs {
+        for (p, labels) in procs {
             if let Some(v) = value(p) {
-                self.sample(name, &[("name", &p.name), ("group", &p.group)], v);
+                self.process_sample(name, labels, None, v);
             }
         }
     }
+}
+
+/// A process's `name` and `group` labels, escaped once per scrape and shared by all its samples.
+fn process_labels(p: &ProcStats) -> String {
+    let mut s = String::with_capacity(16 + p.name.len() + p.group.len());
+    s.push_str("name=\"");
+    escape_label(&mut s, &p.name);
+    s.push_str("\",group=\"");
+    escape_label(&mut s, &p.group);
+    s.push('"');
+    s
 }
 
 trait Value {
@@ -97,6 +132,10 @@ impl Value for f64 {
 }
 
 fn escape_label(buf: &mut String, value: &str) {
+    if !value.contains(['\\', '"', '\n']) {
+        buf.push_str(value);
+        return;
+    }
     for c in value.chars() {
         match c {
             '\\' => buf.push_str("\\\\"),
@@ -117,7 +156,14 @@ fn is_up(state: ProcessState) -> bool {
 
 /// Renders every metric.
 pub fn render(t: &Telemetry) -> String {
-    let procs = t.processes();
+    let procs: Vec<_> = t
+        .processes()
+        .into_iter()
+        .map(|p| {
+            let labels = process_labels(&p);
+            (p, labels)
+        })
+        .collect();
     let mut out = Out {
         buf: String::with_capacity(4096 + procs.len() * 1400),
     };
@@ -171,15 +217,12 @@ pub fn render(t: &Telemetry) -> String {
         "counter",
         "Children that ended, by reason: expected or unexpected exit code, too quickly (before startsecs), stopped by procd.",
     );
-    for p in &procs {
+    for (p, labels) in &procs {
         for reason in ExitReason::ALL {
-            out.sample(
+            out.process_sample(
                 name,
-                &[
-                    ("name", &p.name),
-                    ("group", &p.group),
-                    ("reason", reason.label()),
-                ],
+                labels,
+                Some(("reason", reason.label())),
                 p.exits(reason),
             );
         }
@@ -198,18 +241,14 @@ pub fn render(t: &Telemetry) -> String {
         ),
     ] {
         out.family(name, "counter", help);
-        for p in &procs {
+        for (p, labels) in &procs {
             for (channel, c) in [("stdout", &p.stdout), ("stderr", &p.stderr)] {
                 let v = if lost {
                     c.lost_total()
                 } else {
                     c.written_total()
                 };
-                out.sample(
-                    name,
-                    &[("name", &p.name), ("group", &p.group), ("channel", channel)],
-                    v,
-                );
+                out.process_sample(name, labels, Some(("channel", channel)), v);
             }
         }
     }
@@ -327,9 +366,9 @@ pub fn render(t: &Telemetry) -> String {
     out.buf
 }
 
-fn state_counts(procs: &[std::sync::Arc<ProcStats>]) -> [u64; 8] {
+fn state_counts(procs: &[(std::sync::Arc<ProcStats>, String)]) -> [u64; 8] {
     let mut counts = [0u64; 8];
-    for p in procs {
+    for (p, _) in procs {
         if let Some(i) = ProcessState::ALL.iter().position(|s| *s == p.state()) {
             counts[i] += 1;
         }
@@ -358,6 +397,31 @@ mod tests {
         assert_eq!(
             out.buf,
             "# HELP x_total Help.\n# TYPE x_total counter\nx_total{name=\"web\",group=\"g\"} 3\ny +Inf\nz 0.5\n"
+        );
+    }
+
+    #[test]
+    fn process_samples_match_generic_samples() {
+        let stats = ProcStats::new("g\"1", "we\\b\n", false);
+        let labels = process_labels(&stats);
+        let mut fast = Out { buf: String::new() };
+        fast.process_sample("a", &labels, None, 1i64);
+        fast.process_sample("b", &labels, Some(("reason", "x\"y")), 2u64);
+        let mut generic = Out { buf: String::new() };
+        generic.sample("a", &[("name", &stats.name), ("group", &stats.group)], 1i64);
+        generic.sample(
+            "b",
+            &[
+                ("name", &stats.name),
+                ("group", &stats.group),
+                ("reason", "x\"y"),
+            ],
+            2u64,
+        );
+        assert_eq!(fast.buf, generic.buf);
+        assert!(
+            fast.buf
+                .starts_with("a{name=\"we\\\\b\\n\",group=\"g\\\"1\"} 1\n")
         );
     }
 }
