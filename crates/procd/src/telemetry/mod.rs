@@ -199,6 +199,9 @@ pub struct Telemetry {
     counts: [AtomicUsize; 8],
     /// Autostart processes that have not yet left STARTING/BACKOFF since the actor started them.
     unsettled: AtomicUsize,
+    /// Autostart processes not RUNNING: `/readyz` answers from this count while it is 0, without
+    /// visiting every process.
+    autostart_down: AtomicUsize,
     /// The actor has created its groups (set by [`Telemetry::started`], cleared at reload).
     started: AtomicBool,
     mood: AtomicI32,
@@ -213,6 +216,7 @@ impl Default for Telemetry {
             procs: RwLock::default(),
             counts: Default::default(),
             unsettled: AtomicUsize::new(0),
+            autostart_down: AtomicUsize::new(0),
             started: AtomicBool::new(false),
             mood: AtomicI32::new(SupervisorState::Running.code()),
             rpc: RpcCounters {
@@ -260,6 +264,7 @@ impl Telemetry {
         self.counts[state_index(ProcessState::Stopped)].fetch_add(1, Ordering::Relaxed);
         if stats.autostart {
             self.unsettled.fetch_add(1, Ordering::Relaxed);
+            self.autostart_down.fetch_add(1, Ordering::Relaxed);
         }
         self.changed();
         stats
@@ -283,6 +288,9 @@ impl Telemetry {
         if stats.autostart && !stats.settled.load(Ordering::Relaxed) {
             self.unsettled.fetch_sub(1, Ordering::Relaxed);
         }
+        if stats.autostart && stats.state() != ProcessState::Running {
+            self.autostart_down.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 
     /// Every process is being replaced (reload): forgets them all; the actor adds the new ones.
@@ -295,6 +303,7 @@ impl Telemetry {
             c.store(0, Ordering::Relaxed);
         }
         self.unsettled.store(0, Ordering::Relaxed);
+        self.autostart_down.store(0, Ordering::Relaxed);
         self.started.store(false, Ordering::Relaxed);
     }
 
@@ -308,6 +317,20 @@ impl Telemetry {
     /// A process changed state.
     pub fn state_changed(&self, stats: &ProcStats, change: &Change, now: Snapshot) {
         stats.state.store(change.to.code(), Ordering::Relaxed);
+        if stats.autostart {
+            match (
+                change.from == ProcessState::Running,
+                change.to == ProcessState::Running,
+            ) {
+                (true, false) => {
+                    self.autostart_down.fetch_add(1, Ordering::Relaxed);
+                }
+                (false, true) => {
+                    self.autostart_down.fetch_sub(1, Ordering::Relaxed);
+                }
+                _ => {}
+            }
+        }
         self.counts[state_index(change.from)].fetch_sub(1, Ordering::Relaxed);
         self.counts[state_index(change.to)].fetch_add(1, Ordering::Relaxed);
         match change.to {
@@ -394,9 +417,15 @@ impl Telemetry {
     }
 
     /// Autostart processes that are not RUNNING (what `/readyz` lists), as `group:name` with their state.
+    /// O(1) while every one is RUNNING (the steady state a readiness probe polls).
     pub fn not_ready(&self) -> Vec<(String, ProcessState)> {
-        self.processes()
-            .iter()
+        if self.autostart_down.load(Ordering::Relaxed) == 0 {
+            return Vec::new();
+        }
+        self.procs
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
             .filter(|p| p.autostart && p.state() != ProcessState::Running)
             .map(|p| (namespec(&p.group, &p.name), p.state()))
             .collect()

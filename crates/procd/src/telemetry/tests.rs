@@ -109,6 +109,24 @@ fn not_ready_lists_autostart_programs_not_running() {
     assert_eq!(t.not_ready(), vec![("workers:w0".to_owned(), Starting)]);
     t.state_changed(&b, &change(Starting, Running, true, 6), AT);
     assert!(t.not_ready().is_empty());
+    // Leaving RUNNING, being replaced or removed keeps the count of autostart programs down exact.
+    t.state_changed(&a, &change(Running, Stopping, true, 5), AT);
+    assert_eq!(t.not_ready(), vec![("web".to_owned(), Stopping)]);
+    t.state_changed(&a, &change(Stopping, Stopped, true, 5), AT);
+    t.remove("web", "web");
+    assert!(t.not_ready().is_empty());
+    let c = t.add("workers", "w0", true);
+    assert_eq!(t.not_ready(), vec![("workers:w0".to_owned(), Stopped)]);
+    t.state_changed(&c, &change(Stopped, Starting, true, 0), AT);
+    t.state_changed(&c, &change(Starting, Running, true, 7), AT);
+    assert!(t.not_ready().is_empty());
+    t.state_changed(&c, &change(Running, Exited, false, 7), AT);
+    t.clear();
+    assert!(t.not_ready().is_empty());
+    assert_eq!(
+        t.autostart_down.load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
 }
 
 #[test]
