@@ -478,7 +478,87 @@ fn deliver(
 
 #[cfg(test)]
 mod tests {
-    use super::{strip_ansi, syslog_lines, syslog_message};
+    use super::{Channel, LineState, strip_ansi, syslog_lines, syslog_message};
+    use crate::logs::OpenFiles;
+    use procd_config::{LogConfig, LogFormat, LogTarget};
+    use std::sync::Arc;
+
+    fn open_fds_to(dir: &std::path::Path) -> usize {
+        std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| std::fs::read_link(e.path()).ok())
+            .filter(|t| t.starts_with(dir))
+            .count()
+    }
+
+    #[test]
+    fn bounded_channels_reopen_in_order_and_rotate_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        let logger = crate::logger::Logger::new(
+            crate::logs::MainLog::new(procd_core::Level::Info, None, false).unwrap(),
+        );
+        let files = Arc::new(OpenFiles::new(2));
+        let log = |maxbytes| LogConfig {
+            file: LogTarget::Auto,
+            maxbytes,
+            backups: 2,
+            capture_maxbytes: 0,
+            events_enabled: false,
+            syslog: false,
+            timestamp: None,
+            format: LogFormat::Text,
+        };
+        let channels: Vec<Arc<Channel>> = (0..5)
+            .map(|i| {
+                let path = dir.path().join(format!("c{i}.log"));
+                let maxbytes = if i == 0 { 50 } else { 0 };
+                Channel::open(
+                    &format!("c{i}"),
+                    "stdout",
+                    Some(&path),
+                    &log(maxbytes),
+                    false,
+                    logger.clone(),
+                    Arc::default(),
+                    Some(&files),
+                )
+                .unwrap()
+            })
+            .collect();
+        let mut lines: Vec<LineState> = (0..5).map(|_| LineState::default()).collect();
+        let mut written = vec![String::new(); 5];
+        // Round robin: every write finds its file closed by the others' writes.
+        for round in 0..40 {
+            for (i, ch) in channels.iter().enumerate() {
+                let line = format!("c{i} line {round}\n");
+                ch.write(line.as_bytes(), &mut lines[i]);
+                written[i] += &line;
+                assert!(files.open() <= 2);
+                assert!(open_fds_to(dir.path()) <= 2);
+            }
+        }
+        for i in 1..5 {
+            let got = std::fs::read_to_string(dir.path().join(format!("c{i}.log"))).unwrap();
+            assert_eq!(got, written[i], "c{i}");
+        }
+        // c0 rotated every 50 bytes across reopens: the backups and the file are the exact tail, and
+        // each backup was rotated once it reached 50 bytes.
+        let path = dir.path().join("c0.log");
+        let mut kept = String::new();
+        for suffix in [".2", ".1", ""] {
+            let part = std::fs::read_to_string(format!("{}{suffix}", path.display())).unwrap();
+            if !suffix.is_empty() {
+                assert!(part.len() >= 50, "{suffix}: {part:?}");
+            }
+            kept += &part;
+        }
+        assert!(written[0].ends_with(&kept) && kept.len() > 100, "{kept:?}");
+        // A dropped channel leaves the set.
+        drop(channels);
+        assert_eq!(files.open(), 0);
+        assert_eq!(open_fds_to(dir.path()), 0);
+    }
 
     #[test]
     fn syslog_splits_like_supervisord() {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::common::{Fixture, PROCD, int_field, str_field, wait_until};
-use super::{DEADLINE, program};
+use super::{DEADLINE, program, s};
 use procd_protocol::Value;
 
 /// `procd -n` under `prlimit --nofile=SOFT:HARD`, at loglevel info (at debug every output is read).
@@ -310,10 +310,6 @@ fn own_logs_under_a_tight_limit(
         });
     }
     (fx, d, log)
-}
-
-fn s(v: &str) -> Value {
-    Value::String(v.into())
 }
 
 fn child_fd(pid: i32, fd: u32) -> String {
