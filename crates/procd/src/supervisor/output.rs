@@ -538,9 +538,9 @@ mod tests {
                 assert!(open_fds_to(dir.path()) <= 2);
             }
         }
-        for i in 1..5 {
+        for (i, want) in written.iter().enumerate().skip(1) {
             let got = std::fs::read_to_string(dir.path().join(format!("c{i}.log"))).unwrap();
-            assert_eq!(got, written[i], "c{i}");
+            assert_eq!(&got, want, "c{i}");
         }
         // c0 rotated every 50 bytes across reopens: the backups and the file are the exact tail, and
         // each backup was rotated once it reached 50 bytes.
