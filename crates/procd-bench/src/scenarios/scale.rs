@@ -15,12 +15,13 @@
 //! - `procctl status` (supervisord: `supervisorctl status`) wall time, the client process included;
 //! - `/readyz` and `/metrics` latency (procd only; supervisord has neither);
 //! - `update` after changing one program (what `supervisorctl update` sends: `reloadConfig`, then
-//!   stop, remove and add that one group);
+//!   stop, remove and add that one group), and the part after `reloadConfig` alone (`update ops`:
+//!   the re-read parses the whole file, as at load, while what it changes should cost O(changed));
 //! - crash → respawn: the gate opens, `crash` is restarted and exits 100 ms after each start; the gap
 //!   between an exit stamp and the next start stamp, median and p90 of [`RESPAWN_SAMPLES`];
 //! - throughput of `writer` writing [`WRITE_BYTES`] into its log with the N − 1 others idle beside it
 //!   (median of [`WRITE_RUNS`]), and as a percentage of the same writer in a daemon with no other
-//!   program (measured once per daemon before its series);
+//!   program (measured once per daemon before its series); and the daemon's CPU time per GiB over the same runs;
 //! - `stopAllProcesses(wait)` and shutdown (SIGTERM to exit), each with all N programs running.
 //!
 //! The spawn loop runs first, before the row's daemon starts.
@@ -113,17 +114,19 @@ pub(crate) mod col {
     pub(crate) const READYZ: usize = 13;
     pub(crate) const METRICS: usize = 14;
     pub(crate) const UPDATE: usize = 15;
-    pub(crate) const RESPAWN_P50: usize = 16;
-    pub(crate) const RESPAWN_P90: usize = 17;
-    pub(crate) const WRITER: usize = 18;
-    pub(crate) const WRITER_VS_NONE: usize = 19;
-    pub(crate) const STOP_ALL: usize = 20;
-    pub(crate) const SHUTDOWN: usize = 21;
-    pub(crate) const DESCRIPTORS: usize = 22;
+    pub(crate) const UPDATE_OPS: usize = 16;
+    pub(crate) const RESPAWN_P50: usize = 17;
+    pub(crate) const RESPAWN_P90: usize = 18;
+    pub(crate) const WRITER: usize = 19;
+    pub(crate) const WRITER_VS_NONE: usize = 20;
+    pub(crate) const WRITER_CPU: usize = 21;
+    pub(crate) const STOP_ALL: usize = 22;
+    pub(crate) const SHUTDOWN: usize = 23;
+    pub(crate) const DESCRIPTORS: usize = 24;
 }
 
 /// Column names and units, in `Row::values` order.
-pub(crate) const COLUMNS: [(&str, &str); 23] = [
+pub(crate) const COLUMNS: [(&str, &str); 25] = [
     ("load", "ms"),
     ("startAll(wait)", "ms"),
     ("spawn loop", "ms"),
@@ -140,10 +143,12 @@ pub(crate) const COLUMNS: [(&str, &str); 23] = [
     ("/readyz", "µs"),
     ("/metrics", "ms"),
     ("update 1", "ms"),
+    ("update ops", "ms"),
     ("respawn p50", "ms"),
     ("respawn p90", "ms"),
     ("log writer", "MiB/s"),
     ("log vs none", "%"),
+    ("log CPU", "s/GiB"),
     ("stopAll(wait)", "ms"),
     ("shutdown", "ms"),
     ("descriptors", ""),
@@ -272,12 +277,17 @@ pub(crate) fn run(
     let total = setups.len() * 2 * ns.len();
     let started = Instant::now();
     let mut done = 0;
+    // Directories are removed only once every row has run: ext4 makes each new inode allocation
+    // re-check the inodes freed in the last seconds (`recently_deleted`), so a removal of 10,000 log
+    // files would slow down the file creation of the next measurement (the daemon's first
+    // `startAllProcesses` right after the spawn loop's files were removed took 1.5x the loop).
+    let mut leftovers: Vec<PathBuf> = Vec::new();
     for setup in setups {
         let name = setup.bin.kind.name();
         eprintln!("[scale] {name}: the writer alone (log throughput with no other program)");
         let dir = work.join(format!("scale-{name}-baseline"));
         let baseline = baseline(setup, &dir);
-        let _ = fs::remove_dir_all(&dir);
+        leftovers.push(dir);
         let baseline = match baseline {
             Ok(v) => {
                 eprintln!("[scale] {name}: writer alone {v:.0} MiB/s");
@@ -337,7 +347,7 @@ pub(crate) fn run(
                 if let Some(v) = row.values[col::SPAWN_LOOP] {
                     spawn_loops.insert((n, logs == Logs::Own), v);
                 }
-                let _ = fs::remove_dir_all(&dir);
+                leftovers.push(dir);
                 done += 1;
                 let failed = result.is_err();
                 if let Err(e) = result {
@@ -359,6 +369,9 @@ pub(crate) fn run(
         "[scale] {done}/{total} rows in {:.1} min",
         started.elapsed().as_secs_f64() / 60.0
     );
+    for dir in leftovers {
+        let _ = fs::remove_dir_all(dir);
+    }
     (rows, baselines)
 }
 
@@ -546,8 +559,11 @@ fn stop(client: &mut Client, name: &str, done_if_not_running: bool) -> Result<()
 /// `runs` writer runs (at least one), the median throughput in MiB/s. Each run empties the log,
 /// starts `writer` and times until the log holds every byte (a run cut at [`WRITE_CAP`] counts what
 /// arrived), then waits for the writer to exit.
-fn writer_rate(client: &mut Client, log: &Path, runs: usize) -> Result<f64> {
+/// The writer's throughput into its log (MiB/s) and the daemon's CPU time per GiB over the same
+/// interval, each the median of `runs`.
+fn writer_rate(client: &mut Client, daemon: i32, log: &Path, runs: usize) -> Result<(f64, f64)> {
     let mut rates = Vec::new();
+    let mut cpus = Vec::new();
     for _ in 0..runs.max(1) {
         if log.exists() {
             fs::OpenOptions::new()
@@ -556,6 +572,7 @@ fn writer_rate(client: &mut Client, log: &Path, runs: usize) -> Result<f64> {
                 .and_then(|f| f.set_len(0))
                 .with_context(|| format!("emptying {}", log.display()))?;
         }
+        let cpu0 = procfs::cpu(daemon).unwrap_or_default();
         let t0 = Instant::now();
         call(
             client,
@@ -570,7 +587,11 @@ fn writer_rate(client: &mut Client, log: &Path, runs: usize) -> Result<f64> {
             }
             thread::sleep(Duration::from_millis(5));
         };
+        let cpu = procfs::cpu(daemon).unwrap_or_default().saturating_sub(cpu0);
         rates.push(size as f64 / f64::from(1 << 20) / secs);
+        if size > 0 {
+            cpus.push(cpu.as_secs_f64() / (size as f64 / f64::from(1 << 30)));
+        }
         if size < WRITE_BYTES {
             stop(client, "writer", true)?;
             continue;
@@ -591,7 +612,8 @@ fn writer_rate(client: &mut Client, log: &Path, runs: usize) -> Result<f64> {
             .open(log)
             .and_then(|f| f.set_len(0));
     }
-    median(&rates).ok_or_else(|| anyhow!("no writer runs"))
+    let rate = median(&rates).ok_or_else(|| anyhow!("no writer runs"))?;
+    Ok((rate, median(&cpus).unwrap_or(f64::NAN)))
 }
 
 /// The writer alone in a daemon: the throughput the rows compare with.
@@ -604,7 +626,7 @@ fn baseline(setup: &Setup<'_>, dir: &Path) -> Result<f64> {
     let mut daemon = Daemon::start(setup.bin, cfg, CALL_LIMIT).context("start-up")?;
     let mut client = daemon.client();
     client.set_timeout(CALL_LIMIT);
-    let rate = writer_rate(&mut client, &log, WRITE_RUNS)?;
+    let (rate, _) = writer_rate(&mut client, daemon.pid, &log, WRITE_RUNS)?;
     daemon.stop(CALL_LIMIT)?;
     Ok(rate)
 }
@@ -673,9 +695,11 @@ fn one(ctx: &RowCtx<'_>, out: &mut [Option<f64>]) -> Result<()> {
         None => {
             let spawn_dir = ctx.dir.join("spawn");
             fs::create_dir_all(&spawn_dir)?;
-            let v = spawn_round(n, (ctx.logs == Logs::Own).then_some(spawn_dir.as_path()))?;
-            fs::remove_dir_all(&spawn_dir)?;
-            Some(v)
+            // Its files stay until the end of the run (see `run`).
+            Some(spawn_round(
+                n,
+                (ctx.logs == Logs::Own).then_some(spawn_dir.as_path()),
+            )?)
         }
     };
 
@@ -765,6 +789,8 @@ fn one(ctx: &RowCtx<'_>, out: &mut [Option<f64>]) -> Result<()> {
     fs::write(&conf, changed.render())?;
     let t0 = Instant::now();
     timed_call(&mut client, "supervisor.reloadConfig", vec![])?;
+    // What follows the re-read: the changed group's stop, remove and add.
+    let t1 = Instant::now();
     let g = Value::String("s00000".into());
     timed_call(
         &mut client,
@@ -778,6 +804,7 @@ fn one(ctx: &RowCtx<'_>, out: &mut [Option<f64>]) -> Result<()> {
     )?;
     timed_call(&mut client, "supervisor.addProcessGroup", vec![g])?;
     out[UPDATE] = Some(ms(t0.elapsed()));
+    out[UPDATE_OPS] = Some(ms(t1.elapsed()));
 
     // The gated helpers: respawns, then the writer.
     ctx.check("respawns")?;
@@ -787,8 +814,9 @@ fn one(ctx: &RowCtx<'_>, out: &mut [Option<f64>]) -> Result<()> {
     out[RESPAWN_P90] = percentile(&latencies, 90.0);
     ctx.check("the writer")?;
     stop(&mut client, "writer", true)?;
-    let rate = writer_rate(&mut client, &writer_log, WRITE_RUNS)?;
+    let (rate, cpu) = writer_rate(&mut client, daemon.pid, &writer_log, WRITE_RUNS)?;
     out[WRITER] = Some(rate);
+    out[WRITER_CPU] = Some(cpu).filter(|c| c.is_finite());
     out[WRITER_VS_NONE] = ctx.baseline.map(|b| 100.0 * rate / b);
     fs::remove_file(ctx.gate())?;
 
