@@ -202,8 +202,17 @@ impl Drop for Daemon {
     }
 }
 
-/// SIGKILLs the daemon's current children and their process groups.
+/// SIGKILLs the daemon's current children and their process groups. The daemon is stopped
+/// (SIGSTOP) first, so it cannot fork a child after the list is read: supervisord in the middle of
+/// `startAllProcesses` left children behind otherwise, orphaned once it was killed.
 fn kill_children(daemon: i32) {
+    let _ = kill(Pid::from_raw(daemon), Signal::SIGSTOP);
+    let deadline = Instant::now() + Duration::from_millis(500);
+    while procfs::stat(daemon).is_some_and(|s| s.state != 'T' && s.state != 'Z')
+        && Instant::now() < deadline
+    {
+        thread::sleep(Duration::from_millis(1));
+    }
     for pid in procfs::children_of(daemon) {
         let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
         let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);

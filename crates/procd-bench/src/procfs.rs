@@ -14,6 +14,8 @@ const TICKS_PER_SEC: u64 = 100;
 /// Fields of `/proc/<pid>/stat` the benchmark uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Stat {
+    /// The state letter (`R`, `S`, `T` for stopped, `Z`, ...).
+    pub state: char,
     pub ppid: i32,
     pub utime: u64,
     pub stime: u64,
@@ -31,6 +33,7 @@ pub(crate) fn parse_stat(text: &str) -> Option<Stat> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // rest starts at field 3 (state): ppid is field 4, utime 14, stime 15 (1-based in proc(5)).
     Some(Stat {
+        state: fields.first()?.chars().next()?,
         ppid: fields.get(1)?.parse().ok()?,
         utime: fields.get(11)?.parse().ok()?,
         stime: fields.get(12)?.parse().ok()?,
@@ -197,6 +200,7 @@ mod tests {
         assert_eq!(
             parse_stat(line),
             Some(Stat {
+                state: 'S',
                 ppid: 77,
                 utime: 250,
                 stime: 31
