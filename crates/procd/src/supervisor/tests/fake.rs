@@ -84,6 +84,24 @@ impl World {
         self.next_pid
     }
 
+    /// A new running child: records its spawn and returns its pid.
+    fn spawn_child(&mut self, name: String, pipes: Vec<OwnedFd>) -> i32 {
+        let pid = self.next_pid();
+        self.records.push(Record {
+            act: Act::Spawn {
+                name: name.clone(),
+                pid,
+            },
+            at: Instant::now(),
+        });
+        self.running.push(Child {
+            pid,
+            name,
+            _pipes: pipes,
+        });
+        pid
+    }
+
     fn notify(&mut self, notice: Notice) {
         self.notices.push_back(notice);
         if let Some(w) = self.waker.take() {
@@ -283,20 +301,7 @@ impl Os for FakeOs {
                 None
             }
         };
-        let mut w = self.world();
-        let pid = w.next_pid();
-        w.records.push(Record {
-            act: Act::Spawn {
-                name: name.clone(),
-                pid,
-            },
-            at: Instant::now(),
-        });
-        w.running.push(Child {
-            pid,
-            name,
-            _pipes: pipes,
-        });
+        let pid = self.world().spawn_child(name, pipes);
         Ok(Spawned {
             pid,
             stdin,
@@ -340,20 +345,7 @@ impl CheckOs for FakeOs {
             .map(|(_, v)| v.to_string_lossy().into_owned())
             .unwrap_or_default();
         let mut w = self.world();
-        let pid = w.next_pid();
-        let name = format!("check:{owner}");
-        w.records.push(Record {
-            act: Act::Spawn {
-                name: name.clone(),
-                pid,
-            },
-            at: Instant::now(),
-        });
-        w.running.push(Child {
-            pid,
-            name,
-            _pipes: Vec::new(),
-        });
+        let pid = w.spawn_child(format!("check:{owner}"), Vec::new());
         if let Some(code) = w.check_exits.get_mut(&owner).and_then(VecDeque::pop_front) {
             w.exit(pid, WaitStatus::Exited(code));
         }

@@ -167,6 +167,22 @@ fn stop(name: &str, wait: bool) -> SupervisorCall {
     }
 }
 
+/// Result names of a multi-process reply, in reply order.
+fn result_names(reply: Result<Value, Fault>) -> Vec<String> {
+    reply
+        .expect("results")
+        .as_array()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            r.get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        })
+        .collect()
+}
+
 fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
@@ -302,19 +318,7 @@ async fn stop_all_with_wait_replies_when_the_last_one_is_down() {
     assert_eq!(h.state("stubborn").await, ProcessState::Stopping);
     let (reply, at) = pending.await.expect("call task");
     assert_after(at - t0, secs(4));
-    let names: Vec<String> = reply
-        .expect("results")
-        .as_array()
-        .unwrap_or_default()
-        .iter()
-        .map(|r| {
-            r.get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned()
-        })
-        .collect();
-    assert_eq!(names, ["quick", "stubborn"]);
+    assert_eq!(result_names(reply), ["quick", "stubborn"]);
     assert_eq!(h.state("stubborn").await, ProcessState::Stopped);
 }
 

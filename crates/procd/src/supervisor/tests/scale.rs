@@ -4,22 +4,6 @@
 
 use super::*;
 
-/// Result names of a multi-process reply, in reply order.
-fn result_names(reply: Result<Value, Fault>) -> Vec<String> {
-    reply
-        .expect("results")
-        .as_array()
-        .unwrap_or_default()
-        .iter()
-        .map(|r| {
-            r.get("name")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned()
-        })
-        .collect()
-}
-
 /// When each signal was sent, by process name.
 fn kills(h: &Harness, t0: Instant) -> Vec<(String, Signal, Duration)> {
     h.os.records()
