@@ -256,6 +256,24 @@ fn cross_site_actions_are_refused_and_page_forms_work() {
     );
     assert_eq!(stale.status, 403);
     assert_eq!(f.state("alpha"), "RUNNING");
+    // The page's form through a reverse proxy that rewrites Host: refused, and the page says why.
+    let proxied = post(
+        port,
+        &host,
+        "/index.html",
+        "Origin: https://ops.example.com\r\nSec-Fetch-Site: same-origin\r\n",
+        &format!("csrf_token={token}&processname=alpha&action=stop"),
+    );
+    assert_eq!(proxied.status, 403, "{}", proxied.body);
+    assert!(
+        proxied.body.contains(&format!(
+            "Origin https://ops.example.com is not this server, Host {host}; behind a reverse \
+             proxy, pass the client&#39;s Host header"
+        )),
+        "{}",
+        proxied.body
+    );
+    assert_eq!(f.state("alpha"), "RUNNING");
     let stop = post(
         port,
         &host,

@@ -76,13 +76,11 @@ fn random_bytes() -> [u8; 32] {
     bytes
 }
 
-/// Compares two byte strings without stopping at the first difference (the length is not secret).
+/// Compares two byte strings without stopping at the first difference (the length is not secret):
+/// `subtle`, as the HTTP layer's credential check.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    std::hint::black_box(diff) == 0
+    use subtle::ConstantTimeEq as _;
+    a.ct_eq(b).into()
 }
 
 /// What a request says about where it comes from.
@@ -120,6 +118,20 @@ impl Refusal {
             Refusal::ForeignOrigin => "cross-site request refused (Origin is not this server)",
             Refusal::BadToken => "invalid form token (reload the status page and try again)",
             Refusal::MissingToken => "form token missing (reload the status page and try again)",
+        }
+    }
+    /// The explanation with what the request said, for the 403 page: a foreign `Origin` names both
+    /// headers, since the usual cause is a reverse proxy that rewrites `Host` (the page's own form then
+    /// looks foreign).
+    pub fn explain(self, req: &Provenance<'_>) -> String {
+        match (self, req.origin) {
+            (Refusal::ForeignOrigin, Some(origin)) => format!(
+                "cross-site request refused (Origin {} is not this server, Host {}; behind a reverse \
+                 proxy, pass the client's Host header)",
+                origin.trim(),
+                req.host.map_or("missing", str::trim)
+            ),
+            _ => self.reason().to_owned(),
         }
     }
 }
@@ -203,6 +215,38 @@ mod tests {
         assert_ne!(a.token(), b.token());
         assert!(a.matches(a.token()) && !a.matches(b.token()));
         assert_eq!(format!("{a:?}"), "Secret(..)");
+    }
+
+    #[test]
+    fn a_foreign_origin_is_explained_with_both_headers() {
+        let proxied = Provenance {
+            method: "POST",
+            host: Some("127.0.0.1:9001"),
+            origin: Some("https://ops.example.com"),
+            ..Provenance::default()
+        };
+        let refusal = check(&proxied, &secret()).expect_err("foreign origin");
+        assert_eq!(refusal, Refusal::ForeignOrigin);
+        let text = refusal.explain(&proxied);
+        assert!(
+            text.contains("Origin https://ops.example.com is not this server"),
+            "{text}"
+        );
+        assert!(text.contains("Host 127.0.0.1:9001"), "{text}");
+        assert!(text.contains("reverse proxy"), "{text}");
+        let no_host = Provenance {
+            host: None,
+            ..proxied
+        };
+        assert!(
+            Refusal::ForeignOrigin
+                .explain(&no_host)
+                .contains("Host missing")
+        );
+        assert_eq!(
+            Refusal::BadToken.explain(&proxied),
+            Refusal::BadToken.reason()
+        );
     }
 
     #[test]

@@ -126,9 +126,9 @@ fn internal_error() -> UiResponse {
     }
 }
 
-/// `403` for an action refused by [`csrf::check`].
-fn forbidden(refusal: csrf::Refusal) -> UiResponse {
-    let reason = format!("Forbidden: {}", refusal.reason());
+/// `403` for an action refused by [`csrf::check`], with what the request said (escaped).
+fn forbidden(refusal: csrf::Refusal, provenance: &Provenance<'_>) -> UiResponse {
+    let reason = format!("Forbidden: {}", page::escape(&refusal.explain(provenance)));
     UiResponse {
         status: 403,
         headers: page_headers("text/html"),
@@ -172,7 +172,7 @@ async fn status<R: Rpc>(rpc: &R, secret: &Secret, req: &UiRequest, form: &Form) 
             token: form.get(csrf::TOKEN_FIELD),
         };
         if let Err(refusal) = csrf::check(&provenance, secret) {
-            return forbidden(refusal);
+            return forbidden(refusal, &provenance);
         }
     }
     // The change counter is read before the table, so a change in between shows up as a newer count
