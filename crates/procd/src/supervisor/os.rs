@@ -50,6 +50,11 @@ pub trait Os: Send {
     fn reap_any(&mut self) -> Option<(i32, WaitStatus)>;
     /// Collects `pid` if it has exited.
     fn reap_pid(&mut self, pid: i32) -> Option<WaitStatus>;
+    /// The pids the SIGCHLDs since the last call named, when they stand for every one of them (see
+    /// [`sys::take_exit_hints`]); `None`: reap everything.
+    fn exit_hints(&mut self) -> Option<Vec<i32>> {
+        None
+    }
     /// The handle exec checks (ready and liveness) start and kill their commands through; they run in
     /// their own tasks, and the actor collects their exits with [`Os::reap_any`] like any child's.
     fn checks(&self) -> Arc<dyn CheckOs>;
@@ -75,6 +80,8 @@ struct Signals {
 
 impl Os for RealOs {
     fn listen(&mut self) -> io::Result<()> {
+        // Before the SIGCHLD stream: the pid is recorded before the stream wakes the actor.
+        sys::note_exits()?;
         self.signals = Some(Signals {
             child: signal(SignalKind::child())?,
             control: [
@@ -130,6 +137,10 @@ impl Os for RealOs {
 
     fn reap_pid(&mut self, pid: i32) -> Option<WaitStatus> {
         sys::reap_pid(pid)
+    }
+
+    fn exit_hints(&mut self) -> Option<Vec<i32>> {
+        sys::take_exit_hints()
     }
 
     fn checks(&self) -> Arc<dyn CheckOs> {

@@ -30,6 +30,6 @@ pub mod users;
 mod errno;
 
 pub use errno::{describe_os_error, errno_name};
-pub use reaper::{WaitStatus, reap_all, reap_any, reap_pid};
+pub use reaper::{WaitStatus, note_exits, reap_all, reap_any, reap_pid, take_exit_hints};
 pub use signals::{KillError, kill, kill_group};
 pub use spawn::{SpawnError, SpawnSpec, SpawnUser, Spawned, StdinMode, resolve_command, spawn};

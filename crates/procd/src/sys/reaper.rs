@@ -8,8 +8,15 @@
 //! with [`reap_pid`]. Statuses of pids procd does not know are orphans re-parented to procd (PID 1 in a
 //! container, or a subreaper). [`reap_all`] collects everything at once into a list; only the `sys`
 //! integration tests use it (crates/procd/tests/sys.rs), procd itself reaps with the two above.
+//!
+//! [`note_exits`] records the pid each SIGCHLD names (`si_pid`), so the actor can ask that child first
+//! ([`take_exit_hints`]) instead of walking all of them: with 10,000 children, one `waitpid(-1)` walk
+//! costs about a millisecond, and finding the one that exited and then finding none left takes two.
+//! Signals coalesce (two exits while SIGCHLD is pending name one pid), so a hint never replaces the full
+//! walk; it only lets the actor do it a little later, once for a batch of exits.
 
 use std::io;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
 
 use nix::errno::Errno;
 
@@ -102,5 +109,98 @@ pub fn set_child_subreaper() -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+/// How many SIGCHLD pids are kept between two reaps; more and the hints are incomplete (full walk).
+const HINT_SLOTS: usize = 64;
+static HINTS: [AtomicI32; HINT_SLOTS] = [const { AtomicI32::new(0) }; HINT_SLOTS];
+/// Slots claimed by the signal handler (it only ever grows).
+static HINT_HEAD: AtomicUsize = AtomicUsize::new(0);
+/// Slots read by [`take_exit_hints`].
+static HINT_TAIL: AtomicUsize = AtomicUsize::new(0);
+static HINTS_ON: AtomicBool = AtomicBool::new(false);
+
+/// Records the pid of every SIGCHLD from now on, for [`take_exit_hints`]. Call it before the SIGCHLD
+/// stream is set up, so that a signal's pid is recorded before the stream wakes its reader (handlers run
+/// in the order they were registered). Idempotent.
+pub fn note_exits() -> io::Result<()> {
+    if HINTS_ON.swap(true, Ordering::AcqRel) {
+        return Ok(());
+    }
+    // SAFETY: `on_sigchld` runs inside a signal handler and does only atomic loads and stores on
+    // statics (async-signal-safe: no allocation, no lock). SIGCHLD is not one of the signals the
+    // registry refuses.
+    let registered = unsafe { signal_hook_registry::register_sigaction(libc::SIGCHLD, on_sigchld) };
+    registered
+        .map(|_| ())
+        .inspect_err(|_| HINTS_ON.store(false, Ordering::Release))
+}
+
+/// The SIGCHLD action: records the pid the signal names.
+fn on_sigchld(info: &libc::siginfo_t) {
+    // SAFETY: for SIGCHLD the kernel fills `si_pid` with the child's pid (sigaction(2)); reading it
+    // for another signal would only give a wrong hint, which the reaper tolerates.
+    record_hint(unsafe { info.si_pid() });
+}
+
+/// The signal handler's half: claims a slot and writes the pid into it.
+fn record_hint(pid: i32) {
+    let slot = HINT_HEAD.fetch_add(1, Ordering::AcqRel);
+    HINTS[slot % HINT_SLOTS].store(pid, Ordering::Release);
+}
+
+/// The pids SIGCHLD named since the last call, or `None` when they may not stand for every signal
+/// received (hints are off, none was recorded, more arrived than there are slots, or one is still being
+/// written): reap with the full walk then. A pid may be stale (already reaped, even reused by a running
+/// child); `waitpid(pid, WNOHANG)` then finds nothing, so asking it is harmless. One reader (the actor).
+pub fn take_exit_hints() -> Option<Vec<i32>> {
+    if !HINTS_ON.load(Ordering::Acquire) {
+        return None;
+    }
+    let head = HINT_HEAD.load(Ordering::Acquire);
+    let tail = HINT_TAIL.swap(head, Ordering::AcqRel);
+    let count = head.wrapping_sub(tail);
+    if count == 0 || count > HINT_SLOTS {
+        return None;
+    }
+    let mut pids = Vec::with_capacity(count);
+    let mut complete = true;
+    for slot in tail..head {
+        match HINTS[slot % HINT_SLOTS].swap(0, Ordering::AcqRel) {
+            pid if pid > 0 => pids.push(pid),
+            _ => complete = false,
+        }
+    }
+    complete.then_some(pids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The handler's half and the reader's, without a signal (the statics are this test's alone: no
+    /// other unit test in this crate records hints).
+    #[test]
+    fn hints_are_taken_once_and_overflow_or_a_gap_means_a_full_walk() {
+        HINTS_ON.store(true, Ordering::Release);
+        assert_eq!(take_exit_hints(), None, "nothing recorded");
+        record_hint(101);
+        record_hint(102);
+        assert_eq!(take_exit_hints(), Some(vec![101, 102]));
+        assert_eq!(take_exit_hints(), None, "taken once");
+        for pid in 1..=(HINT_SLOTS as i32 + 1) {
+            record_hint(pid);
+        }
+        assert_eq!(take_exit_hints(), None, "more than the slots");
+        // A slot claimed whose pid is not written yet (or a signal without a pid).
+        record_hint(0);
+        record_hint(7);
+        assert_eq!(take_exit_hints(), None, "incomplete");
+        record_hint(8);
+        assert_eq!(take_exit_hints(), Some(vec![8]));
+        HINTS_ON.store(false, Ordering::Release);
+        record_hint(9);
+        assert_eq!(take_exit_hints(), None, "off");
     }
 }

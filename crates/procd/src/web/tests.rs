@@ -452,7 +452,10 @@ async fn cross_site_and_tokenless_browser_actions_are_refused() {
     let cases = [
         (cross("cross-site"), "Sec-Fetch-Site"),
         (cross("same-site"), "Sec-Fetch-Site"),
-        (foreign, "Origin http://127.0.0.1:8000 is not this server, Host "),
+        (
+            foreign,
+            "Origin http://127.0.0.1:8000 is not this server, Host ",
+        ),
         (
             browser_post("/index.html", "processname=web&action=stop"),
             "token missing",
