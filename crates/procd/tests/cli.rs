@@ -198,11 +198,16 @@ fn startup_logs_the_check_warnings() {
     let conf = dir.path().join("typos.conf");
     std::fs::write(&conf, TYPOS).unwrap();
     let path = conf.display().to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_procd"))
-        .args(["-n", "-s", "-c", &path])
-        .current_dir(dir.path())
-        .spawn()
-        .expect("start procd");
+    // Guarded: the daemon and its program (`sleep`) are killed together when the guard drops (a bare
+    // SIGKILL of the daemon left its program running after the test).
+    let daemon = procd_testkit::DaemonProcess::new(
+        Command::new(env!("CARGO_BIN_EXE_procd"))
+            .args(["-n", "-s", "-c", &path])
+            .current_dir(dir.path())
+            .spawn()
+            .expect("start procd"),
+        procd_testkit::Teardown::Kill,
+    );
     let log = dir.path().join("main.log");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     let want = typo_warnings(&path);
@@ -214,8 +219,7 @@ fn startup_logs_the_check_warnings() {
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(daemon);
     let warns: Vec<&str> = text
         .lines()
         .filter_map(|l| l.get(24..))
