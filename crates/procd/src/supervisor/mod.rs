@@ -500,20 +500,11 @@ impl Supervisor {
     /// the pids the SIGCHLDs themselves named (`si_pid`, [`Os::exit_hints`]) are asked the same way:
     /// a crash of one program among 10,000 costs one `waitpid(pid)`, not two walks of 10,000 children.
     fn reap(&mut self) {
-        // The pids the SIGCHLDs named (a crash, a stop): asked directly, the full walk deferred as below.
-        if let Some(pids) = self.os.exit_hints() {
-            let mut reaped = false;
-            for pid in pids {
-                if let Some(status) = self.os.reap_pid(pid) {
-                    self.child_exited(pid, status);
-                    reaped = true;
-                }
-            }
-            if reaped {
-                let at = self.epoch.elapsed() + SWEEP_DELAY;
-                self.sweep_at.get_or_insert(at);
-                return;
-            }
+        // The pids the SIGCHLDs named (a crash, a stop): asked directly, the full walk deferred.
+        if let Some(pids) = self.os.exit_hints()
+            && self.reap_these(pids)
+        {
+            return;
         }
         if !self.stopping.is_empty() && self.stopping.len() <= TARGETED_REAP_MAX {
             let pids: Vec<i32> = self
@@ -523,20 +514,28 @@ impl Supervisor {
                 .map(|p| p.sm.pid())
                 .filter(|&pid| pid > 0)
                 .collect();
-            let mut reaped = false;
-            for pid in pids {
-                if let Some(status) = self.os.reap_pid(pid) {
-                    self.child_exited(pid, status);
-                    reaped = true;
-                }
-            }
-            if reaped {
-                let at = self.epoch.elapsed() + SWEEP_DELAY;
-                self.sweep_at.get_or_insert(at);
+            if self.reap_these(pids) {
                 return;
             }
         }
         self.reap_all();
+    }
+
+    /// Reaps those of `pids` that have exited (`waitpid(pid)` each); if any had, schedules the full walk
+    /// for exits their SIGCHLD may also stand for within [`SWEEP_DELAY`] and returns true.
+    fn reap_these(&mut self, pids: Vec<i32>) -> bool {
+        let mut reaped = false;
+        for pid in pids {
+            if let Some(status) = self.os.reap_pid(pid) {
+                self.child_exited(pid, status);
+                reaped = true;
+            }
+        }
+        if reaped {
+            let at = self.epoch.elapsed() + SWEEP_DELAY;
+            self.sweep_at.get_or_insert(at);
+        }
+        reaped
     }
 
     /// Reaps every exited child (`waitpid(-1)` until nothing is left).
