@@ -360,6 +360,10 @@ impl Supervisor {
 
     /// Brings the children file up to date if a child was spawned or reaped since the last write.
     pub(super) fn write_children(&mut self) {
+        // Called on every turn of the actor's loop: nothing to build unless the list changed.
+        if !self.children.dirty {
+            return;
+        }
         let path = self.children_path();
         if let Some(e) = self.children.write(&path) {
             self.log(
